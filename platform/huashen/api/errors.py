@@ -1,0 +1,60 @@
+"""One error body for the whole API: `{"error": {"code", "message", "field"}}`."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from huashen.errors import DomainError, error_body
+
+
+def _first_error(detail: Any, path: str | None = None) -> tuple[str | None, str, str]:
+    """(field, message, code) of the first error in a DRF detail structure (nested dicts and lists)."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            field = None if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+            return _first_error(value, field)
+    if isinstance(detail, list) and detail:
+        return _first_error(detail[0], path)
+    code = getattr(detail, "code", None) or "invalid"
+    return path, str(detail), str(code)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(exc.as_body(), status=exc.status, headers=exc.headers)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django's 500 handler answers (in the same shape for /api/)
+    if isinstance(exc, exceptions.ValidationError):
+        field, message, code = _first_error(exc.detail)
+        response.data = error_body(code if code != "invalid" else "invalid", message, field)
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        code = getattr(detail, "code", None) or exc.default_code
+        response.data = error_body(str(code), str(detail))
+    return response
+
+
+def _api_error(request: HttpRequest, code: str, message: str, http_status: int) -> HttpResponse | None:
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code, message), status=http_status)
+    return None
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.views.defaults import page_not_found as html_not_found
+
+    return _api_error(request, "not_found", "Not found.", status.HTTP_404_NOT_FOUND) or html_not_found(
+        request, exception
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    from django.views.defaults import server_error as html_server_error
+
+    return _api_error(
+        request, "internal_error", "Internal server error.", status.HTTP_500_INTERNAL_SERVER_ERROR
+    ) or html_server_error(request)

@@ -1,0 +1,143 @@
+"""The write path for the curriculum: syncing `exercises/` into the database."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from huashen.curriculum.bundles import BundleError, ExerciseSpec, RealmSpec, read_curriculum
+from huashen.curriculum.models import Exercise, ExerciseVersion, Realm, SyncReport
+
+
+PARKED = 1000
+
+
+@dataclass
+class SyncResult:
+    errors: list[BundleError] = field(default_factory=list)
+    realms: int = 0
+    created: list[str] = field(default_factory=list)
+    new_versions: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "realms": self.realms,
+            "created": self.created,
+            "new_versions": self.new_versions,
+            "unchanged": self.unchanged,
+            "retired": self.retired,
+        }
+
+
+def exercises_sync(*, root: Path | None = None) -> SyncResult:
+    """Bring the database in line with the bundles under `root` (default: settings.EXERCISES_DIR).
+
+    All or nothing: with any validation error nothing changes and every error is returned. Idempotent: a
+    trial gets a new ExerciseVersion only when its content hash changed. Trials that vanished from disk are
+    hidden (never deleted: submissions pin their versions). Every run is recorded as a SyncReport.
+    """
+    curriculum = read_curriculum(root or settings.EXERCISES_DIR)
+    result = SyncResult(errors=curriculum.errors)
+    if result.ok:
+        known_realms = {realm.slug for realm in curriculum.realms}
+        for exercise in curriculum.exercises:
+            if exercise.realm not in known_realms:
+                result.errors.append(
+                    BundleError(
+                        (exercise.folder / "exercise.toml").as_posix(), "realm", f"unknown realm {exercise.realm!r}"
+                    )
+                )
+    if result.ok:
+        with transaction.atomic():
+            _apply(curriculum.realms, curriculum.exercises, result)
+    SyncReport.objects.create(
+        ok=result.ok,
+        errors=[{"file": e.file, "field": e.field, "message": e.message} for e in result.errors],
+        summary=result.summary(),
+    )
+    return result
+
+
+def _apply(realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], result: SyncResult) -> None:
+    # Orders and tiers are unique: move existing rows out of the way first, so a reorder or a swap of two
+    # trials never collides midway through the transaction.
+    Realm.objects.update(order=F("order") + PARKED)
+    realms = {}
+    for spec in realm_specs:
+        realm, _created = Realm.objects.update_or_create(
+            slug=spec.slug,
+            defaults={
+                "order": spec.order,
+                "name_zh": spec.name["zh"],
+                "name_en": spec.name["en"],
+                "theme_zh": spec.theme["zh"],
+                "theme_en": spec.theme["en"],
+                "summary_zh": spec.summary["zh"],
+                "summary_en": spec.summary["en"],
+            },
+        )
+        realms[spec.slug] = realm
+    result.realms = len(realms)
+    Exercise.objects.filter(retired=False).update(order=F("order") + PARKED, tier=F("tier") + PARKED)
+    seen = set()
+    for spec in exercise_specs:
+        seen.add(spec.slug)
+        exercise = Exercise.objects.filter(slug=spec.slug).select_related("current_version").first()
+        if exercise is None:
+            exercise = Exercise.objects.create(
+                slug=spec.slug,
+                realm=realms[spec.realm],
+                tier=spec.tier,
+                order=spec.order,
+                is_published=spec.published,
+            )
+            result.created.append(spec.slug)
+        else:
+            exercise.realm, exercise.tier, exercise.order = realms[spec.realm], spec.tier, spec.order
+            if exercise.retired:  # back on disk: it returns hidden, for an admin to publish again
+                exercise.retired = False
+            exercise.save(update_fields=["realm", "tier", "order", "retired"])
+        current = exercise.current_version
+        if current is not None and current.content_hash == spec.content_hash:
+            if spec.slug not in result.created:
+                result.unchanged.append(spec.slug)
+            continue
+        version = _create_version(exercise, spec, number=(current.number + 1) if current else 1)
+        exercise.current_version = version
+        exercise.save(update_fields=["current_version"])
+        if spec.slug not in result.created:
+            result.new_versions.append(spec.slug)
+    # A trial that vanished from disk keeps its rows (submissions pin its versions) but is retired: hidden,
+    # and out of the one-trial-per-tier rule so a new trial can take its place.
+    vanished = Exercise.objects.exclude(slug__in=seen).filter(retired=False)
+    result.retired = sorted(vanished.values_list("slug", flat=True))
+    vanished.update(retired=True, is_published=False)
+
+
+def _create_version(exercise: Exercise, spec: ExerciseSpec, *, number: int) -> ExerciseVersion:
+    return ExerciseVersion.objects.create(
+        exercise=exercise,
+        number=number,
+        content_hash=spec.content_hash,
+        title_zh=spec.title["zh"],
+        title_en=spec.title["en"],
+        points=spec.points,
+        grading=spec.grading,
+        device=spec.device,
+        limits=spec.limits,
+        rubric=spec.rubric,
+        statement_zh=spec.statement["zh"],
+        statement_en=spec.statement["en"],
+        hints=spec.hints,
+        starter_code=spec.starter_code,
+        files=spec.files,
+        source="sync",
+    )

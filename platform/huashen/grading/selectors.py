@@ -1,0 +1,108 @@
+"""Reads about submissions and progress, and the one access check for submissions."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from huashen.accounts.models import User
+from huashen.accounts.selectors import user_teaches
+from huashen.curriculum.models import Exercise, Realm
+from huashen.errors import DomainError
+from huashen.grading.models import ExerciseProgress, Submission
+
+
+@dataclass
+class TrialState:
+    exercise: Exercise
+    progress: ExerciseProgress | None
+
+    @property
+    def state(self) -> str:
+        """locked / open / attempted / passed: what the realm map shows for this trial."""
+        if self.progress is None or self.progress.attempts == 0:
+            return "open"
+        return "passed" if self.progress.passed else "attempted"
+
+    @property
+    def best_score(self) -> float:
+        return self.progress.best_score if self.progress else 0.0
+
+
+@dataclass
+class RealmState:
+    realm: Realm
+    unlocked: bool
+    trials: list[TrialState] = field(default_factory=list)
+    unlock_rule: int = 0  # passes needed in the previous realm
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for trial in self.trials if trial.state == "passed")
+
+    @property
+    def total(self) -> int:
+        return len(self.trials)
+
+    @property
+    def completed(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.passed / self.total) if self.total else 0
+
+
+def published_exercises() -> QuerySet[Exercise]:
+    return Exercise.objects.filter(is_published=True, retired=False, current_version__isnull=False)
+
+
+def realms_with_progress(*, user: User) -> list[RealmState]:
+    """Every realm with its published trials and `user`'s standing, in three queries.
+
+    Unlock rule: realm 1 is always open; realm n opens when realm n-1 has at least REALM_UNLOCK_PASSES
+    trials passed (or all of them, if it has fewer).
+    """
+    realms = list(Realm.objects.order_by("order"))
+    exercises = list(published_exercises().select_related("current_version").order_by("order"))
+    progress = {p.exercise_id: p for p in ExerciseProgress.objects.filter(user=user)} if user.is_authenticated else {}
+    states = []
+    previous: RealmState | None = None
+    for realm in realms:
+        state = RealmState(realm=realm, unlocked=True)
+        state.trials = [TrialState(e, progress.get(e.pk)) for e in exercises if e.realm_id == realm.pk]
+        if previous is not None:
+            state.unlock_rule = min(settings.REALM_UNLOCK_PASSES, previous.total) or settings.REALM_UNLOCK_PASSES
+            state.unlocked = previous.unlocked and previous.passed >= state.unlock_rule
+        states.append(state)
+        previous = state
+    return states
+
+
+def realm_is_unlocked(*, user: User, realm: Realm) -> bool:
+    return next(state.unlocked for state in realms_with_progress(user=user) if state.realm.pk == realm.pk)
+
+
+def exercise_get_for_student(*, user: User, slug: str) -> Exercise:
+    exercise = published_exercises().select_related("realm", "current_version").filter(slug=slug).first()
+    if exercise is None:
+        raise DomainError("not_found", "Not found.", status=404)
+    return exercise
+
+
+def submissions_for_user(*, user: User) -> QuerySet[Submission]:
+    return Submission.objects.filter(user=user).select_related("exercise", "version")
+
+
+def submission_get_for_viewer(*, user: User, submission_id: int) -> Submission:
+    """The access check for a submission, used by the API, pages and WebSocket alike.
+
+    Its author, an instructor of a cohort the author is in, and admins may see it; everyone else gets 404
+    (not 403: ids are not a way to learn who submitted what).
+    """
+    submission = Submission.objects.select_related("exercise", "version", "user").filter(pk=submission_id).first()
+    if submission is None or not user.is_authenticated:
+        raise DomainError("not_found", "Not found.", status=404)
+    if submission.user_id != user.pk and not user_teaches(teacher=user, student=submission.user):
+        raise DomainError("not_found", "Not found.", status=404)
+    return submission

@@ -1,0 +1,166 @@
+"""The versioned message contract between the platform and grader workers (standard library only).
+
+The platform sends a GradeRequest by Celery task name; a grader streams GradeEvents and answers with a
+GradeResult. Messages are plain JSON-able dicts on the wire; `from_wire` refuses a message of another
+protocol version rather than guess at it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+PROTOCOL_VERSION = 1
+GRADE_TASK = "huashen.grade"
+RESULT_TASK = "huashen.record_result"
+
+
+class ProtocolError(ValueError):
+    """A message that does not match this version of the contract."""
+
+
+class Mode(enum.StrEnum):
+    RUN = "run"  # visible checks on public inputs, does not count for progress
+    SUBMIT = "submit"  # every check, counts
+
+
+class Verdict(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the student's code raised
+    TIME_LIMIT = "time_limit"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    GPU_OUT_OF_MEMORY = "gpu_oom"
+    SANDBOX_VIOLATION = "sandbox_violation"
+    INTERNAL_ERROR = "internal_error"  # ours, never the student's
+
+
+class EventKind(enum.StrEnum):
+    LOG = "log"
+    STDOUT = "stdout"
+    STDERR = "stderr"
+    METRIC = "metric"
+    STATUS = "status"
+    ARTIFACT = "artifact"
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: int = 60
+    cpu_seconds: int = 120
+    memory_mb: int = 2048
+    pids: int = 64
+    output_kb: int = 1024
+    disk_mb: int = 256
+    gpu_memory_mb: int = 4096
+
+
+@dataclass(frozen=True)
+class GradeRequest:
+    submission_id: int
+    trial: str  # the exercise slug
+    content_hash: str  # the pinned version's; a grader with other content refuses
+    mode: Mode
+    code: str
+    limits: Limits = field(default_factory=Limits)
+    device: str = "cpu"
+    request_id: str = ""
+    version: int = PROTOCOL_VERSION
+
+    def to_wire(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> GradeRequest:
+        _expect_version(data)
+        try:
+            return cls(
+                submission_id=int(data["submission_id"]),
+                trial=str(data["trial"]),
+                content_hash=str(data["content_hash"]),
+                mode=Mode(data["mode"]),
+                code=str(data["code"]),
+                limits=Limits(**data.get("limits", {})),
+                device=str(data.get("device", "cpu")),
+                request_id=str(data.get("request_id", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProtocolError(f"malformed GradeRequest: {error}") from error
+
+
+@dataclass(frozen=True)
+class GradeEvent:
+    seq: int
+    kind: EventKind
+    payload: Any
+    time: float
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"seq": self.seq, "kind": self.kind.value, "payload": self.payload, "time": self.time}
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> GradeEvent:
+        try:
+            return cls(int(data["seq"]), EventKind(data["kind"]), data["payload"], float(data["time"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProtocolError(f"malformed GradeEvent: {error}") from error
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    key: str
+    passed: bool
+    score: float  # the points this check earned
+    max_score: float
+    title: dict[str, str]  # {"zh": ..., "en": ...}
+    message: dict[str, str]
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    submission_id: int
+    verdict: Verdict
+    score: float  # 0..100, the percentage of the checks' points earned
+    checks: list[CheckResult] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)  # wall_seconds, cpu_seconds, peak_memory_mb, ...
+    device: str = "cpu"
+    versions: dict[str, str] = field(default_factory=dict)  # python, torch, ...
+    duration: float = 0.0
+    traceback: str = ""
+    message: dict[str, str] = field(default_factory=dict)  # a plain explanation of the verdict
+    version: int = PROTOCOL_VERSION
+
+    def to_wire(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> GradeResult:
+        _expect_version(data)
+        try:
+            score = float(data["score"])
+            if not 0.0 <= score <= 100.0:
+                raise ValueError(f"score {score} outside 0..100")
+            return cls(
+                submission_id=int(data["submission_id"]),
+                verdict=Verdict(data["verdict"]),
+                score=score,
+                checks=[CheckResult(**check) for check in data.get("checks", [])],
+                resources=dict(data.get("resources", {})),
+                device=str(data.get("device", "cpu")),
+                versions=dict(data.get("versions", {})),
+                duration=float(data.get("duration", 0.0)),
+                traceback=str(data.get("traceback", "")),
+                message=dict(data.get("message", {})),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProtocolError(f"malformed GradeResult: {error}") from error
+
+
+def _expect_version(data: dict[str, Any]) -> None:
+    version = data.get("version")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol version {version!r}, this side speaks {PROTOCOL_VERSION}")
