@@ -65,14 +65,15 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 
 def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, object]:
-    """A Django DATABASES entry from `postgres://user:pass@host:port/db` or `sqlite:///path`."""
+    """A Django DATABASES entry from `postgres://user:pass@host:port/db` or `sqlite:////abs/path`."""
     from urllib.parse import parse_qs, unquote, urlsplit
 
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if not path or path == "/":
-            raise ImproperlyConfigured(f"{name}={url!r} names no SQLite file (sqlite:///path/to/db.sqlite3)")
+        # sqlite:///relative.db and sqlite:////absolute/path.db, as dj-database-url reads them
+        path = unquote(parts.path)[1:]
+        if not path:
+            raise ImproperlyConfigured(f"{name}={url!r} names no SQLite file (sqlite:////abs/path.sqlite3)")
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
     if parts.scheme in {"postgres", "postgresql"}:
         database = unquote(parts.path.lstrip("/"))

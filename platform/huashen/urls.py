@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from huashen.web.health import healthz
+
 urlpatterns = [
     path("", include("huashen.web.urls")),
     path("api/v1/", include("huashen.api.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]
 
 handler404 = "huashen.api.errors.page_not_found"

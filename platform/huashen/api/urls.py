@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from huashen.api import views
+from huashen.api.errors import page_not_found
 
 app_name = "api"
 urlpatterns = [
@@ -13,4 +14,6 @@ urlpatterns = [
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="submission"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Unknown API paths answer in the API's error shape, in DEBUG too (Django's debug 404 page is HTML).
+    re_path(r"^.*$", page_not_found),
 ]

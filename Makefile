@@ -1,0 +1,67 @@
+# Huashen's commands. The README names them; `make run` and `make test` install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+SERVICES_DIR := var/test-services
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Test parallelism: this many pytest workers (2-core machines: 2).
+JOBS ?= 2
+
+.PHONY: help install install-test frontend messages run test test-fast lint format services-start services-stop clean
+
+help:
+	@echo "make run        install what is missing and serve Huashen on http://$(HOST):$(PORT) (embedded shape)"
+	@echo "make test       install what is missing, start PostgreSQL + Redis, lint, run every test, stop them"
+	@echo "make test-fast  unit tests only, no services (for your own loop)"
+	@echo "make lint       ruff, ruff format --check, mypy, import contracts, TypeScript types"
+	@echo "make format     ruff format + ruff --fix"
+
+install:
+	@bash scripts/install.sh bubblewrap gettext
+
+install-test:
+	@bash scripts/install.sh bubblewrap gettext redis-server chromium
+
+frontend:
+	@command -v npm >/dev/null || { echo "npm not found — install Node.js 20 and npm (e.g. sudo apt-get install nodejs npm)"; exit 1; }
+	@cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build >/dev/null
+	@echo "[frontend] built frontend/dist"
+
+messages:
+	@$(MANAGE) compilemessages --ignore '.venv/*' --ignore 'frontend/*' -v0
+
+run: install frontend messages
+	@$(MANAGE) migrate --noinput -v0
+	@$(MANAGE) sync_exercises
+	@$(MANAGE) create_demo_accounts
+	@echo "Huashen: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@PYTHONPATH=platform:. $(VENV)/bin/daphne -b $(HOST) -p $(PORT) huashen.asgi:application
+
+lint:
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy platform workers
+	@PYTHONPATH=platform:. $(VENV)/bin/lint-imports
+	@cd frontend && npm run --silent typecheck
+	@echo "[lint] clean"
+
+format:
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+# The whole suite against real PostgreSQL and Redis, started here and stopped whatever happens.
+test: install-test frontend messages lint
+	@bash scripts/services.sh start $(SERVICES_DIR)
+	@source $(SERVICES_DIR)/env; status=0; \
+	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -n $(JOBS) $(PYTEST_ARGS) || status=$$?; \
+	  bash scripts/services.sh stop $(SERVICES_DIR); exit $$status
+
+test-fast: install messages
+	@$(VENV)/bin/pytest -m "not integration and not browser" -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf var frontend/dist .mypy_cache .ruff_cache .pytest_cache

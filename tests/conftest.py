@@ -1,0 +1,80 @@
+"""Shared fixtures: the personas every permission test uses, and a small curriculum to submit to.
+
+Personas (after healthchecks' alice/bob/charlie):
+- alice, bob: students in cohort "A"
+- carol: instructor of cohort "A"
+- dave: instructor of cohort "B" (not theirs)
+- erin: admin
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+
+from huashen.accounts.models import Cohort, Role, User
+from huashen.accounts.services import cohort_create, cohort_join, user_create
+from tests.factories import make_curriculum
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database_url = os.environ.get("DATABASE_URL", "")
+    vendor = "postgresql" if database_url.startswith("postgres") else "sqlite (embedded default)"
+    redis_url = os.environ.get("REDIS_URL") or "none (in-memory channel layer)"
+    return [f"huashen: database vendor {vendor}; redis {redis_url}"]
+
+
+@pytest.fixture(autouse=True)
+def _database_vendor_is_recorded(request: pytest.FixtureRequest) -> None:
+    """Record the database a test really used (it travels back from xdist workers in the report)."""
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        version = connection.cursor().connection.info.server_version if connection.vendor == "postgresql" else ""
+        request.node.user_properties.append(("database", f"{connection.vendor} {version}".strip()))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    seen: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", []):
+                if key == "database" and getattr(report, "when", "") == "call":
+                    seen[value] = seen.get(value, 0) + 1
+    for database, count in sorted(seen.items()):
+        terminalreporter.write_line(f"huashen: {count} database tests ran against {database}")
+
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@dataclass
+class Personas:
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+    erin: User
+    cohort_a: Cohort
+    cohort_b: Cohort
+
+    def all(self) -> dict[str, User]:
+        return {name: getattr(self, name) for name in ("alice", "bob", "carol", "dave", "erin")}
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    alice = user_create(username="alice", password=PASSWORD)
+    bob = user_create(username="bob", password=PASSWORD)
+    carol = user_create(username="carol", password=PASSWORD, role=Role.INSTRUCTOR)
+    dave = user_create(username="dave", password=PASSWORD, role=Role.INSTRUCTOR)
+    erin = user_create(username="erin", password=PASSWORD, role=Role.ADMIN)
+    cohort_a = cohort_create(name="A", instructor=carol)
+    cohort_b = cohort_create(name="B", instructor=dave)
+    for student in (alice, bob):
+        cohort_join(student=student, join_code=cohort_a.join_code)
+    return Personas(alice, bob, carol, dave, erin, cohort_a, cohort_b)
+
+
+@pytest.fixture
+def curriculum(db: None) -> dict[str, object]:
+    return make_curriculum()

@@ -1,0 +1,114 @@
+"""submission_record_result and progress: idempotent results, only Submit counts, the unlock rule."""
+
+import pytest
+from django.test import override_settings
+
+from huashen.grading import dispatch
+from huashen.grading.models import ExerciseProgress, Status, Verdict
+from huashen.grading.selectors import realms_with_progress
+from huashen.grading.services import submission_create, submission_mark_running, submission_record_result
+from tests.conftest import Personas
+from workers.protocol import CheckResult, GradeResult
+from workers.protocol import Verdict as WireVerdict
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+
+
+def grade(submission_id: int, verdict: WireVerdict = WireVerdict.PASSED, score: float = 100.0) -> GradeResult:
+    check = CheckResult("shape", verdict == WireVerdict.PASSED, score, 100.0, {"zh": "形状", "en": "Shape"},
+                        {"zh": "好", "en": "Good"})  # fmt: skip
+    return GradeResult(submission_id=submission_id, verdict=verdict, score=score, checks=[check], device="cpu")
+
+
+def submit(user, exercise, mode: str = "submit"):  # noqa: ANN001, ANN201
+    return submission_create(user=user, exercise=exercise, code="x = 1", mode=mode)
+
+
+def test_result_is_stored_and_progress_updated(personas: Personas, curriculum: dict) -> None:
+    submission = submit(personas.alice, curriculum["r1t1"])
+    submission_mark_running(submission_id=submission.pk)
+    stored = submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 40.0), log=[{"seq": 1}])
+    assert (stored.status, stored.verdict, stored.score) == (Status.DONE, Verdict.FAILED, 40.0)
+    assert stored.checks[0]["key"] == "shape" and stored.log == [{"seq": 1}]
+    assert stored.started_at is not None and stored.finished_at >= stored.started_at
+    progress = ExerciseProgress.objects.get(user=personas.alice, exercise=curriculum["r1t1"])
+    assert (progress.attempts, progress.best_score, progress.passed) == (1, 40.0, False)
+
+    second = submit(personas.alice, curriculum["r1t1"])
+    submission_record_result(result=grade(second.pk))
+    progress.refresh_from_db()
+    assert (progress.attempts, progress.best_score, progress.passed) == (2, 100.0, True)
+    first_pass = progress.passed_at
+
+    third = submit(personas.alice, curriculum["r1t1"])
+    submission_record_result(result=grade(third.pk, WireVerdict.FAILED, 10.0))
+    progress.refresh_from_db()
+    assert (progress.attempts, progress.best_score, progress.passed_at) == (3, 100.0, first_pass)
+
+
+def test_a_repeated_delivery_changes_nothing(personas: Personas, curriculum: dict) -> None:
+    submission = submit(personas.alice, curriculum["r1t1"])
+    submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 30.0))
+    again = submission_record_result(result=grade(submission.pk, WireVerdict.PASSED, 100.0))
+    assert (again.verdict, again.score) == (Verdict.FAILED, 30.0)
+    assert ExerciseProgress.objects.get(user=personas.alice).attempts == 1
+
+
+def test_run_mode_never_counts_for_progress(personas: Personas, curriculum: dict) -> None:
+    submission = submit(personas.alice, curriculum["r1t1"], mode="run")
+    submission_record_result(result=grade(submission.pk))
+    assert not ExerciseProgress.objects.filter(user=personas.alice).exists()
+
+
+def test_mark_running_only_moves_queued_submissions(personas: Personas, curriculum: dict) -> None:
+    submission = submit(personas.alice, curriculum["r1t1"])
+    submission_record_result(result=grade(submission.pk))
+    submission_mark_running(submission_id=submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Status.DONE
+
+
+def pass_trials(user, curriculum: dict, realm: int, tiers: range) -> None:  # noqa: ANN001
+    for tier in tiers:
+        submission = submit(user, curriculum[f"r{realm}t{tier}"])
+        submission_record_result(result=grade(submission.pk))
+
+
+def test_unlock_rule_opens_the_next_realm_at_three_passes(personas: Personas, curriculum: dict) -> None:
+    states = realms_with_progress(user=personas.alice)
+    assert [s.unlocked for s in states] == [True, False]
+    pass_trials(personas.alice, curriculum, 1, range(1, 3))
+    assert [s.unlocked for s in realms_with_progress(user=personas.alice)] == [True, False]
+    pass_trials(personas.alice, curriculum, 1, range(3, 4))
+    states = realms_with_progress(user=personas.alice)
+    assert [s.unlocked for s in states] == [True, True]
+    assert (states[0].passed, states[0].total, states[0].completed, states[0].percent) == (3, 5, False, 60)
+    # bob's progress is his own
+    assert [s.unlocked for s in realms_with_progress(user=personas.bob)] == [True, False]
+    pass_trials(personas.alice, curriculum, 1, range(4, 6))
+    assert realms_with_progress(user=personas.alice)[0].completed
+
+
+def test_a_failed_attempt_does_not_unlock(personas: Personas, curriculum: dict) -> None:
+    for tier in (1, 2, 3):
+        submission = submit(personas.alice, curriculum[f"r1t{tier}"])
+        submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 90.0))
+    states = realms_with_progress(user=personas.alice)
+    assert states[1].unlocked is False
+    assert [t.state for t in states[0].trials] == ["attempted"] * 3 + ["open"] * 2
+
+
+@override_settings(REALM_UNLOCK_PASSES=3)
+def test_realm_map_costs_a_constant_number_of_queries(
+    personas: Personas, curriculum: dict, django_assert_max_num_queries
+) -> None:
+    pass_trials(personas.alice, curriculum, 1, range(1, 4))
+    with django_assert_max_num_queries(3):
+        states = realms_with_progress(user=personas.alice)
+        titles = [trial.exercise.current_version.title for state in states for trial in state.trials]
+    assert len(titles) == 10
