@@ -28,9 +28,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.fixture(autouse=True)
 def _database_vendor_is_recorded(request: pytest.FixtureRequest) -> None:
     """Record the database a test really used (it travels back from xdist workers in the report)."""
-    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
-        version = connection.cursor().connection.info.server_version if connection.vendor == "postgresql" else ""
-        request.node.user_properties.append(("database", f"{connection.vendor} {version}".strip()))
+    uses_database = {"db", "transactional_db"} & set(request.fixturenames)
+    if uses_database or request.node.get_closest_marker("django_db"):
+        request.node.user_properties.append(("database", connection.vendor))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -73,6 +73,22 @@ def personas(db: None) -> Personas:
     for student in (alice, bob):
         cohort_join(student=student, join_code=cohort_a.join_code)
     return Personas(alice, bob, carol, dave, erin, cohort_a, cohort_b)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Integration tests need the real services that `make test` starts; without them they fail, loudly."""
+    for item in items:
+        if "tests/integration/" in item.nodeid or "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def services() -> dict[str, str]:
+    """The real PostgreSQL and Redis URLs. Missing services are an error here, never a skip."""
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"integration tests need {', '.join(missing)}: run them through `make test`")
+    return {"database": os.environ["DATABASE_URL"], "redis": os.environ["REDIS_URL"]}
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ DEVELOPMENT_SECRET_KEY = "huashen-development-key-never-use-in-production"  # no
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured("DEBUG=0 needs a SECRET_KEY (or SECRET_KEY_FILE): refusing the development key")
+    raise ImproperlyConfigured(
+        "DEBUG=0 needs a SECRET_KEY (or SECRET_KEY_FILE): refusing the development key"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

@@ -22,10 +22,12 @@ def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
 def grade(submission_id: int, verdict: WireVerdict = WireVerdict.PASSED, score: float = 100.0) -> GradeResult:
     check = CheckResult("shape", verdict == WireVerdict.PASSED, score, 100.0, {"zh": "形状", "en": "Shape"},
                         {"zh": "好", "en": "Good"})  # fmt: skip
-    return GradeResult(submission_id=submission_id, verdict=verdict, score=score, checks=[check], device="cpu")
+    return GradeResult(
+        submission_id=submission_id, verdict=verdict, score=score, checks=[check], device="cpu"
+    )
 
 
-def submit(user, exercise, mode: str = "submit"):  # noqa: ANN001, ANN201
+def submit(user, exercise, mode: str = "submit"):
     return submission_create(user=user, exercise=exercise, code="x = 1", mode=mode)
 
 
@@ -73,7 +75,7 @@ def test_mark_running_only_moves_queued_submissions(personas: Personas, curricul
     assert submission.status == Status.DONE
 
 
-def pass_trials(user, curriculum: dict, realm: int, tiers: range) -> None:  # noqa: ANN001
+def pass_trials(user, curriculum: dict, realm: int, tiers: range) -> None:
     for tier in tiers:
         submission = submit(user, curriculum[f"r{realm}t{tier}"])
         submission_record_result(result=grade(submission.pk))

@@ -46,7 +46,9 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
     assert len(callbacks) == 1 and sent == []  # sent only by the commit hook
 
 
-def test_a_later_content_change_does_not_move_the_pin(personas: Personas, curriculum: dict, sent: list) -> None:
+def test_a_later_content_change_does_not_move_the_pin(
+    personas: Personas, curriculum: dict, sent: list
+) -> None:
     exercise = curriculum["r1t1"]
     submission = submission_create(user=personas.alice, exercise=exercise, code="x = 1", mode="submit")
     old = exercise.current_version
@@ -80,7 +82,9 @@ def test_bad_code_is_refused_and_nothing_is_stored(
 
 def test_multibyte_code_is_measured_in_bytes(personas: Personas, curriculum: dict, sent: list) -> None:
     with override_settings(SUBMISSION_MAX_BYTES=10):
-        submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="# 张量", mode="run")  # 8 bytes
+        submission_create(
+            user=personas.alice, exercise=curriculum["r1t1"], code="# 张量", mode="run"
+        )  # 8 bytes
         with pytest.raises(DomainError, match="代码太长"):
             submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="# 张量张", mode="run")
 

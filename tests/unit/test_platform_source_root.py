@@ -22,7 +22,11 @@ def test_stdlib_platform_works_under_pytest() -> None:
 def test_stdlib_platform_and_uuid_work_under_django() -> None:
     script = "import platform, uuid; print(platform.system(), uuid.uuid4().version)"
     completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v0", "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "manage.py", "shell", "-v0", "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["Linux", "4"]

@@ -29,7 +29,9 @@ def test_result_round_trips_with_checks() -> None:
         submission_id=7,
         verdict=Verdict.FAILED,
         score=50.0,
-        checks=[CheckResult("shape", False, 0.0, 50.0, {"zh": "形状", "en": "Shape"}, {"zh": "错", "en": "Wrong"})],
+        checks=[
+            CheckResult("shape", False, 0.0, 50.0, {"zh": "形状", "en": "Shape"}, {"zh": "错", "en": "Wrong"})
+        ],
         message={"zh": "未通过", "en": "Failed"},
     )
     assert GradeResult.from_wire(result.to_wire()) == result
@@ -37,7 +39,13 @@ def test_result_round_trips_with_checks() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"version": PROTOCOL_VERSION + 1}, {"version": None}, {"verdict": "great"}, {"score": 101}, {"score": "x"}],
+    [
+        {"version": PROTOCOL_VERSION + 1},
+        {"version": None},
+        {"verdict": "great"},
+        {"score": 101},
+        {"score": "x"},
+    ],
 )
 def test_result_refuses_malformed_messages(change: dict) -> None:
     wire = GradeResult(submission_id=1, verdict=Verdict.PASSED, score=100.0).to_wire() | change

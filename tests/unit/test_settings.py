@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
     """Import the settings module in a fresh interpreter with exactly these variables set."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+    }
     script = (
         "import sys; sys.path[:0] = ['platform', '.'];"
         "from huashen import settings as s;"

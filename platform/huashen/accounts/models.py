@@ -50,7 +50,9 @@ class Cohort(models.Model):
     name = models.CharField(_("名称"), max_length=120)
     join_code = models.CharField(_("加入码"), max_length=16, unique=True, default=new_join_code)
     instructors = models.ManyToManyField(User, related_name="teaching_cohorts", blank=True)
-    students = models.ManyToManyField(User, through="CohortMembership", related_name="cohorts", blank=True)
+    students: "models.ManyToManyField[User, CohortMembership]" = models.ManyToManyField(
+        User, through="CohortMembership", related_name="cohorts", blank=True
+    )
     is_open = models.BooleanField(_("开放加入"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -69,7 +71,9 @@ class CohortMembership(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["cohort", "student"], name="one_membership_per_cohort")]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "student"], name="one_membership_per_cohort")
+        ]
 
     def __str__(self) -> str:
         return f"{self.student} in {self.cohort}"

@@ -31,7 +31,9 @@ def user_set_role(*, user: User, role: Role) -> User:
 
 def user_set_language(*, user: User, language: str) -> User:
     if language not in {"zh-hans", "en"}:
-        raise DomainError("invalid_language", _("不支持的语言：%(language)s") % {"language": language}, "language")
+        raise DomainError(
+            "invalid_language", _("不支持的语言：%(language)s") % {"language": language}, "language"
+        )
     user.language = language
     user.save(update_fields=["language"])
     return user

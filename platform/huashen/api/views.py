@@ -51,7 +51,9 @@ class MeView(APIView):
     @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
         user = _user(request)
-        return Response(MeOutput({**_fields(user, "id", "username", "email", "language"), "role": user.role}).data)
+        return Response(
+            MeOutput({**_fields(user, "id", "username", "email", "language"), "role": user.role}).data
+        )
 
     @extend_schema(request=MeInput, responses=MeOutput)
     def patch(self, request: Request) -> Response:
@@ -154,7 +156,9 @@ class ExerciseListView(generics.GenericAPIView):
         responses=ExerciseSummaryOutput(many=True),
     )
     def get(self, request: Request) -> Response:
-        exercises = published_exercises().select_related("realm", "current_version").order_by("realm__order", "order")
+        exercises = (
+            published_exercises().select_related("realm", "current_version").order_by("realm__order", "order")
+        )
         if realm := request.query_params.get("realm"):
             exercises = exercises.filter(realm__slug=realm)
         data = [{**_fields(e, "slug", "realm", "tier", "order"), "title": _title(e)} for e in exercises]
@@ -200,7 +204,17 @@ class SubmissionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Submission
-        fields = ["id", "exercise", "version", "mode", "status", "verdict", "score", "created_at", "finished_at"]
+        fields = [
+            "id",
+            "exercise",
+            "version",
+            "mode",
+            "status",
+            "verdict",
+            "score",
+            "created_at",
+            "finished_at",
+        ]
 
 
 class SubmissionDetailOutput(SubmissionOutput):
@@ -231,7 +245,9 @@ class SubmissionListCreateView(generics.ListAPIView):
             queryset = queryset.filter(exercise__slug=exercise)
         return queryset
 
-    @extend_schema(parameters=[OpenApiParameter("exercise", str, description="only this trial's submissions")])
+    @extend_schema(
+        parameters=[OpenApiParameter("exercise", str, description="only this trial's submissions")]
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

@@ -136,7 +136,14 @@ class _Reader:
         return None
 
     def integer(
-        self, data: dict[str, Any], key: str, low: int, high: int, default: int | None = None, *, prefix: str = ""
+        self,
+        data: dict[str, Any],
+        key: str,
+        low: int,
+        high: int,
+        default: int | None = None,
+        *,
+        prefix: str = "",
     ) -> int | None:
         value = data.get(key, default)
         name = prefix + key
@@ -189,7 +196,7 @@ def _bundle_files(folder: Path) -> dict[str, str]:
         relative = path.relative_to(folder)
         if any(part in IGNORED_NAMES or part.startswith(".") for part in relative.parts):
             continue
-        if path.is_file() and not path.suffix == ".pyc":
+        if path.is_file() and path.suffix != ".pyc":
             files[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return files
 
@@ -247,7 +254,9 @@ def _read_hints(root: Path, folder: Path, errors: list[BundleError]) -> list[dic
     return [{"zh": zh, "en": en} for zh, en in zip(by_language["zh"], by_language["en"], strict=True)]
 
 
-def _read_rubric(reader: _Reader, data: dict[str, Any], grading: str | None, points: int | None) -> list[dict[str, Any]]:
+def _read_rubric(
+    reader: _Reader, data: dict[str, Any], grading: str | None, points: int | None
+) -> list[dict[str, Any]]:
     rubric = data.get("rubric", [])
     if not isinstance(rubric, list) or not all(isinstance(item, dict) for item in rubric):
         reader.error("rubric", "must be an array of tables ([[rubric]])")
@@ -265,7 +274,11 @@ def _read_rubric(reader: _Reader, data: dict[str, Any], grading: str | None, poi
             reader.error(f"rubric[{index}].key", f"duplicate criterion {key!r}")
         keys.add(key)
         criterion_points = item.get("points")
-        if isinstance(criterion_points, bool) or not isinstance(criterion_points, int) or criterion_points < 1:
+        if (
+            isinstance(criterion_points, bool)
+            or not isinstance(criterion_points, int)
+            or criterion_points < 1
+        ):
             reader.error(f"rubric[{index}].points", "required: a positive integer")
             continue
         texts = {}
@@ -283,7 +296,9 @@ def _read_rubric(reader: _Reader, data: dict[str, Any], grading: str | None, poi
     return criteria
 
 
-def read_exercise(root: Path, realm: RealmSpec | None, folder: Path, errors: list[BundleError]) -> ExerciseSpec | None:
+def read_exercise(
+    root: Path, realm: RealmSpec | None, folder: Path, errors: list[BundleError]
+) -> ExerciseSpec | None:
     before = len(errors)
     reader = _Reader(root, folder / "exercise.toml", errors)
     for name in REQUIRED_FILES:
@@ -292,7 +307,9 @@ def read_exercise(root: Path, realm: RealmSpec | None, folder: Path, errors: lis
     for name in SOLUTION_FOLDERS:
         solutions = sorted((folder / name).glob("*.py")) if (folder / name).is_dir() else []
         if not solutions:
-            _Reader(root, folder / name, errors).error(None, "missing: a folder with at least one .py solution")
+            _Reader(root, folder / name, errors).error(
+                None, "missing: a folder with at least one .py solution"
+            )
         for solution in solutions:
             _check_python(root, solution, errors)
     if len(errors) > before and not (folder / "exercise.toml").is_file():
@@ -334,13 +351,27 @@ def read_exercise(root: Path, realm: RealmSpec | None, folder: Path, errors: lis
             if text is not None and not text.strip():
                 _Reader(root, path, errors).error(None, "empty: the statement teaches the trial")
             statement[language] = (text or "").strip()
-    hints = _read_hints(root, folder, errors) if all((folder / f"hints.{x}.md").is_file() for x in ("zh", "en")) else None
+    hints = (
+        _read_hints(root, folder, errors)
+        if all((folder / f"hints.{x}.md").is_file() for x in ("zh", "en"))
+        else None
+    )
     for name in PYTHON_FILES:
         if (folder / name).is_file():
             _check_python(root, folder / name, errors)
     if len(errors) > before:
         return None
-    assert slug and realm_slug and tier and order and points and grading and device and title and hints is not None
+    assert (
+        slug
+        and realm_slug
+        and tier
+        and order
+        and points
+        and grading
+        and device
+        and title
+        and hints is not None
+    )
     files = _bundle_files(folder)
     return ExerciseSpec(
         slug=slug,

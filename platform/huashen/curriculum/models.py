@@ -85,10 +85,14 @@ class Exercise(models.Model):
         verbose_name_plural = _("试炼")
         constraints = [
             models.UniqueConstraint(
-                fields=["realm", "order"], condition=models.Q(retired=False), name="one_exercise_per_realm_order"
+                fields=["realm", "order"],
+                condition=models.Q(retired=False),
+                name="one_exercise_per_realm_order",
             ),
             models.UniqueConstraint(
-                fields=["realm", "tier"], condition=models.Q(retired=False), name="one_exercise_per_realm_tier"
+                fields=["realm", "tier"],
+                condition=models.Q(retired=False),
+                name="one_exercise_per_realm_tier",
             ),
         ]
 

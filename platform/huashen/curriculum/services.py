@@ -10,7 +10,6 @@ from django.db.models import F
 from huashen.curriculum.bundles import BundleError, ExerciseSpec, RealmSpec, read_curriculum
 from huashen.curriculum.models import Exercise, ExerciseVersion, Realm, SyncReport
 
-
 PARKED = 1000
 
 
@@ -52,7 +51,9 @@ def exercises_sync(*, root: Path | None = None) -> SyncResult:
             if exercise.realm not in known_realms:
                 result.errors.append(
                     BundleError(
-                        (exercise.folder / "exercise.toml").as_posix(), "realm", f"unknown realm {exercise.realm!r}"
+                        (exercise.folder / "exercise.toml").as_posix(),
+                        "realm",
+                        f"unknown realm {exercise.realm!r}",
                     )
                 )
     if result.ok:
@@ -71,20 +72,20 @@ def _apply(realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], res
     # trials never collides midway through the transaction.
     Realm.objects.update(order=F("order") + PARKED)
     realms = {}
-    for spec in realm_specs:
+    for realm_spec in realm_specs:
         realm, _created = Realm.objects.update_or_create(
-            slug=spec.slug,
+            slug=realm_spec.slug,
             defaults={
-                "order": spec.order,
-                "name_zh": spec.name["zh"],
-                "name_en": spec.name["en"],
-                "theme_zh": spec.theme["zh"],
-                "theme_en": spec.theme["en"],
-                "summary_zh": spec.summary["zh"],
-                "summary_en": spec.summary["en"],
+                "order": realm_spec.order,
+                "name_zh": realm_spec.name["zh"],
+                "name_en": realm_spec.name["en"],
+                "theme_zh": realm_spec.theme["zh"],
+                "theme_en": realm_spec.theme["en"],
+                "summary_zh": realm_spec.summary["zh"],
+                "summary_en": realm_spec.summary["en"],
             },
         )
-        realms[spec.slug] = realm
+        realms[realm_spec.slug] = realm
     result.realms = len(realms)
     Exercise.objects.filter(retired=False).update(order=F("order") + PARKED, tier=F("tier") + PARKED)
     seen = set()

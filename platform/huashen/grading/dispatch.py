@@ -27,4 +27,6 @@ def send_grade_request(request: GradeRequest) -> None:
         logger.info("submission %s sent to queue %s", request.submission_id, queue_for(request))
     else:
         # The embedded executor arrives with the grading pipeline; until then the submission stays queued.
-        logger.warning("submission %s queued: no local grader is installed in this build", request.submission_id)
+        logger.warning(
+            "submission %s queued: no local grader is installed in this build", request.submission_id
+        )

@@ -18,7 +18,8 @@ def publish_status(submission_id: int, status: str) -> None:
         return
     try:
         async_to_sync(layer.group_send)(
-            group_name(submission_id), {"type": "submission.status", "submission": submission_id, "status": status}
+            group_name(submission_id),
+            {"type": "submission.status", "submission": submission_id, "status": status},
         )
     except Exception:  # a lost notification must never undo a stored result; followers re-read on reconnect
         logger.exception("could not publish the status of submission %s", submission_id)

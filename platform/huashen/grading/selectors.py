@@ -65,14 +65,20 @@ def realms_with_progress(*, user: User) -> list[RealmState]:
     """
     realms = list(Realm.objects.order_by("order"))
     exercises = list(published_exercises().select_related("current_version").order_by("order"))
-    progress = {p.exercise_id: p for p in ExerciseProgress.objects.filter(user=user)} if user.is_authenticated else {}
+    progress = (
+        {p.exercise_id: p for p in ExerciseProgress.objects.filter(user=user)}
+        if user.is_authenticated
+        else {}
+    )
     states = []
     previous: RealmState | None = None
     for realm in realms:
         state = RealmState(realm=realm, unlocked=True)
         state.trials = [TrialState(e, progress.get(e.pk)) for e in exercises if e.realm_id == realm.pk]
         if previous is not None:
-            state.unlock_rule = min(settings.REALM_UNLOCK_PASSES, previous.total) or settings.REALM_UNLOCK_PASSES
+            state.unlock_rule = (
+                min(settings.REALM_UNLOCK_PASSES, previous.total) or settings.REALM_UNLOCK_PASSES
+            )
             state.unlocked = previous.unlocked and previous.passed >= state.unlock_rule
         states.append(state)
         previous = state
@@ -100,7 +106,9 @@ def submission_get_for_viewer(*, user: User, submission_id: int) -> Submission:
     Its author, an instructor of a cohort the author is in, and admins may see it; everyone else gets 404
     (not 403: ids are not a way to learn who submitted what).
     """
-    submission = Submission.objects.select_related("exercise", "version", "user").filter(pk=submission_id).first()
+    submission = (
+        Submission.objects.select_related("exercise", "version", "user").filter(pk=submission_id).first()
+    )
     if submission is None or not user.is_authenticated:
         raise DomainError("not_found", "Not found.", status=404)
     if submission.user_id != user.pk and not user_teaches(teacher=user, student=submission.user):

@@ -69,7 +69,9 @@ def submission_create(*, user: User, exercise: Exercise, code: str | bytes, mode
     if not exercise.is_published or exercise.current_version is None:
         raise DomainError("not_found", _("没有这个试炼。"), "exercise", status=404)
     if not realm_is_unlocked(user=user, realm=exercise.realm):
-        raise DomainError("realm_locked", _("这个境界尚未开启：先通过上一境界的试炼。"), "exercise", status=403)
+        raise DomainError(
+            "realm_locked", _("这个境界尚未开启：先通过上一境界的试炼。"), "exercise", status=403
+        )
     with transaction.atomic():
         # Serialise one user's submissions so two concurrent requests cannot both slip under the limit.
         User.objects.select_for_update().filter(pk=user.pk).first()
@@ -108,10 +110,15 @@ def submission_mark_running(*, submission_id: int) -> None:
 
 
 @transaction.atomic
-def submission_record_result(*, result: GradeResult, log: list[dict[str, object]] | None = None) -> Submission:
+def submission_record_result(
+    *, result: GradeResult, log: list[dict[str, object]] | None = None
+) -> Submission:
     """Store a grader's verdict and update progress. Idempotent: a second delivery changes nothing."""
     submission = (
-        Submission.objects.select_for_update().select_related("exercise").filter(pk=result.submission_id).first()
+        Submission.objects.select_for_update()
+        .select_related("exercise")
+        .filter(pk=result.submission_id)
+        .first()
     )
     if submission is None:
         raise DomainError("not_found", f"no submission {result.submission_id}", status=404)

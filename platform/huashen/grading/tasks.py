@@ -8,7 +8,9 @@ from huashen.grading.services import submission_mark_running, submission_record_
 from workers.protocol import RESULT_TASK, GradeResult
 
 
-@shared_task(name=RESULT_TASK, acks_late=True, autoretry_for=(ConnectionError,), max_retries=5, retry_backoff=True)
+@shared_task(
+    name=RESULT_TASK, acks_late=True, autoretry_for=(ConnectionError,), max_retries=5, retry_backoff=True
+)
 def record_result(result: dict[str, Any], log: list[dict[str, Any]] | None = None) -> None:
     submission_record_result(result=GradeResult.from_wire(result), log=log)
 

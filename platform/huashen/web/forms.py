@@ -9,7 +9,7 @@ class SignUpForm(UserCreationForm):
     email = forms.EmailField(label=_("邮箱（可选）"), required=False)
     join_code = forms.CharField(label=_("班级加入码（可选）"), required=False, max_length=16)
 
-    class Meta(UserCreationForm.Meta):
+    class Meta:
         model = User
         fields = ("username", "email")
 

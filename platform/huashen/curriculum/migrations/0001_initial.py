@@ -5,108 +5,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Exercise',
+            name="Exercise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('tier', models.PositiveSmallIntegerField(choices=[(1, '🌱 入门'), (2, '🌿 进阶'), (3, '🔥 突破'), (4, '🌟 圆满'), (5, '🛡️ 化神')])),
-                ('order', models.PositiveSmallIntegerField()),
-                ('is_published', models.BooleanField(default=True, verbose_name='已发布')),
-                ('retired', models.BooleanField(default=False, help_text='its bundle vanished from exercises/')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "🌱 入门"),
+                            (2, "🌿 进阶"),
+                            (3, "🔥 突破"),
+                            (4, "🌟 圆满"),
+                            (5, "🛡️ 化神"),
+                        ]
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField()),
+                ("is_published", models.BooleanField(default=True, verbose_name="已发布")),
+                (
+                    "retired",
+                    models.BooleanField(default=False, help_text="its bundle vanished from exercises/"),
+                ),
             ],
             options={
-                'verbose_name': '试炼',
-                'verbose_name_plural': '试炼',
-                'ordering': ['realm__order', 'order'],
+                "verbose_name": "试炼",
+                "verbose_name_plural": "试炼",
+                "ordering": ["realm__order", "order"],
             },
         ),
         migrations.CreateModel(
-            name='Realm',
+            name="Realm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('order', models.PositiveSmallIntegerField(unique=True)),
-                ('name_zh', models.CharField(max_length=120)),
-                ('name_en', models.CharField(max_length=120)),
-                ('theme_zh', models.CharField(max_length=200)),
-                ('theme_en', models.CharField(max_length=200)),
-                ('summary_zh', models.TextField(blank=True)),
-                ('summary_en', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("order", models.PositiveSmallIntegerField(unique=True)),
+                ("name_zh", models.CharField(max_length=120)),
+                ("name_en", models.CharField(max_length=120)),
+                ("theme_zh", models.CharField(max_length=200)),
+                ("theme_en", models.CharField(max_length=200)),
+                ("summary_zh", models.TextField(blank=True)),
+                ("summary_en", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name': '境界',
-                'verbose_name_plural': '境界',
-                'ordering': ['order'],
+                "verbose_name": "境界",
+                "verbose_name_plural": "境界",
+                "ordering": ["order"],
             },
         ),
         migrations.CreateModel(
-            name='SyncReport',
+            name="SyncReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('ok', models.BooleanField()),
-                ('errors', models.JSONField(default=list, help_text="[{'file', 'field', 'message'}, ...]")),
-                ('summary', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("ok", models.BooleanField()),
+                ("errors", models.JSONField(default=list, help_text="[{'file', 'field', 'message'}, ...]")),
+                ("summary", models.JSONField(default=dict)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ExerciseVersion',
+            name="ExerciseVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('title_zh', models.CharField(max_length=200)),
-                ('title_en', models.CharField(max_length=200)),
-                ('points', models.PositiveSmallIntegerField(default=100)),
-                ('grading', models.CharField(choices=[('auto', '自动评分'), ('hybrid', '自动检查 + 人工评审'), ('manual', '人工评审')], default='auto', max_length=8)),
-                ('device', models.CharField(choices=[('cpu', 'CPU'), ('gpu', 'GPU')], default='cpu', max_length=4)),
-                ('limits', models.JSONField(default=dict)),
-                ('rubric', models.JSONField(blank=True, default=list)),
-                ('statement_zh', models.TextField()),
-                ('statement_en', models.TextField()),
-                ('hints', models.JSONField(blank=True, default=list, help_text="[{'zh': ..., 'en': ...}, ...] in order")),
-                ('starter_code', models.TextField()),
-                ('files', models.JSONField(default=dict, help_text='relative path → sha256 of every file in the bundle')),
-                ('source', models.CharField(default='sync', help_text='sync or admin', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('exercise', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='curriculum.exercise')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("title_zh", models.CharField(max_length=200)),
+                ("title_en", models.CharField(max_length=200)),
+                ("points", models.PositiveSmallIntegerField(default=100)),
+                (
+                    "grading",
+                    models.CharField(
+                        choices=[
+                            ("auto", "自动评分"),
+                            ("hybrid", "自动检查 + 人工评审"),
+                            ("manual", "人工评审"),
+                        ],
+                        default="auto",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "device",
+                    models.CharField(choices=[("cpu", "CPU"), ("gpu", "GPU")], default="cpu", max_length=4),
+                ),
+                ("limits", models.JSONField(default=dict)),
+                ("rubric", models.JSONField(blank=True, default=list)),
+                ("statement_zh", models.TextField()),
+                ("statement_en", models.TextField()),
+                (
+                    "hints",
+                    models.JSONField(
+                        blank=True, default=list, help_text="[{'zh': ..., 'en': ...}, ...] in order"
+                    ),
+                ),
+                ("starter_code", models.TextField()),
+                (
+                    "files",
+                    models.JSONField(
+                        default=dict, help_text="relative path → sha256 of every file in the bundle"
+                    ),
+                ),
+                ("source", models.CharField(default="sync", help_text="sync or admin", max_length=20)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "exercise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="curriculum.exercise",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['exercise', '-number'],
-                'get_latest_by': 'number',
+                "ordering": ["exercise", "-number"],
+                "get_latest_by": "number",
             },
         ),
         migrations.AddField(
-            model_name='exercise',
-            name='current_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='curriculum.exerciseversion'),
+            model_name="exercise",
+            name="current_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="curriculum.exerciseversion",
+            ),
         ),
         migrations.AddField(
-            model_name='exercise',
-            name='realm',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exercises', to='curriculum.realm'),
+            model_name="exercise",
+            name="realm",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="exercises", to="curriculum.realm"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exerciseversion',
-            constraint=models.UniqueConstraint(fields=('exercise', 'number'), name='unique_version_number'),
+            model_name="exerciseversion",
+            constraint=models.UniqueConstraint(fields=("exercise", "number"), name="unique_version_number"),
         ),
         migrations.AddConstraint(
-            model_name='exercise',
-            constraint=models.UniqueConstraint(condition=models.Q(('retired', False)), fields=('realm', 'order'), name='one_exercise_per_realm_order'),
+            model_name="exercise",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("retired", False)),
+                fields=("realm", "order"),
+                name="one_exercise_per_realm_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exercise',
-            constraint=models.UniqueConstraint(condition=models.Q(('retired', False)), fields=('realm', 'tier'), name='one_exercise_per_realm_tier'),
+            model_name="exercise",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("retired", False)),
+                fields=("realm", "tier"),
+                name="one_exercise_per_realm_tier",
+            ),
         ),
     ]

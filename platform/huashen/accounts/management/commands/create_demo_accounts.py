@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         record = Path(settings.VAR_DIR) / "demo-accounts.txt"
         if User.objects.filter(username__in=[name for name, _role in DEMO]).exists():
-            self.stdout.write(f"demo accounts exist; their passwords were printed when created (and kept in {record})")
+            self.stdout.write(
+                f"demo accounts exist; their passwords were printed when created (and kept in {record})"
+            )
             return
         lines = []
         with transaction.atomic():
@@ -36,6 +38,8 @@ class Command(BaseCommand):
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text("\n".join(lines) + "\n", encoding="utf-8")
         record.chmod(0o600)
-        self.stdout.write(self.style.SUCCESS("Demo accounts (shown once; also kept in var/demo-accounts.txt):"))
+        self.stdout.write(
+            self.style.SUCCESS("Demo accounts (shown once; also kept in var/demo-accounts.txt):")
+        )
         self.stdout.write("\n".join(lines))
         self.stdout.write(f"  demo cohort join code: {Cohort.objects.get(pk=cohort.pk).join_code}")

@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = "Validate the trial bundles under exercises/ and sync them into the database (all or nothing)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--root", type=Path, help="the exercises folder (default: settings.EXERCISES_DIR)")
+        parser.add_argument(
+            "--root", type=Path, help="the exercises folder (default: settings.EXERCISES_DIR)"
+        )
 
     def handle(self, *args: Any, root: Path | None = None, **options: Any) -> None:
         result = exercises_sync(root=root)
