@@ -15,7 +15,7 @@ from django.urls import path  # noqa: E402
 from huashen.grading.consumers import SubmissionConsumer  # noqa: E402
 
 websocket_routes = [
-    path("ws/v1/submissions/<int:submission_id>/", SubmissionConsumer.as_asgi()),
+    path("ws/submissions/<int:submission_id>/", SubmissionConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(

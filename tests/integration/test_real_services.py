@@ -141,7 +141,7 @@ def test_websocket_follows_a_submission_over_the_redis_channel_layer(
     async def follow(cookie: bytes) -> list[dict]:
         communicator = WebsocketCommunicator(
             application,
-            f"/ws/v1/submissions/{submission.pk}/",
+            f"/ws/submissions/{submission.pk}/",
             headers=[(b"cookie", cookie), (b"origin", b"http://localhost"), (b"host", b"localhost")],
         )
         connected, code = await communicator.connect(timeout=10)

@@ -303,7 +303,10 @@ def read_exercise(
     reader = _Reader(root, folder / "exercise.toml", errors)
     for name in REQUIRED_FILES:
         if not (folder / name).is_file():
-            _Reader(root, folder / name, errors).error(None, "missing: required in every trial bundle")
+            why = (
+                "every folder inside a realm is a trial bundle" if name == "exercise.toml" else "every trial bundle"
+            )
+            _Reader(root, folder / name, errors).error(None, f"missing: required in {why}")
     for name in SOLUTION_FOLDERS:
         solutions = sorted((folder / name).glob("*.py")) if (folder / name).is_dir() else []
         if not solutions:
@@ -405,8 +408,9 @@ def _check_python(root: Path, path: Path, errors: list[BundleError]) -> None:
         reader.error(None, f"Python syntax error on line {error.lineno}: {error.msg}")
 
 
-def read_curriculum(root: Path) -> Curriculum:
+def read_curriculum(root: Path | str) -> Curriculum:
     """Every realm and trial under `root`, validated as a whole (unique slugs, orders and tiers)."""
+    root = Path(root)
     curriculum = Curriculum()
     errors = curriculum.errors
     if not root.is_dir():
@@ -424,10 +428,6 @@ def read_curriculum(root: Path) -> Curriculum:
         for child in sorted(folder.iterdir()):
             if not child.is_dir() or child.name in IGNORED_NAMES or child.name.startswith((".", "_")):
                 continue
-            if not (child / "exercise.toml").is_file():
-                _Reader(root, child / "exercise.toml", errors).error(
-                    None, "missing: a folder inside a realm is a trial bundle and needs an exercise.toml"
-                )
             exercise = read_exercise(root, realm, child, errors)
             if exercise:
                 curriculum.exercises.append(exercise)

@@ -39,7 +39,8 @@ class Device(models.TextChoices):
 
 class Realm(models.Model):
     slug = models.SlugField(unique=True)
-    order = models.PositiveSmallIntegerField(unique=True)
+    order = models.PositiveSmallIntegerField()
+    retired = models.BooleanField(default=False, help_text="its folder vanished from exercises/")
     name_zh = models.CharField(max_length=120)
     name_en = models.CharField(max_length=120)
     theme_zh = models.CharField(max_length=200)
@@ -51,6 +52,11 @@ class Realm(models.Model):
         ordering = ["order"]
         verbose_name = _("境界")
         verbose_name_plural = _("境界")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(retired=False), name="one_realm_per_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order}. {self.name_zh} / {self.name_en}"

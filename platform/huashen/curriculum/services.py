@@ -46,17 +46,6 @@ def exercises_sync(*, root: Path | None = None) -> SyncResult:
     curriculum = read_curriculum(root or settings.EXERCISES_DIR)
     result = SyncResult(errors=curriculum.errors)
     if result.ok:
-        known_realms = {realm.slug for realm in curriculum.realms}
-        for exercise in curriculum.exercises:
-            if exercise.realm not in known_realms:
-                result.errors.append(
-                    BundleError(
-                        (exercise.folder / "exercise.toml").as_posix(),
-                        "realm",
-                        f"unknown realm {exercise.realm!r}",
-                    )
-                )
-    if result.ok:
         with transaction.atomic():
             _apply(curriculum.realms, curriculum.exercises, result)
     SyncReport.objects.create(
@@ -70,7 +59,7 @@ def exercises_sync(*, root: Path | None = None) -> SyncResult:
 def _apply(realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], result: SyncResult) -> None:
     # Orders and tiers are unique: move existing rows out of the way first, so a reorder or a swap of two
     # trials never collides midway through the transaction.
-    Realm.objects.update(order=F("order") + PARKED)
+    Realm.objects.filter(retired=False).update(order=F("order") + PARKED)
     realms = {}
     for realm_spec in realm_specs:
         realm, _created = Realm.objects.update_or_create(
@@ -83,10 +72,15 @@ def _apply(realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], res
                 "theme_en": realm_spec.theme["en"],
                 "summary_zh": realm_spec.summary["zh"],
                 "summary_en": realm_spec.summary["en"],
+                "retired": False,
             },
         )
         realms[realm_spec.slug] = realm
     result.realms = len(realms)
+    # A realm that vanished from disk keeps its row (its trials' history points at it) but is retired.
+    Realm.objects.exclude(slug__in=realms).filter(retired=False).update(
+        retired=True, order=F("order") - PARKED
+    )
     Exercise.objects.filter(retired=False).update(order=F("order") + PARKED, tier=F("tier") + PARKED)
     seen = set()
     for spec in exercise_specs:
@@ -120,7 +114,7 @@ def _apply(realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], res
     # and out of the one-trial-per-tier rule so a new trial can take its place.
     vanished = Exercise.objects.exclude(slug__in=seen).filter(retired=False)
     result.retired = sorted(vanished.values_list("slug", flat=True))
-    vanished.update(retired=True, is_published=False)
+    vanished.update(retired=True, is_published=False, order=F("order") - PARKED, tier=F("tier") - PARKED)
 
 
 def _create_version(exercise: Exercise, spec: ExerciseSpec, *, number: int) -> ExerciseVersion:

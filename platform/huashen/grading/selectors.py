@@ -63,7 +63,7 @@ def realms_with_progress(*, user: User) -> list[RealmState]:
     Unlock rule: realm 1 is always open; realm n opens when realm n-1 has at least REALM_UNLOCK_PASSES
     trials passed (or all of them, if it has fewer).
     """
-    realms = list(Realm.objects.order_by("order"))
+    realms = list(Realm.objects.filter(retired=False).order_by("order"))
     exercises = list(published_exercises().select_related("current_version").order_by("order"))
     progress = (
         {p.exercise_id: p for p in ExerciseProgress.objects.filter(user=user)}

@@ -14,8 +14,8 @@ class Command(BaseCommand):
             "--root", type=Path, help="the exercises folder (default: settings.EXERCISES_DIR)"
         )
 
-    def handle(self, *args: Any, root: Path | None = None, **options: Any) -> None:
-        result = exercises_sync(root=root)
+    def handle(self, *args: Any, root: Path | str | None = None, **options: Any) -> None:
+        result = exercises_sync(root=Path(root) if root else None)
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(f"  {error}")
