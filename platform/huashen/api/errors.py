@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -47,7 +48,7 @@ def _api_error(request: HttpRequest, code: str, message: str, http_status: int) 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     from django.views.defaults import page_not_found as html_not_found
 
-    return _api_error(request, "not_found", "Not found.", status.HTTP_404_NOT_FOUND) or html_not_found(
+    return _api_error(request, "not_found", _("没有找到。"), status.HTTP_404_NOT_FOUND) or html_not_found(
         request, exception
     )
 
@@ -56,5 +57,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.views.defaults import server_error as html_server_error
 
     return _api_error(
-        request, "internal_error", "Internal server error.", status.HTTP_500_INTERNAL_SERVER_ERROR
+        request, "internal_error", _("服务器内部错误。"), status.HTTP_500_INTERNAL_SERVER_ERROR
     ) or html_server_error(request)

@@ -8,8 +8,9 @@ from huashen.curriculum.services import exercises_sync
 
 @admin.register(Realm)
 class RealmAdmin(admin.ModelAdmin):
-    list_display = ("order", "name_zh", "name_en", "slug")
+    list_display = ("order", "name_zh", "name_en", "slug", "retired")
     ordering = ("order",)
+    readonly_fields = ("slug", "order", "retired")  # owned by sync_exercises
 
 
 class VersionInline(admin.TabularInline):

@@ -304,7 +304,9 @@ def read_exercise(
     for name in REQUIRED_FILES:
         if not (folder / name).is_file():
             why = (
-                "every folder inside a realm is a trial bundle" if name == "exercise.toml" else "every trial bundle"
+                "every folder inside a realm is a trial bundle"
+                if name == "exercise.toml"
+                else "every trial bundle"
             )
             _Reader(root, folder / name, errors).error(None, f"missing: required in {why}")
     for name in SOLUTION_FOLDERS:

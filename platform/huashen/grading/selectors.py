@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from huashen.accounts.models import User
 from huashen.accounts.selectors import user_teaches
@@ -54,7 +55,9 @@ class RealmState:
 
 
 def published_exercises() -> QuerySet[Exercise]:
-    return Exercise.objects.filter(is_published=True, retired=False, current_version__isnull=False)
+    return Exercise.objects.filter(
+        is_published=True, retired=False, realm__retired=False, current_version__isnull=False
+    )
 
 
 def realms_with_progress(*, user: User) -> list[RealmState]:
@@ -86,13 +89,14 @@ def realms_with_progress(*, user: User) -> list[RealmState]:
 
 
 def realm_is_unlocked(*, user: User, realm: Realm) -> bool:
-    return next(state.unlocked for state in realms_with_progress(user=user) if state.realm.pk == realm.pk)
+    states = realms_with_progress(user=user)
+    return next((state.unlocked for state in states if state.realm.pk == realm.pk), False)
 
 
 def exercise_get_for_student(*, user: User, slug: str) -> Exercise:
     exercise = published_exercises().select_related("realm", "current_version").filter(slug=slug).first()
     if exercise is None:
-        raise DomainError("not_found", "Not found.", status=404)
+        raise DomainError("not_found", _("没有找到。"), status=404)
     return exercise
 
 
@@ -110,7 +114,7 @@ def submission_get_for_viewer(*, user: User, submission_id: int) -> Submission:
         Submission.objects.select_related("exercise", "version", "user").filter(pk=submission_id).first()
     )
     if submission is None or not user.is_authenticated:
-        raise DomainError("not_found", "Not found.", status=404)
+        raise DomainError("not_found", _("没有找到。"), status=404)
     if submission.user_id != user.pk and not user_teaches(teacher=user, student=submission.user):
-        raise DomainError("not_found", "Not found.", status=404)
+        raise DomainError("not_found", _("没有找到。"), status=404)
     return submission

@@ -74,7 +74,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the interface language: saved on the account when signed in, in a cookie always."""
     language = request.POST.get("language", "")
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("web:home")
     response = HttpResponseRedirect(target)
     if language not in {"zh-hans", "en"}:
