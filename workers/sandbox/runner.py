@@ -1,0 +1,332 @@
+"""Run one command in the sandbox and report what happened, with the whole process tree dead after.
+
+Privilege model (DESIGN.md): a root runner creates the job's cgroups and its work dir (a size-capped
+`nosuid,nodev,noexec` tmpfs on the host, read back after the tree is dead), then the launch chain drops
+to the unprivileged `huashen-sandbox` account and execs bwrap from an empty environment:
+
+    sh (joins the job's cgroups) → prlimit (CPU, file size, open files, no core) →
+    setpriv (huashen-sandbox, no groups, no capabilities, no_new_privs) → env -i → bwrap → python
+
+bwrap is never launched as host root: with `--unshare-user --uid 65534` a root launcher maps the sandbox
+to host uid 0 (ENVIRONMENT.md). A non-root runner (a developer's machine) skips the cgroups and setpriv;
+isolation is the same, limits are rlimit-only, and it says so loudly.
+
+Output is read as it comes (stdout, stderr, and the harness's event pipe on fd 3), capped, and passed to
+callbacks; at the cap or the wall-clock limit the job is killed.
+"""
+
+import codecs
+import json
+import logging
+import os
+import pwd
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from workers.protocol import Limits
+from workers.sandbox import cgroups
+from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy, bwrap_argv
+from workers.sandbox.seccomp import write_filter
+
+logger = logging.getLogger(__name__)
+
+EVENTS_FD = 3  # inside the sandbox: the harness's metric/event pipe
+SECCOMP_FD = 10
+EVENT_BYTES_CAP = 4 * 1024 * 1024
+MAX_OPEN_FILES = 512
+JOIN_CGROUPS = 'for f in $HUASHEN_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec "$@"'
+
+
+@dataclass
+class SandboxOutcome:
+    exit_code: int | None  # the command's exit status, None when killed by the runner
+    wall_seconds: float
+    cpu_seconds: float
+    peak_memory_mb: float
+    timed_out: bool = False  # wall clock
+    cpu_exceeded: bool = False
+    memory_exceeded: bool = False
+    output_exceeded: bool = False
+    violation: bool = False  # killed by the seccomp filter
+    tree_dead: bool = True
+    confined: bool = False  # cgroups were in force
+    launch_error: str = ""  # the sandbox itself failed to start (ours, not the student's)
+
+    @property
+    def signal(self) -> int | None:
+        code = self.exit_code
+        return code - 128 if code is not None and code > 128 else None
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def sandbox_account() -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(SANDBOX_USER)
+    except KeyError:
+        return None
+
+
+def jobs_base() -> Path:
+    if is_root():
+        return Path(os.environ.get("HUASHEN_JOBS_DIR", "/var/lib/huashen/jobs"))
+    return Path(tempfile.gettempdir()) / f"huashen-jobs-{os.getuid()}"
+
+
+@contextmanager
+def job_dir(name: str, *, size_mb: int) -> Iterator[Path]:
+    """The job's work dir on the host: a size-capped tmpfs (root) or a private temp dir (non-root).
+
+    Mounted `nosuid,nodev,noexec`: nothing the job leaves there can gain privileges or be executed when
+    the host reads it back. Unmounted and removed on exit, whatever happened.
+    """
+    base = jobs_base()
+    base.mkdir(parents=True, exist_ok=True, mode=0o711)
+    path = base / name
+    path.mkdir(mode=0o700)
+    mounted = False
+    try:
+        if is_root():
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,nosuid,nodev,noexec,mode=1777", "tmpfs", str(path)],
+                check=True,
+                capture_output=True,
+            )
+            mounted = True
+        else:
+            path.chmod(0o1777)
+        yield path
+    finally:
+        if mounted:
+            result = subprocess.run(["umount", str(path)], capture_output=True, check=False)
+            if result.returncode != 0:
+                subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def launch_chain(policy: SandboxPolicy, limits: Limits, *, drop_to: str | None) -> list[str]:
+    """The argv from the runner to bwrap: rlimits, then the privilege drop, then an empty environment."""
+    disk_bytes = limits.disk_mb * 1024 * 1024
+    chain = [
+        "prlimit",
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+        f"--fsize={disk_bytes}",
+        f"--nofile={MAX_OPEN_FILES}",
+        "--core=0",
+        "--",
+    ]
+    if drop_to:
+        chain += [
+            "setpriv", f"--reuid={drop_to}", f"--regid={drop_to}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+        ]  # fmt: skip
+    chain += ["env", "-i", *bwrap_argv(policy)]
+    return chain
+
+
+def run_sandboxed(
+    policy: SandboxPolicy,
+    limits: Limits,
+    *,
+    job_name: str,
+    on_output: Callable[[str, str], None],
+    on_event: Callable[[dict[str, object]], None],
+    require_cgroups: bool,
+) -> SandboxOutcome:
+    """Run `policy.command` in the sandbox. Never raises for anything the job does.
+
+    `on_output(stream, text)` gets stdout/stderr text as it arrives; `on_event(event)` gets each JSON
+    object the harness writes to fd 3. `require_cgroups` makes a runner that cannot confine the job
+    refuse to run it (distributed graders); otherwise it runs rlimit-only.
+    """
+    root = is_root()
+    account = sandbox_account()
+    if root and account is None:
+        return _refused(f"running as root without the {SANDBOX_USER} account: refusing to launch bwrap as root")
+    started = time.monotonic()
+    cgroup = cgroups.JobCgroup(job_name, memory_bytes=limits.memory_mb * 1024 * 1024, pids=limits.pids)
+    try:
+        cgroup.__enter__()
+        confined = True
+    except cgroups.CgroupError as error:
+        if require_cgroups:
+            return _refused(f"cannot confine the job: {error}")
+        logger.warning("SANDBOX WITHOUT CGROUPS: memory and process limits are not enforced (%s)", error)
+        confined = False
+    seccomp_file = tempfile.NamedTemporaryFile(prefix="huashen-seccomp-", suffix=".bpf")  # noqa: SIM115
+    try:
+        write_filter(seccomp_file)
+        seccomp_file.flush()
+        os.chmod(seccomp_file.name, 0o644)
+        policy = _with_seccomp(policy)
+        argv = launch_chain(policy, limits, drop_to=SANDBOX_USER if root else None)
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        if confined:
+            env["HUASHEN_CGROUP_PROCS"] = " ".join(cgroup.procs_files())
+        outcome = _supervise(argv, env, seccomp_file.name, limits, on_output, on_event, cgroup if confined else None)
+    finally:
+        seccomp_file.close()
+        if confined:
+            outcome_usage = cgroup.usage()
+            dead = cgroup.kill_all()
+            cgroup.remove()
+    outcome.wall_seconds = time.monotonic() - started
+    outcome.confined = confined
+    if confined:
+        outcome.tree_dead = dead
+        outcome.cpu_seconds = outcome_usage.cpu_seconds
+        outcome.peak_memory_mb = outcome_usage.peak_memory_bytes / (1024 * 1024)
+        outcome.memory_exceeded = outcome.memory_exceeded or outcome_usage.oom_killed
+    if limits.cpu_seconds and outcome.cpu_seconds >= limits.cpu_seconds:
+        outcome.cpu_exceeded = True
+    return outcome
+
+
+def _with_seccomp(policy: SandboxPolicy) -> SandboxPolicy:
+    from dataclasses import replace
+
+    return replace(policy, seccomp_fd=SECCOMP_FD)
+
+
+def _refused(reason: str) -> SandboxOutcome:
+    logger.error("sandbox refused: %s", reason)
+    return SandboxOutcome(exit_code=None, wall_seconds=0.0, cpu_seconds=0.0, peak_memory_mb=0.0, launch_error=reason)
+
+
+def _supervise(
+    argv: list[str],
+    env: dict[str, str],
+    seccomp_path: str,
+    limits: Limits,
+    on_output: Callable[[str, str], None],
+    on_event: Callable[[dict[str, object]], None],
+    cgroup: cgroups.JobCgroup | None,
+) -> SandboxOutcome:
+    stdout_r, stdout_w = os.pipe()
+    stderr_r, stderr_w = os.pipe()
+    events_r, events_w = os.pipe()
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, stdout_w, 1),
+        (os.POSIX_SPAWN_DUP2, stderr_w, 2),
+        (os.POSIX_SPAWN_DUP2, events_w, EVENTS_FD),
+        (os.POSIX_SPAWN_OPEN, SECCOMP_FD, seccomp_path, os.O_RDONLY, 0),
+    ]
+    outcome = SandboxOutcome(exit_code=None, wall_seconds=0.0, cpu_seconds=0.0, peak_memory_mb=0.0)
+    try:
+        pid = os.posix_spawnp(
+            "sh", ["sh", "-c", JOIN_CGROUPS, "sh", *argv], env, file_actions=actions, setsid=True
+        )
+    except OSError as error:
+        for fd in (stdout_r, stdout_w, stderr_r, stderr_w, events_r, events_w):
+            os.close(fd)
+        outcome.launch_error = f"cannot start the sandbox: {error}"
+        return outcome
+    for fd in (stdout_w, stderr_w, events_w):
+        os.close(fd)
+    deadline = time.monotonic() + limits.wall_seconds
+    output_cap = limits.output_kb * 1024
+    output_bytes = event_bytes = 0
+    decoders = {
+        stdout_r: ("stdout", codecs.getincrementaldecoder("utf-8")("replace")),
+        stderr_r: ("stderr", codecs.getincrementaldecoder("utf-8")("replace")),
+    }
+    event_buffer = b""
+    stderr_head = b""
+    selector = selectors.DefaultSelector()
+    for fd in (stdout_r, stderr_r, events_r):
+        selector.register(fd, selectors.EVENT_READ)
+    open_fds = {stdout_r, stderr_r, events_r}
+    status: int | None = None
+    drain_deadline: float | None = None
+
+    def kill() -> None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if cgroup is not None:
+            cgroup.kill_all()
+
+    while open_fds or status is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 and not outcome.timed_out:
+            outcome.timed_out = True
+            kill()
+        if status is None:
+            waited, raw = os.waitpid(pid, os.WNOHANG)
+            if waited:
+                status = raw
+                drain_deadline = time.monotonic() + 2.0
+        elif drain_deadline is not None and time.monotonic() > drain_deadline:
+            kill()  # the command is gone but something still holds its pipes: end it and stop reading
+            break
+        if not open_fds:
+            if status is None:
+                time.sleep(0.01)
+            continue
+        for key, _mask in selector.select(timeout=max(0.0, min(0.1, remaining)) if remaining > 0 else 0.05):
+            fd = int(key.fd)  # type: ignore[arg-type]
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                selector.unregister(fd)
+                os.close(fd)
+                open_fds.discard(fd)
+                continue
+            if fd == events_r:
+                event_bytes += len(chunk)
+                if event_bytes > EVENT_BYTES_CAP:
+                    continue  # events beyond the cap are dropped, not a reason to kill
+                event_buffer += chunk
+                *lines, event_buffer = event_buffer.split(b"\n")
+                for line in lines:
+                    _deliver_event(line, on_event)
+                continue
+            output_bytes += len(chunk)
+            if fd == stderr_r and len(stderr_head) < 4096:
+                stderr_head += chunk[:4096]
+            if output_bytes > output_cap:
+                allowed = len(chunk) - (output_bytes - output_cap)
+                chunk = chunk[: max(0, allowed)]
+                if not outcome.output_exceeded:
+                    outcome.output_exceeded = True
+                    kill()
+            if chunk:
+                stream, decoder = decoders[fd]
+                text = decoder.decode(chunk)
+                if text:
+                    on_output(stream, text)
+    selector.close()
+    for fd in open_fds:
+        os.close(fd)
+    if status is None:
+        kill()
+        _pid, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    outcome.exit_code = code if code >= 0 else 128 - code
+    if outcome.exit_code == 128 + signal.SIGSYS:
+        outcome.violation = True
+    if outcome.exit_code == 128 + signal.SIGXCPU:
+        outcome.cpu_exceeded = True
+    if outcome.exit_code == 1 and stderr_head.startswith(b"bwrap:"):
+        outcome.launch_error = stderr_head.decode("utf-8", "replace").strip()
+    return outcome
+
+
+def _deliver_event(line: bytes, on_event: Callable[[dict[str, object]], None]) -> None:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return
+    if isinstance(event, dict):
+        on_event(event)
