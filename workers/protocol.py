@@ -164,3 +164,71 @@ def _expect_version(data: dict[str, Any]) -> None:
     version = data.get("version")
     if version != PROTOCOL_VERSION:
         raise ProtocolError(f"protocol version {version!r}, this side speaks {PROTOCOL_VERSION}")
+
+
+# --- Live events: one Redis Stream per submission ------------------------------------------------------
+# The grader appends, the platform replays and follows. Entry ids are "0-<seq>", so "after N" is simply
+# the id "0-N" and a reconnecting client gets exactly the events after the last one it saw.
+EVENT_STREAM_MAXLEN = 20_000  # events kept per submission (logs beyond this are cut, with a notice)
+EVENT_STREAM_TTL_SECONDS = 24 * 3600
+HEARTBEAT_KEY_PREFIX = "huashen:grader:"
+HEARTBEAT_TTL_SECONDS = 60
+
+
+def event_stream_key(submission_id: int) -> str:
+    return f"huashen:submission:{submission_id}:events"
+
+
+def event_stream_id(seq: int) -> str:
+    return f"0-{seq}"
+
+
+def encode_event(event: GradeEvent) -> dict[str, str]:
+    """The fields of a stream entry (Redis stores strings)."""
+    import json
+
+    return {
+        "kind": event.kind.value,
+        "payload": json.dumps(event.payload, ensure_ascii=False),
+        "time": repr(event.time),
+    }
+
+
+def decode_event(entry_id: str | bytes, fields: dict[Any, Any]) -> GradeEvent:
+    import json
+
+    def text(value: Any) -> str:
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    plain = {text(key): text(value) for key, value in fields.items()}
+    seq = int(text(entry_id).split("-", 1)[1])
+    try:
+        return GradeEvent(seq, EventKind(plain["kind"]), json.loads(plain["payload"]), float(plain["time"]))
+    except (KeyError, ValueError) as error:
+        raise ProtocolError(f"malformed event entry {text(entry_id)}: {error}") from error
+
+
+def bundle_content_hash(files: dict[str, str], realm: str) -> str:
+    """A trial's content identity from its files' sha256 digests and its realm; both sides compute it."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path, file_digest in sorted({**files, "@realm": realm}.items()):
+        digest.update(f"{path}\0{file_digest}\n".encode())
+    return digest.hexdigest()
+
+
+def bundle_files(folder: Any) -> dict[str, str]:
+    """relative path → sha256 of every file of a bundle folder (caches and hidden files left out)."""
+    import hashlib
+    from pathlib import Path
+
+    files = {}
+    root = Path(folder)
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part == "__pycache__" or part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file() and path.suffix != ".pyc":
+            files[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files

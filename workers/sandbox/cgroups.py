@@ -4,6 +4,7 @@ Only a root grader (or one with a delegated cgroup subtree) can create them. A j
 children of the grader's own, so a grader that is itself confined (a container, a session) stays so.
 """
 
+import contextlib
 import os
 import signal
 import time
@@ -99,10 +100,8 @@ class JobCgroup:
                 (unified / "cgroup.kill").write_text("1")
             else:
                 for pid in pids:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
             time.sleep(0.02)
         return not self.pids_in()
 
@@ -141,7 +140,9 @@ class JobCgroup:
         available = set((parent / "cgroup.controllers").read_text().split())
         missing = wanted - available
         if missing:
-            raise CgroupError(f"cgroup v2 controllers not delegated to {parent}: {', '.join(sorted(missing))}")
+            raise CgroupError(
+                f"cgroup v2 controllers not delegated to {parent}: {', '.join(sorted(missing))}"
+            )
         enabled = set((parent / "cgroup.subtree_control").read_text().split())
         for controller in wanted - enabled:
             (parent / "cgroup.subtree_control").write_text(f"+{controller}")

@@ -68,7 +68,9 @@ class SandboxPolicy:
         seccomp_fd: int | None = None,
     ) -> "SandboxPolicy":
         venv, base = python_environment()
-        site_packages = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+        site_packages = (
+            venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+        )
         readonly = [venv]
         if not str(base).startswith("/usr"):
             readonly.append(base)  # an interpreter outside /usr (not Debian's) must be visible too

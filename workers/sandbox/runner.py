@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +98,15 @@ def job_dir(name: str, *, size_mb: int) -> Iterator[Path]:
     try:
         if is_root():
             subprocess.run(
-                ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,nosuid,nodev,noexec,mode=1777", "tmpfs", str(path)],
+                [
+                    "mount",
+                    "-t",
+                    "tmpfs",
+                    "-o",
+                    f"size={size_mb}m,nosuid,nodev,noexec,mode=1777",
+                    "tmpfs",
+                    str(path),
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -152,7 +160,9 @@ def run_sandboxed(
     root = is_root()
     account = sandbox_account()
     if root and account is None:
-        return _refused(f"running as root without the {SANDBOX_USER} account: refusing to launch bwrap as root")
+        return _refused(
+            f"running as root without the {SANDBOX_USER} account: refusing to launch bwrap as root"
+        )
     started = time.monotonic()
     cgroup = cgroups.JobCgroup(job_name, memory_bytes=limits.memory_mb * 1024 * 1024, pids=limits.pids)
     try:
@@ -173,7 +183,9 @@ def run_sandboxed(
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
         if confined:
             env["HUASHEN_CGROUP_PROCS"] = " ".join(cgroup.procs_files())
-        outcome = _supervise(argv, env, seccomp_file.name, limits, on_output, on_event, cgroup if confined else None)
+        outcome = _supervise(
+            argv, env, seccomp_file.name, limits, on_output, on_event, cgroup if confined else None
+        )
     finally:
         seccomp_file.close()
         if confined:
@@ -200,7 +212,9 @@ def _with_seccomp(policy: SandboxPolicy) -> SandboxPolicy:
 
 def _refused(reason: str) -> SandboxOutcome:
     logger.error("sandbox refused: %s", reason)
-    return SandboxOutcome(exit_code=None, wall_seconds=0.0, cpu_seconds=0.0, peak_memory_mb=0.0, launch_error=reason)
+    return SandboxOutcome(
+        exit_code=None, wall_seconds=0.0, cpu_seconds=0.0, peak_memory_mb=0.0, launch_error=reason
+    )
 
 
 def _supervise(
@@ -251,10 +265,8 @@ def _supervise(
     drain_deadline: float | None = None
 
     def kill() -> None:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         if cgroup is not None:
             cgroup.kill_all()
 

@@ -60,5 +60,7 @@ def write_filter(target: BinaryIO) -> None:
     # socket(AF_VSOCK, ...) and socketpair: the one address family that crosses a network namespace.
     policy.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.EQ, socket.AF_VSOCK))
     # ioctl(fd, TIOCSTI): typing into a terminal (also closed by --new-session).
-    policy.add_rule(seccomp.ERRNO(errno.EPERM), "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, termios.TIOCSTI))
+    policy.add_rule(
+        seccomp.ERRNO(errno.EPERM), "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, termios.TIOCSTI)
+    )
     policy.export_bpf(target)

@@ -11,12 +11,13 @@ the file (relative to the exercises folder), the field (or None) and a message, 
 `sync_exercises` shows an author everything to fix.
 """
 
-import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from workers.protocol import bundle_content_hash, bundle_files
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REALM_FOLDER = re.compile(r"^(\d{2})-([a-z0-9-]+)$")
@@ -181,24 +182,6 @@ class _Reader:
         for extra in sorted(set(value) - {"zh", "en"}):
             self.error(f"{key}.{extra}", "unknown language (use zh and en)")
         return result
-
-
-def content_hash(files: dict[str, str]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(f"{path}\0{files[path]}\n".encode())
-    return digest.hexdigest()
-
-
-def _bundle_files(folder: Path) -> dict[str, str]:
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part in IGNORED_NAMES or part.startswith(".") for part in relative.parts):
-            continue
-        if path.is_file() and path.suffix != ".pyc":
-            files[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return files
 
 
 def read_realm(root: Path, folder: Path, errors: list[BundleError]) -> RealmSpec | None:
@@ -377,7 +360,7 @@ def read_exercise(
         and title
         and hints is not None
     )
-    files = _bundle_files(folder)
+    files = bundle_files(folder)
     return ExerciseSpec(
         slug=slug,
         realm=realm_slug,
@@ -394,7 +377,7 @@ def read_exercise(
         hints=hints,
         starter_code=(folder / "starter.py").read_text(encoding="utf-8"),
         files=files,
-        content_hash=content_hash({**files, "@realm": realm_slug}),
+        content_hash=bundle_content_hash(files, realm_slug),
         folder=folder,
     )
 
