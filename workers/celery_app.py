@@ -1,0 +1,100 @@
+"""The graders' Celery app. No Django, no database: a grader needs only REDIS_URL.
+
+    celery -A workers.celery_app worker -Q cpu      (or -Q gpu, one worker process per GPU)
+
+At start the worker runs the sandbox self-test and refuses to consume anything if it fails; while it
+runs it publishes a heartbeat (queues, device, load) that the platform's routing, /readyz and the
+operations page read.
+"""
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from celery import Celery, signals
+
+from workers.protocol import HEARTBEAT_KEY_PREFIX, HEARTBEAT_TTL_SECONDS
+
+logger = logging.getLogger(__name__)
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Just above the longest hard limit, so Redis never redelivers a task a live worker is still running.
+HARD_LIMIT_SECONDS = int(os.environ.get("GRADING_HARD_LIMIT_SECONDS", "900"))
+
+app = Celery("huashen-grader", broker=REDIS_URL)
+app.conf.update(
+    task_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_transport_options={"visibility_timeout": HARD_LIMIT_SECONDS + 60},
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    imports=["workers.tasks"],
+)
+
+
+def redis_client() -> Any:
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
+
+
+@signals.worker_init.connect
+def refuse_an_unsound_sandbox(**_kwargs: Any) -> None:
+    from workers.sandbox.selftest import self_test
+
+    require = os.environ.get("HUASHEN_REQUIRE_CGROUPS", "1") != "0"
+    problems = self_test(require_cgroups=require)
+    if problems:
+        for problem in problems:
+            logger.critical("sandbox self-test failed: %s", problem)
+        # Fail closed: never consume the queue with a sandbox that is not sound.
+        raise SystemExit("huashen grader: the sandbox self-test failed; refusing to consume any queue")
+    logger.info("sandbox self-test passed")
+
+
+class Heartbeat(threading.Thread):
+    def __init__(self, hostname: str, queues: list[str], device: str, concurrency: int) -> None:
+        super().__init__(name="huashen-heartbeat", daemon=True)
+        self.hostname, self.queues, self.device, self.concurrency = hostname, queues, device, concurrency
+        self.stopped = threading.Event()
+
+    def beat(self) -> None:
+        payload = {
+            "hostname": self.hostname,
+            "queues": self.queues,
+            "device": self.device,
+            "slots": self.concurrency,
+            "load": os.getloadavg()[0],
+            "time": time.time(),
+        }
+        redis_client().set(
+            HEARTBEAT_KEY_PREFIX + self.hostname, json.dumps(payload), ex=HEARTBEAT_TTL_SECONDS
+        )
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.beat()
+            except Exception:  # a missed beat is not fatal; readiness notices the silence
+                logger.warning("heartbeat failed", exc_info=True)
+            self.stopped.wait(10)
+
+
+@signals.worker_ready.connect
+def start_heartbeat(sender: Any = None, **_kwargs: Any) -> None:
+    consumer = getattr(sender, "controller", None) or sender
+    queues = sorted(q.name for q in getattr(getattr(sender, "task_consumer", None), "queues", []) or [])
+    if not queues:
+        queues = sorted(app.amqp.queues.keys())
+    hostname = getattr(sender, "hostname", None) or socket.gethostname()
+    concurrency = getattr(getattr(consumer, "pool", None), "limit", 1) or 1
+    heartbeat = Heartbeat(hostname, queues, os.environ.get("HUASHEN_DEVICE", "cpu"), int(concurrency))
+    heartbeat.beat()
+    heartbeat.start()

@@ -1,0 +1,349 @@
+"""Grading one request: stage the job, run the probe in the sandbox, run the check outside, decide.
+
+    grade(request, grader) -> GradeResult
+
+The verdict never comes from exit status or from anything the job printed: limits and violations come
+from what the runner observed (cgroups, signals, the clock), and pass/fail from the trusted check over
+the observations the probe left behind.
+"""
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from workers.events import EventSink
+from workers.protocol import (
+    CheckResult,
+    EventKind,
+    GradeRequest,
+    GradeResult,
+    Mode,
+    Verdict,
+    bundle_content_hash,
+    bundle_files,
+)
+from workers.sandbox.policy import SandboxPolicy
+from workers.sandbox.runner import SandboxOutcome, job_dir, run_sandboxed, sandbox_account
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+CHECK_TIMEOUT_SECONDS = 120
+LOG_TAIL_CHARS = 200_000
+
+MESSAGES: dict[Verdict, dict[str, str]] = {
+    Verdict.PASSED: {"zh": "全部检查通过。", "en": "Every check passed."},
+    Verdict.FAILED: {
+        "zh": "有检查未通过：看下面每一项的说明。",
+        "en": "Some checks failed: see each one below.",
+    },
+    Verdict.ERROR: {
+        "zh": "你的代码在运行时抛出了异常，见下面的回溯。",
+        "en": "Your code raised an exception while running; see the traceback below.",
+    },
+    Verdict.TIME_LIMIT: {
+        "zh": "运行超时：程序没有在时间限制内结束（可能是死循环、等待输入，或训练太久）。",
+        "en": "Time limit: the program did not finish in time (an endless loop, waiting for input, or training too long).",
+    },
+    Verdict.MEMORY_LIMIT: {
+        "zh": "内存超限：程序使用的内存超过了限制，试试更小的批大小或模型。",
+        "en": "Memory limit: the program used more memory than allowed; try a smaller batch or model.",
+    },
+    Verdict.OUTPUT_LIMIT: {
+        "zh": "输出超限：程序打印了太多内容，已被终止。",
+        "en": "Output limit: the program printed too much and was stopped.",
+    },
+    Verdict.GPU_OUT_OF_MEMORY: {
+        "zh": "显存不足：减小批大小或模型，或在不需要梯度时使用 torch.no_grad()。",
+        "en": "GPU out of memory: reduce the batch or model size, or use torch.no_grad() where no gradients are needed.",
+    },
+    Verdict.SANDBOX_VIOLATION: {
+        "zh": "违反沙箱规则：程序尝试了不允许的系统操作，已被终止。",
+        "en": "Sandbox violation: the program attempted a forbidden system operation and was stopped.",
+    },
+    Verdict.INTERNAL_ERROR: {
+        "zh": "平台内部出错了，这不是你的问题；我们已记录，请稍后重试。",
+        "en": "Something went wrong on our side, not in your code; it has been logged. Please try again shortly.",
+    },
+}
+
+
+class TrialNotFound(LookupError):
+    pass
+
+
+@dataclass
+class Grader:
+    """A grader's fixed setup: where trials live, the device it offers, whether cgroups are required."""
+
+    exercises_dir: Path = REPO / "exercises"
+    device: str = "cpu"
+    require_cgroups: bool = True
+    torch_home: Path | None = None
+    gpu_devices: tuple[str, ...] = ()
+    _lib_dir: Path | None = field(default=None, init=False)
+    _bundles: dict[str, Path] = field(default_factory=dict, init=False)
+
+    def bundle(self, slug: str) -> Path:
+        if slug not in self._bundles:
+            for toml in self.exercises_dir.glob("*/*/exercise.toml"):
+                self._bundles.setdefault(_slug_of(toml), toml.parent)
+        try:
+            return self._bundles[slug]
+        except KeyError:
+            raise TrialNotFound(slug) from None
+
+    def lib_dir(self) -> Path:
+        """What the sandbox sees at /opt/huashen/lib: the harness, the grading kit, a minimal passwd."""
+        if self._lib_dir is None:
+            lib = Path(tempfile.mkdtemp(prefix="huashen-lib-"))
+            shutil.copytree(REPO / "workers" / "harness", lib / "harness", ignore=_IGNORE)
+            (lib / "exercises").mkdir()
+            shutil.copy(REPO / "exercises" / "__init__.py", lib / "exercises" / "__init__.py")
+            shutil.copytree(REPO / "exercises" / "kit", lib / "exercises" / "kit", ignore=_IGNORE)
+            (lib / "etc").mkdir()
+            (lib / "etc" / "passwd").write_text("sandbox:x:65534:65534:sandbox:/work:/usr/sbin/nologin\n")
+            (lib / "etc" / "group").write_text("sandbox:x:65534:\n")
+            for path in [lib, *lib.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            self._lib_dir = lib
+        return self._lib_dir
+
+
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+def _slug_of(toml: Path) -> str:
+    import tomllib
+
+    try:
+        return str(tomllib.loads(toml.read_text(encoding="utf-8")).get("slug", ""))
+    except (OSError, ValueError):
+        return ""
+
+
+def _realm_of(bundle: Path) -> str:
+    import tomllib
+
+    return str(tomllib.loads((bundle / "exercise.toml").read_text(encoding="utf-8")).get("realm", ""))
+
+
+def grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResult:
+    """Grade one request. Never raises: anything unexpected is an internal error, logged for operators."""
+    started = time.monotonic()
+    try:
+        result = _grade(request, grader, sink)
+    except Exception:
+        logger.exception("internal error grading submission %s", request.submission_id)
+        result = _result(request, Verdict.INTERNAL_ERROR, grader)
+    return _with_duration(result, time.monotonic() - started)
+
+
+def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResult:
+    try:
+        bundle = grader.bundle(request.trial)
+    except TrialNotFound:
+        logger.error("submission %s: this grader has no trial %r", request.submission_id, request.trial)
+        return _result(request, Verdict.INTERNAL_ERROR, grader)
+    content_hash = bundle_content_hash(bundle_files(bundle), _realm_of(bundle))
+    if content_hash != request.content_hash:
+        logger.error(
+            "submission %s: trial %s content differs (grader %s, platform %s)",
+            request.submission_id, request.trial, content_hash[:12], request.content_hash[:12],
+        )  # fmt: skip
+        return _result(request, Verdict.INTERNAL_ERROR, grader)
+    sink.emit(EventKind.STATUS, {"status": "running", "device": grader.device})
+    job = f"job-{request.submission_id}-{uuid.uuid4().hex[:8]}"
+    limits = request.limits
+    with job_dir(job, size_mb=limits.disk_mb) as work:
+        out = _stage(work, bundle, request.code)
+        policy = SandboxPolicy.for_job(
+            work_dir=work,
+            lib_dir=grader.lib_dir(),
+            script="/opt/huashen/lib/harness/run.py",
+            env={"HUASHEN_MODE": request.mode.value, "HUASHEN_DEVICE": grader.device},
+            tmp_bytes=limits.disk_mb * 1024 * 1024,
+            devices=grader.gpu_devices if grader.device == "gpu" else (),
+            torch_home=grader.torch_home,
+        )
+        started = {"harness": False}
+        resources_reported: dict[str, Any] = {}
+
+        def on_output(stream: str, text: str) -> None:
+            sink.emit(EventKind.STDOUT if stream == "stdout" else EventKind.STDERR, text)
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("kind") == "started" and not started["harness"]:
+                started["harness"] = True
+            elif isinstance(event.get("metrics"), dict):
+                sink.emit(EventKind.METRIC, {"step": event.get("step"), "metrics": event["metrics"]})
+            elif isinstance(event.get("resources"), dict):
+                resources_reported.update(event["resources"])
+
+        outcome = run_sandboxed(
+            policy, limits, job_name=job, on_output=on_output, on_event=on_event,
+            require_cgroups=grader.require_cgroups,
+        )  # fmt: skip
+        resources = _resources(outcome, resources_reported)
+        verdict = _limit_verdict(outcome, started["harness"], request)
+        if verdict is not None:
+            return _result(request, verdict, grader, resources=resources)
+        report = _run_check(bundle, out, request.mode)
+    if report is None:
+        return _result(request, Verdict.INTERNAL_ERROR, grader, resources=resources)
+    checks = [CheckResult(**check) for check in report.get("checks", [])]
+    if report.get("gpu_oom"):
+        return _result(request, Verdict.GPU_OUT_OF_MEMORY, grader, checks=checks, resources=resources)
+    if report.get("solution_error"):
+        return _result(
+            request, Verdict.ERROR, grader, checks=checks, resources=resources,
+            traceback=str(report["solution_error"])[:20_000],
+        )  # fmt: skip
+    passed = bool(checks) and all(check.passed for check in checks)
+    return _result(
+        request, Verdict.PASSED if passed else Verdict.FAILED, grader, checks=checks, resources=resources
+    )
+
+
+def _stage(work: Path, bundle: Path, code: str) -> Path:
+    """Files the job may see: its code, the probe, the trial's public data. Never check.py or hidden/."""
+    (work / "solution.py").write_text(code, encoding="utf-8")
+    shutil.copy(bundle / "probe.py", work / "probe.py")
+    if (bundle / "public").is_dir():
+        shutil.copytree(bundle / "public", work / "public", ignore=_IGNORE)
+    out = work / "out"
+    out.mkdir()
+    account = sandbox_account()
+    if os.geteuid() == 0 and account is not None:
+        os.chown(out, account.pw_uid, account.pw_gid)
+        out.chmod(0o700)
+    else:
+        out.chmod(0o777)
+    for path in work.rglob("*"):
+        if path != out and path.parent != out:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    return out
+
+
+def _limit_verdict(outcome: SandboxOutcome, harness_started: bool, request: GradeRequest) -> Verdict | None:
+    if outcome.launch_error or not outcome.tree_dead:
+        logger.error(
+            "submission %s: sandbox failure (%s, tree dead: %s)",
+            request.submission_id, outcome.launch_error or "no error text", outcome.tree_dead,
+        )  # fmt: skip
+        return Verdict.INTERNAL_ERROR
+    if outcome.violation:
+        return Verdict.SANDBOX_VIOLATION
+    if outcome.memory_exceeded:
+        return Verdict.MEMORY_LIMIT
+    if outcome.timed_out or outcome.cpu_exceeded:
+        return Verdict.TIME_LIMIT
+    if outcome.output_exceeded:
+        return Verdict.OUTPUT_LIMIT
+    if not harness_started:
+        # bwrap or the interpreter did not get as far as the harness: ours, not the student's.
+        logger.error(
+            "submission %s: the harness never started (exit %s)", request.submission_id, outcome.exit_code
+        )
+        return Verdict.INTERNAL_ERROR
+    return None
+
+
+def _run_check(bundle: Path, out: Path, mode: Mode) -> dict[str, Any] | None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "HOME": str(Path(tempfile.gettempdir())),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LANG": "C.UTF-8",
+    }
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+             "from workers.checker import main; sys.exit(main(sys.argv[1:]))",
+             str(REPO), str(bundle), str(out), mode.value],
+            capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, env=env, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        logger.error("the check of %s timed out", bundle.name)
+        return None
+    if completed.returncode != 0:
+        logger.error("the check of %s failed: %s", bundle.name, completed.stderr[-4000:])
+        return None
+    try:
+        report = json.loads(completed.stdout)
+    except ValueError:
+        logger.error("the check of %s printed no report: %s", bundle.name, completed.stdout[-2000:])
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _resources(outcome: SandboxOutcome, reported: dict[str, Any]) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "wall_seconds": round(outcome.wall_seconds, 3),
+        "cpu_seconds": round(outcome.cpu_seconds, 3),
+        "peak_memory_mb": round(outcome.peak_memory_mb, 1),
+        "confined": outcome.confined,
+    }
+    gpu = reported.get("peak_gpu_memory_mb")
+    if isinstance(gpu, int | float) and gpu >= 0:
+        resources["peak_gpu_memory_mb"] = round(float(gpu), 1)  # reported from inside: display only
+    return resources
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for package in ("torch", "torchvision"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _result(
+    request: GradeRequest,
+    verdict: Verdict,
+    grader: Grader,
+    *,
+    checks: list[CheckResult] | None = None,
+    resources: dict[str, Any] | None = None,
+    traceback: str = "",
+) -> GradeResult:
+    checks = checks or []
+    earned = sum(check.score for check in checks)
+    possible = sum(check.max_score for check in checks)
+    score = (
+        round(100.0 * earned / possible, 2)
+        if possible and verdict in (Verdict.PASSED, Verdict.FAILED)
+        else 0.0
+    )
+    if verdict == Verdict.PASSED:
+        score = 100.0 if not possible else score
+    return GradeResult(
+        submission_id=request.submission_id,
+        verdict=verdict,
+        score=max(0.0, min(100.0, score)),
+        checks=checks,
+        resources=resources or {},
+        device=grader.device,
+        versions=_versions(),
+        traceback=traceback,
+        message=MESSAGES[verdict],
+    )
+
+
+def _with_duration(result: GradeResult, duration: float) -> GradeResult:
+    from dataclasses import replace
+
+    return replace(result, duration=round(duration, 3))

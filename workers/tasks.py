@@ -1,0 +1,57 @@
+"""The grader's Celery task: unpack the request, grade it, send the result to the platform queue."""
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from workers.celery_app import HARD_LIMIT_SECONDS, app, redis_client
+from workers.events import RedisStreamSink
+from workers.grader import Grader, grade
+from workers.protocol import GRADE_TASK, RESULT_TASK, GradeRequest, GradeResult, Verdict
+
+logger = logging.getLogger(__name__)
+
+_grader: Grader | None = None
+
+
+def grader() -> Grader:
+    global _grader
+    if _grader is None:
+        device = os.environ.get("HUASHEN_DEVICE", "cpu")
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+        gpu_nodes: tuple[str, ...] = ()
+        if device == "gpu":
+            nodes = [f"/dev/nvidia{index}" for index in visible.split(",") if index.strip().isdigit()]
+            shared = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]
+            gpu_nodes = tuple(node for node in [*nodes, *shared] if Path(node).exists())
+        exercises = os.environ.get("HUASHEN_EXERCISES_DIR")
+        torch_home = os.environ.get("TORCH_HOME")
+        _grader = Grader(
+            device=device,
+            require_cgroups=os.environ.get("HUASHEN_REQUIRE_CGROUPS", "1") != "0",
+            gpu_devices=gpu_nodes,
+            torch_home=Path(torch_home) if torch_home and Path(torch_home).is_dir() else None,
+            **({"exercises_dir": Path(exercises)} if exercises else {}),
+        )
+    return _grader
+
+
+@app.task(
+    name=GRADE_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=HARD_LIMIT_SECONDS - 30,
+    time_limit=HARD_LIMIT_SECONDS,
+)
+def grade_task(wire: dict[str, Any]) -> None:
+    request = GradeRequest.from_wire(wire)
+    app.send_task("huashen.mark_running", args=[request.submission_id], queue="platform")
+    try:
+        result = grade(request, grader(), RedisStreamSink(redis_client(), request.submission_id))
+    except SoftTimeLimitExceeded:
+        logger.error("submission %s exceeded the task's soft time limit", request.submission_id)
+        result = GradeResult(submission_id=request.submission_id, verdict=Verdict.INTERNAL_ERROR, score=0.0)
+    app.send_task(RESULT_TASK, args=[result.to_wire()], queue="platform")
