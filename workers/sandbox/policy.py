@@ -123,9 +123,9 @@ def bwrap_argv(policy: SandboxPolicy, bwrap: str = "bwrap") -> list[str]:
             argv += ["--symlink", os.readlink(target), target]
         elif os.path.isdir(target):
             argv += ["--ro-bind", target, target]
-    for path in ETC_FILES:
-        if os.path.exists(path):
-            argv += ["--ro-bind", path, path]
+    for etc_file in ETC_FILES:
+        if os.path.exists(etc_file):
+            argv += ["--ro-bind", etc_file, etc_file]
     argv += _identity_files()
     for path in policy.readonly:
         argv += ["--ro-bind", str(path), str(path)]

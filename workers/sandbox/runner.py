@@ -175,7 +175,7 @@ def run_sandboxed(
         confined = False
     seccomp_file = tempfile.NamedTemporaryFile(prefix="huashen-seccomp-", suffix=".bpf")  # noqa: SIM115
     try:
-        write_filter(seccomp_file)
+        write_filter(seccomp_file.file)
         seccomp_file.flush()
         os.chmod(seccomp_file.name, 0o644)
         policy = _with_seccomp(policy)
@@ -288,7 +288,7 @@ def _supervise(
                 time.sleep(0.01)
             continue
         for key, _mask in selector.select(timeout=max(0.0, min(0.1, remaining)) if remaining > 0 else 0.05):
-            fd = int(key.fd)  # type: ignore[arg-type]
+            fd = int(key.fd)
             chunk = os.read(fd, 65536)
             if not chunk:
                 selector.unregister(fd)

@@ -10,7 +10,7 @@ do not see), the x32 ABI, TIOCSTI. Those fail with EPERM. Calls that no trial ha
 import errno
 import socket
 import termios
-from typing import BinaryIO
+from typing import IO
 
 DENIED = (
     "flock",
@@ -48,7 +48,7 @@ KILLED = (
 )
 
 
-def write_filter(target: BinaryIO) -> None:
+def write_filter(target: IO[bytes]) -> None:
     """Compile the filter to classic BPF into `target` (bwrap reads it with --seccomp FD)."""
     import pyseccomp as seccomp
 
