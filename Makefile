@@ -57,7 +57,7 @@ format:
 test: install-test frontend messages lint
 	@bash scripts/services.sh start $(SERVICES_DIR)
 	@source $(SERVICES_DIR)/env; status=0; \
-	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -n $(JOBS) $(PYTEST_ARGS) || status=$$?; \
+	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS) || status=$$?; \
 	  bash scripts/services.sh stop $(SERVICES_DIR); exit $$status
 
 test-fast: install messages

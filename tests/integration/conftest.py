@@ -1,0 +1,141 @@
+"""Real worker processes for the integration tests: a platform worker and a grader worker.
+
+Everything that consumes the `cpu` or `platform` queues runs in one xdist group, so two tests never race
+for the same messages in the shared Redis.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from huashen.grading.models import Status, Submission
+from workers.protocol import HEARTBEAT_KEY_PREFIX
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in item.nodeid or "tests/security/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("queues"))
+
+
+class WorkerProcess:
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._log_file = log.open("w")
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log_file.close()
+
+
+def _celery(app: str, queue: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queue, "--concurrency", "1",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]  # fmt: skip
+
+
+@pytest.fixture
+def platform_worker_process(
+    services: dict, transactional_db: None, tmp_path: Path
+) -> Iterator[WorkerProcess]:
+    """The platform worker (records results) on this test's database."""
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": services["redis"],
+    }
+    redis.Redis.from_url(services["redis"]).delete("platform")
+    worker = WorkerProcess(
+        [*_celery("huashen", "platform"), "-P", "solo"], env, tmp_path / "platform-worker.log"
+    )
+    yield worker
+    worker.stop()
+
+
+def start_grader(
+    services: dict, exercises_dir: Path, log: Path, *, extra_env: dict[str, str] | None = None
+) -> WorkerProcess:
+    """A grader worker on the cpu queue: no database credentials at all, only Redis."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE", "POSTGRES", "PG", "SECRET", "DJANGO"))
+    }
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "REDIS_URL": services["redis"],
+        "HUASHEN_EXERCISES_DIR": str(exercises_dir),
+        **(extra_env or {}),
+    }
+    client = redis.Redis.from_url(services["redis"])
+    client.delete("cpu")
+    for key in client.scan_iter(HEARTBEAT_KEY_PREFIX + "*"):
+        client.delete(key)
+    worker = WorkerProcess([*_celery("workers.celery_app", "cpu"), "-P", "prefork"], env, log)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if any(True for _ in client.scan_iter(HEARTBEAT_KEY_PREFIX + "*")):
+            return worker
+        if worker.process.poll() is not None:
+            break
+        time.sleep(0.2)
+    worker.stop()
+    raise AssertionError(f"the grader worker did not come up:\n{worker.output()[-5000:]}")
+
+
+@pytest.fixture
+def grader_for(services: dict, tmp_path: Path) -> Iterator:  # noqa: ANN001
+    """`grader_for(exercises_dir)` starts a grader worker process on that curriculum."""
+    workers: list[WorkerProcess] = []
+
+    def start(exercises_dir: Path, **kwargs: object) -> WorkerProcess:
+        worker = start_grader(services, exercises_dir, tmp_path / f"grader-{len(workers)}.log", **kwargs)  # type: ignore[arg-type]
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for_result(submission: Submission, *workers: WorkerProcess, timeout: float = 120) -> Submission:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        submission.refresh_from_db()
+        if submission.status == Status.DONE:
+            return submission
+        for worker in workers:
+            assert worker.process.poll() is None, f"a worker died:\n{worker.output()[-5000:]}"
+        time.sleep(0.1)
+    logs = "\n".join(worker.output()[-4000:] for worker in workers)
+    raise AssertionError(f"submission {submission.pk} got no result in {timeout}s:\n{logs}")
+
+
+def result_summary(submission: Submission) -> str:
+    return json.dumps(
+        {"verdict": submission.verdict, "score": submission.score, "checks": submission.checks,
+         "traceback": submission.traceback[-2000:]},
+        ensure_ascii=False, indent=1,
+    )  # fmt: skip
