@@ -106,7 +106,7 @@ def start_grader(
 
 
 @pytest.fixture
-def grader_for(services: dict, tmp_path: Path) -> Iterator:  # noqa: ANN001
+def grader_for(services: dict, tmp_path: Path) -> Iterator:
     """`grader_for(exercises_dir)` starts a grader worker process on that curriculum."""
     workers: list[WorkerProcess] = []
 
