@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +32,7 @@ from workers.protocol import (
     bundle_files,
 )
 from workers.sandbox.policy import SandboxPolicy
-from workers.sandbox.runner import SandboxOutcome, job_dir, run_sandboxed, sandbox_account
+from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed, sandbox_account
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +162,7 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         )  # fmt: skip
         return _result(request, Verdict.INTERNAL_ERROR, grader)
     sink.emit(EventKind.STATUS, {"status": "running", "device": grader.device})
-    job = f"job-{request.submission_id}-{uuid.uuid4().hex[:8]}"
+    job = job_name(f"s{request.submission_id}")
     limits = request.limits
     with job_dir(job, size_mb=limits.disk_mb) as work:
         out = _stage(work, bundle, request.code)

@@ -17,7 +17,7 @@ TRIAL = ROOT / "exercises" / "01-tensors" / "01-tensor-basics"
 
 
 @pytest.fixture
-def workers(platform_worker_process: WorkerProcess, grader_for) -> tuple[WorkerProcess, WorkerProcess]:  # noqa: ANN001
+def workers(platform_worker_process: WorkerProcess, grader_for) -> tuple[WorkerProcess, WorkerProcess]:
     return platform_worker_process, grader_for(ROOT / "exercises")
 
 

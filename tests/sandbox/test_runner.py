@@ -15,7 +15,14 @@ import pytest
 from workers.protocol import Limits
 from workers.sandbox import cgroups
 from workers.sandbox.policy import SandboxPolicy
-from workers.sandbox.runner import SandboxOutcome, job_dir, jobs_base, run_sandboxed
+from workers.sandbox.runner import (
+    SandboxOutcome,
+    job_dir,
+    job_name,
+    jobs_base,
+    reclaim_stale_jobs,
+    run_sandboxed,
+)
 from workers.sandbox.selftest import self_test
 
 LIMITS = Limits(wall_seconds=5, cpu_seconds=5, memory_mb=256, pids=32, output_kb=64, disk_mb=16)
@@ -29,10 +36,12 @@ def lib() -> Iterator[Path]:
     shutil.rmtree(path)
 
 
-def run(code: str, lib: Path, limits: Limits = LIMITS) -> tuple[SandboxOutcome, str, list[dict]]:
+def run(
+    code: str, lib: Path, limits: Limits = LIMITS, name: str = ""
+) -> tuple[SandboxOutcome, str, list[dict]]:
     output: list[str] = []
     events: list[dict] = []
-    name = f"test-{os.getpid()}-{abs(hash(code)) % 10**8}"
+    name = name or f"test-{os.getpid()}-{abs(hash(code)) % 10**8}"
     with job_dir(name, size_mb=limits.disk_mb) as work:
         (work / "job.py").write_text(code)
         (work / "job.py").chmod(0o644)
@@ -108,12 +117,28 @@ def test_an_orphan_does_not_outlive_its_job(lib: Path) -> None:
 
 
 def test_job_dirs_and_cgroups_are_gone_afterwards(lib: Path) -> None:
-    before = set(os.listdir(jobs_base())) if jobs_base().exists() else set()
-    run("open('/work/left-behind', 'w').write('x')", lib)
-    after = set(os.listdir(jobs_base()))
-    assert after <= before
-    if cgroups.version() == 1:
-        assert not any(name.startswith("test-") for name in os.listdir("/sys/fs/cgroup/pids"))
+    name = f"test-leftovers-{os.getpid()}"
+    run("open('/work/left-behind', 'w').write('x')", lib, name=name)
+    assert not (jobs_base() / name).exists()
+    parents = cgroups._job_parents().values()
+    assert parents and not any((parent / name).exists() for parent in parents)
+
+
+def test_leftovers_of_a_dead_grader_are_reclaimed(lib: Path) -> None:
+    dead = job_name("dead")
+    dead = dead.replace(f"-p{os.getpid()}-", "-p999999-")  # a grader pid that does not exist
+    live = job_name("live")
+    for name in (dead, live):
+        (jobs_base() / name).mkdir(parents=True)
+    group = cgroups.JobCgroup(dead, memory_bytes=64 << 20, pids=8).__enter__()
+    try:
+        reclaimed = reclaim_stale_jobs()
+        assert dead in reclaimed and f"cgroup {dead}" in reclaimed
+        assert not (jobs_base() / dead).exists() and (jobs_base() / live).exists()
+        assert dead not in cgroups.stale_job_groups()
+    finally:
+        group.remove()
+        (jobs_base() / live).rmdir()
 
 
 def test_file_size_is_capped(lib: Path) -> None:

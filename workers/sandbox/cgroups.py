@@ -50,17 +50,19 @@ class JobCgroup:
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def __enter__(self) -> "JobCgroup":
+        parents = _job_parents()
+        if not parents:
+            raise CgroupError("cannot find this process's own cgroups")
         try:
             if self.version == 2:
-                parent = ROOT / _own_path("").lstrip("/")
+                parent = parents["unified"]
                 self._enable_v2_controllers(parent)
                 self.dirs["unified"] = self._make(parent / self.name)
                 self._write("unified", "memory.max", self.memory_bytes)
                 self._write("unified", "memory.swap.max", 0, optional=True)
                 self._write("unified", "pids.max", self.pids)
             else:
-                for controller in ("memory", "pids", "cpuacct"):
-                    parent = ROOT / controller / _own_path(controller).lstrip("/")
+                for controller, parent in parents.items():
                     self.dirs[controller] = self._make(parent / self.name)
                 self._write("memory", "memory.limit_in_bytes", self.memory_bytes)
                 self._write("memory", "memory.memsw.limit_in_bytes", self.memory_bytes, optional=True)
@@ -170,6 +172,40 @@ class JobCgroup:
         except (OSError, KeyError):
             pass
         return values
+
+
+V1_CONTROLLERS = ("memory", "pids", "cpuacct")
+
+
+def _job_parents() -> dict[str, Path]:
+    """Where job cgroups are created, keyed like JobCgroup.dirs ('unified', or the v1 controller)."""
+    try:
+        if version() == 2:
+            return {"unified": ROOT / _own_path("").lstrip("/")}
+        return {
+            controller: ROOT / controller / _own_path(controller).lstrip("/") for controller in V1_CONTROLLERS
+        }
+    except (CgroupError, OSError):
+        return {}
+
+
+def stale_job_groups() -> set[str]:
+    """Names of the job cgroups under this process's own cgroups (live or not)."""
+    names: set[str] = set()
+    for parent in _job_parents().values():
+        if parent.is_dir():
+            names.update(
+                path.name for path in parent.iterdir() if path.is_dir() and path.name.startswith("job-")
+            )
+    return names
+
+
+def remove_job_group(name: str) -> None:
+    """Kill whatever is left in a job's cgroups and remove them."""
+    group = JobCgroup(name, memory_bytes=0, pids=0)
+    group.dirs = {key: parent / name for key, parent in _job_parents().items() if (parent / name).is_dir()}
+    group.kill_all(timeout=5)
+    group.remove()
 
 
 def available() -> str | None:

@@ -20,12 +20,14 @@ import json
 import logging
 import os
 import pwd
+import re
 import selectors
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -81,6 +83,42 @@ def jobs_base() -> Path:
     if is_root():
         return Path(os.environ.get("HUASHEN_JOBS_DIR", "/var/lib/huashen/jobs"))
     return Path(tempfile.gettempdir()) / f"huashen-jobs-{os.getuid()}"
+
+
+def job_name(label: str) -> str:
+    """A unique job name that records the grader process owning it, so leftovers can be reclaimed."""
+    return f"job-{label}-p{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _owner_alive(name: str) -> bool:
+    match = re.search(r"-p(\d+)-[0-9a-f]{8}$", name)
+    if match is None:
+        return True  # not ours to judge
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reclaim_stale_jobs() -> list[str]:
+    """Remove the work dirs and cgroups of jobs whose grader process died (a killed pool process never
+    reaches its cleanup). Run at worker start; returns the names reclaimed."""
+    reclaimed = []
+    base = jobs_base()
+    if base.is_dir():
+        for path in base.iterdir():
+            if path.name.startswith("job-") and not _owner_alive(path.name):
+                subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+                shutil.rmtree(path, ignore_errors=True)
+                reclaimed.append(path.name)
+    for name in cgroups.stale_job_groups():
+        if not _owner_alive(name):
+            cgroups.remove_job_group(name)
+            reclaimed.append(f"cgroup {name}")
+    return reclaimed
 
 
 @contextmanager

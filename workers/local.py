@@ -1,0 +1,76 @@
+"""The embedded executor: grading in threads of the web process, for the one-command shape (`make run`).
+
+    LocalExecutor(2).submit(request, on_event=..., on_result=...)
+
+The same `grade()` and sandbox as a Celery grader, with bounded concurrency (a thread pool) and without
+requiring cgroups: a developer machine without delegated cgroups gets rlimit-only limits, and says so
+loudly. Events go to a callback instead of a Redis Stream; the platform stores them in its in-process
+event log. No Django here: the platform passes callbacks in.
+"""
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from workers.events import CallbackSink
+from workers.grader import Grader, grade
+from workers.protocol import GradeEvent, GradeRequest, GradeResult
+
+logger = logging.getLogger(__name__)
+
+BANNER = (
+    "EMBEDDED GRADING: student code runs in the bubblewrap sandbox inside this web process's machine; "
+    "without root or delegated cgroups its memory and process limits are rlimits only. "
+    "Never expose an embedded server to untrusted users: run distributed graders for that."
+)
+
+
+class LocalExecutor:
+    """At most `max_workers` submissions graded at once; the rest wait in the pool's queue, in order."""
+
+    def __init__(self, max_workers: int = 1, *, exercises_dir: Path | None = None) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, not {max_workers}")
+        self.max_workers = max_workers
+        self.grader = (
+            Grader(require_cgroups=False, exercises_dir=Path(exercises_dir))
+            if exercises_dir is not None
+            else Grader(require_cgroups=False)
+        )
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="huashen-grade")
+        logger.warning(BANNER)
+
+    def submit(
+        self,
+        request: GradeRequest,
+        *,
+        on_event: Callable[[GradeEvent], None],
+        on_result: Callable[[GradeResult], None],
+    ) -> "Future[None]":
+        """Queue one request. `on_event` gets each event as it happens, `on_result` the result, both
+        in the executor's thread; what they raise is logged, never allowed to change the verdict."""
+        return self._pool.submit(self._run, request, on_event, on_result)
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def _run(
+        self,
+        request: GradeRequest,
+        on_event: Callable[[GradeEvent], None],
+        on_result: Callable[[GradeResult], None],
+    ) -> None:
+        def deliver(event: GradeEvent) -> None:
+            # grade() turns anything raised inside it into an internal error: a failing event consumer
+            # (a database hiccup) must cost a line of log, not the student's verdict.
+            try:
+                on_event(event)
+            except Exception:
+                logger.exception("submission %s: an event could not be delivered", request.submission_id)
+
+        result = grade(request, self.grader, CallbackSink(deliver))
+        try:
+            on_result(result)
+        except Exception:
+            logger.exception("submission %s: the result could not be recorded", request.submission_id)
