@@ -200,6 +200,13 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         report = _run_check(bundle, out, request.mode)
     if report is None:
         return _result(request, Verdict.INTERNAL_ERROR, grader, resources=resources)
+    if report.get("internal_errors"):
+        logger.error("the check of %s reported: %s", request.trial, report["internal_errors"])
+    if report.get("probe_error"):
+        # The trial's own probe failed (not the student's code, which the kit reports separately).
+        logger.error("the probe of %s failed on submission %s: %s", request.trial, request.submission_id,
+                     str(report["probe_error"])[-2000:])  # fmt: skip
+        return _result(request, Verdict.INTERNAL_ERROR, grader, resources=resources)
     checks = [CheckResult(**check) for check in report.get("checks", [])]
     if report.get("gpu_oom"):
         return _result(request, Verdict.GPU_OUT_OF_MEMORY, grader, checks=checks, resources=resources)
