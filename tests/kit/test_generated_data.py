@@ -34,4 +34,4 @@ def test_the_digits_split_is_deterministic_stratified_and_hides_its_labels(tmp_p
     public = load_public(tmp_path / "public")
     assert set(public) == {"train_x", "train_y", "test_x"}  # no held-out labels in what the sandbox sees
     assert (load_hidden_labels(tmp_path) == first.test_y).all()
-    assert 0.0 <= float(public["train_x"].min()) and float(public["train_x"].max()) <= 1.0
+    assert float(public["train_x"].min()) >= 0.0 and float(public["train_x"].max()) <= 1.0
