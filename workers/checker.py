@@ -1,4 +1,4 @@
-"""The trusted side of grading: `python -m workers.checker BUNDLE OUT MODE` prints the check report.
+"""The trusted side of grading: `python -m workers.checker BUNDLE OUT MODE [VERIFY_OUT]` prints the report.
 
 It runs outside the sandbox, in its own process, after the job's whole process tree is dead. The trial's
 check.py scores the observations in OUT against expectations that never entered the sandbox, through
@@ -12,9 +12,10 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     bundle, out, mode = Path(argv[0]), Path(argv[1]), argv[2]
+    verify_out = Path(argv[3]) if len(argv) > 3 else None
     from exercises.kit.check import run_check
 
-    report = run_check(bundle, out, mode)
+    report = run_check(bundle, out, mode, verify_out)
     sys.stdout.write(json.dumps(report, ensure_ascii=False))
     return 0
 

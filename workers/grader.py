@@ -162,42 +162,26 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         )  # fmt: skip
         return _result(request, Verdict.INTERNAL_ERROR, grader)
     sink.emit(EventKind.STATUS, {"status": "running", "device": grader.device})
-    job = job_name(f"s{request.submission_id}")
-    limits = request.limits
-    with job_dir(job, size_mb=limits.disk_mb) as work:
-        out = _stage(work, bundle, request.code)
-        policy = SandboxPolicy.for_job(
-            work_dir=work,
-            lib_dir=grader.lib_dir(),
-            script="/opt/huashen/lib/harness/run.py",
-            env={"HUASHEN_MODE": request.mode.value, "HUASHEN_DEVICE": grader.device},
-            tmp_bytes=limits.disk_mb * 1024 * 1024,
-            devices=grader.gpu_devices if grader.device == "gpu" else (),
-            torch_home=grader.torch_home,
-        )
-        started = {"harness": False}
-        resources_reported: dict[str, Any] = {}
-
-        def on_output(stream: str, text: str) -> None:
-            sink.emit(EventKind.STDOUT if stream == "stdout" else EventKind.STDERR, text)
-
-        def on_event(event: dict[str, Any]) -> None:
-            if event.get("kind") == "started" and not started["harness"]:
-                started["harness"] = True
-            elif isinstance(event.get("metrics"), dict):
-                sink.emit(EventKind.METRIC, {"step": event.get("step"), "metrics": event["metrics"]})
-            elif isinstance(event.get("resources"), dict):
-                resources_reported.update(event["resources"])
-
-        outcome = run_sandboxed(
-            policy, limits, job_name=job, on_output=on_output, on_event=on_event,
-            require_cgroups=grader.require_cgroups,
-        )  # fmt: skip
-        resources = _resources(outcome, resources_reported)
-        verdict = _limit_verdict(outcome, started["harness"], request)
+    with job_dir(job_name(f"s{request.submission_id}"), size_mb=request.limits.disk_mb) as work:
+        out = _stage(work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py")
+        outcome, resources = _run_job(request, grader, sink, work)
+        verdict = _limit_verdict(outcome, request)
         if verdict is not None:
             return _result(request, verdict, grader, resources=resources)
-        report = _run_check(bundle, out, request.mode)
+        if (bundle / "verify.py").is_file():
+            # The verify step: a second, fresh sandbox with the trial's verify.py and the first run's
+            # out/ files (an exported model, say) but none of the student's code.
+            with job_dir(
+                job_name(f"s{request.submission_id}-verify"), size_mb=request.limits.disk_mb
+            ) as second:
+                verify_out = _stage(second, bundle, {}, probe=bundle / "verify.py", first=out)
+                outcome, _ = _run_job(request, grader, sink, second)
+                verdict = _limit_verdict(outcome, request)
+                if verdict is not None:
+                    return _result(request, verdict, grader, resources=resources)
+                report = _run_check(bundle, out, request.mode, verify_out)
+        else:
+            report = _run_check(bundle, out, request.mode)
     if report is None:
         return _result(request, Verdict.INTERNAL_ERROR, grader, resources=resources)
     if report.get("internal_errors"):
@@ -217,14 +201,70 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         )  # fmt: skip
     passed = bool(checks) and all(check.passed for check in checks)
     return _result(
-        request, Verdict.PASSED if passed else Verdict.FAILED, grader, checks=checks, resources=resources
+        request, Verdict.PASSED if passed else Verdict.FAILED, grader, checks=checks, resources=resources,
+        artifacts=list(report.get("artifacts", [])),
+    )  # fmt: skip
+
+
+def _run_job(
+    request: GradeRequest, grader: Grader, sink: EventSink, work: Path
+) -> tuple[SandboxOutcome, dict[str, Any]]:
+    """Run the harness in the sandbox over a staged work dir, streaming output and metrics to `sink`."""
+    policy = SandboxPolicy.for_job(
+        work_dir=work,
+        lib_dir=grader.lib_dir(),
+        script="/opt/huashen/lib/harness/run.py",
+        env={"HUASHEN_MODE": request.mode.value, "HUASHEN_DEVICE": grader.device},
+        tmp_bytes=request.limits.disk_mb * 1024 * 1024,
+        devices=grader.gpu_devices if grader.device == "gpu" else (),
+        torch_home=grader.torch_home,
     )
+    reported: dict[str, Any] = {}
+
+    def on_output(stream: str, text: str) -> None:
+        sink.emit(EventKind.STDOUT if stream == "stdout" else EventKind.STDERR, text)
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("kind") == "started":
+            reported["harness_started"] = True
+        elif isinstance(event.get("metrics"), dict):
+            sink.emit(EventKind.METRIC, {"step": event.get("step"), "metrics": event["metrics"]})
+        elif isinstance(event.get("resources"), dict):
+            reported.update(event["resources"])
+
+    outcome = run_sandboxed(
+        policy, request.limits, job_name=work.name, on_output=on_output, on_event=on_event,
+        require_cgroups=grader.require_cgroups,
+    )  # fmt: skip
+    if not reported.get("harness_started") and not outcome.launch_error and _plain_exit(outcome):
+        # bwrap or the interpreter never got as far as the harness: ours, not the student's.
+        outcome.launch_error = f"the harness never started (exit {outcome.exit_code})"
+    return outcome, _resources(outcome, reported)
 
 
-def _stage(work: Path, bundle: Path, code: str) -> Path:
-    """Files the job may see: its code, the probe, the trial's public data. Never check.py or hidden/."""
-    (work / "solution.py").write_text(code, encoding="utf-8")
-    shutil.copy(bundle / "probe.py", work / "probe.py")
+def _plain_exit(outcome: SandboxOutcome) -> bool:
+    return not (
+        outcome.timed_out or outcome.cpu_exceeded or outcome.memory_exceeded or outcome.output_exceeded
+        or outcome.violation
+    )  # fmt: skip
+
+
+MAX_FIRST_RUN_FILES = 64
+
+
+def _stage(
+    work: Path, bundle: Path, files: dict[str, str], *, probe: Path, first: Path | None = None
+) -> Path:
+    """Files the job may see: its code, the probe, the trial's public data. Never check.py or hidden/.
+
+    For a verify step, `first` is the first run's out/ folder: its regular files (no links, no devices,
+    within the job's disk cap) are copied to /work/first/, never followed or executed on the host.
+    """
+    for name, text in files.items():
+        (work / name).write_text(text, encoding="utf-8")
+    shutil.copy(probe, work / "probe.py")
+    if first is not None:
+        _copy_regular_files(first, work / "first", budget=MAX_FIRST_RUN_FILES)
     if (bundle / "public").is_dir():
         shutil.copytree(bundle / "public", work / "public", ignore=_IGNORE)
     out = work / "out"
@@ -241,7 +281,26 @@ def _stage(work: Path, bundle: Path, code: str) -> Path:
     return out
 
 
-def _limit_verdict(outcome: SandboxOutcome, harness_started: bool, request: GradeRequest) -> Verdict | None:
+def _copy_regular_files(source: Path, target: Path, *, budget: int) -> int:
+    """Copy regular files under `source` to `target` without following symlinks; returns files left."""
+    import stat
+
+    target.mkdir()
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        if budget <= 0:
+            break
+        info = entry.stat(follow_symlinks=False)
+        if stat.S_ISDIR(info.st_mode) and not entry.is_symlink():
+            budget = _copy_regular_files(Path(entry.path), target / entry.name, budget=budget)
+        elif stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle, (target / entry.name).open("wb") as copy:
+                shutil.copyfileobj(handle, copy)
+            budget -= 1
+    return budget
+
+
+def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> Verdict | None:
     if outcome.launch_error or not outcome.tree_dead:
         logger.error(
             "submission %s: sandbox failure (%s, tree dead: %s)",
@@ -256,16 +315,10 @@ def _limit_verdict(outcome: SandboxOutcome, harness_started: bool, request: Grad
         return Verdict.TIME_LIMIT
     if outcome.output_exceeded:
         return Verdict.OUTPUT_LIMIT
-    if not harness_started:
-        # bwrap or the interpreter did not get as far as the harness: ours, not the student's.
-        logger.error(
-            "submission %s: the harness never started (exit %s)", request.submission_id, outcome.exit_code
-        )
-        return Verdict.INTERNAL_ERROR
     return None
 
 
-def _run_check(bundle: Path, out: Path, mode: Mode) -> dict[str, Any] | None:
+def _run_check(bundle: Path, out: Path, mode: Mode, verify_out: Path | None = None) -> dict[str, Any] | None:
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(REPO),
@@ -277,7 +330,7 @@ def _run_check(bundle: Path, out: Path, mode: Mode) -> dict[str, Any] | None:
         completed = subprocess.run(
             [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
              "from workers.checker import main; sys.exit(main(sys.argv[1:]))",
-             str(REPO), str(bundle), str(out), mode.value],
+             str(REPO), str(bundle), str(out), mode.value, *([str(verify_out)] if verify_out else [])],
             capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, env=env, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
@@ -325,6 +378,7 @@ def _result(
     checks: list[CheckResult] | None = None,
     resources: dict[str, Any] | None = None,
     traceback: str = "",
+    artifacts: list[dict[str, str]] | None = None,
 ) -> GradeResult:
     checks = checks or []
     earned = sum(check.score for check in checks)
@@ -346,6 +400,7 @@ def _result(
         versions=_versions(),
         traceback=traceback,
         message=MESSAGES[verdict],
+        artifacts=artifacts or [],
     )
 
 

@@ -132,6 +132,8 @@ class GradeResult:
     duration: float = 0.0
     traceback: str = ""
     message: dict[str, str] = field(default_factory=dict)  # a plain explanation of the verdict
+    # Images the run produced for the student (a Grad-CAM overlay): {"name", "media_type", "data" (base64)}.
+    artifacts: list[dict[str, str]] = field(default_factory=list)
     version: int = PROTOCOL_VERSION
 
     def to_wire(self) -> dict[str, Any]:
@@ -155,9 +157,25 @@ class GradeResult:
                 duration=float(data.get("duration", 0.0)),
                 traceback=str(data.get("traceback", "")),
                 message=dict(data.get("message", {})),
+                artifacts=[_artifact(item) for item in data.get("artifacts", [])][:MAX_ARTIFACTS],
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProtocolError(f"malformed GradeResult: {error}") from error
+
+
+MAX_ARTIFACTS = 4
+MAX_ARTIFACT_BASE64 = 700_000  # 512 KiB encoded
+
+
+def _artifact(item: dict[str, Any]) -> dict[str, str]:
+    name, media_type, data = str(item["name"]), str(item["media_type"]), str(item["data"])
+    if (
+        media_type != "image/png"
+        or len(data) > MAX_ARTIFACT_BASE64
+        or not name.replace("-", "").replace("_", "").isalnum()
+    ):
+        raise ValueError(f"unacceptable artifact {name!r}")
+    return {"name": name[:40], "media_type": media_type, "data": data}
 
 
 def _expect_version(data: dict[str, Any]) -> None:

@@ -59,6 +59,8 @@ from typing import Any
 from exercises.kit.observations import (
     ARRAY_KEY,
     ARRAYS_DIR,
+    ARTIFACT_NAME,
+    ARTIFACTS_DIR,
     ERROR_FILE,
     GPU_OOM,
     MAX_ERROR_BYTES,
@@ -66,9 +68,11 @@ from exercises.kit.observations import (
     OBSERVATIONS_FILE,
     PROBE_ERROR,
     SOLUTION_ERROR,
+    UnsafeFile,
     load_array,
     load_json,
     open_directory,
+    read_regular_file,
 )
 
 CHECK_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -144,6 +148,9 @@ class CheckContext:
     - `ctx.array(key)`: the numpy array the probe saved under `key`, or None.
     - `ctx.mode` ("run"/"submit"), `ctx.bundle` (the trial folder), `ctx.hidden` (bundle/hidden:
       expected values that never enter the sandbox), `ctx.solution_error` (str or None).
+    - `ctx.verify_observations`, `ctx.verify_array(key)`: what the trial's `verify.py` observed in its
+      second, fresh sandbox (no student code, the first run's out/ files at /work/first/); empty / None
+      for trials without a verify step or when it observed nothing.
     - `ctx.passed(key, zh=, en=)`, `ctx.failed(key, zh=, en=)`, `ctx.partial(key, fraction, zh=, en=)`
       build outcomes; `ctx.evaluate(key, fn)` runs `fn(ctx)` and turns an exception into a neutral failure.
     """
@@ -156,8 +163,13 @@ class CheckContext:
         mode: str,
         bundle: Path,
         solution_error: str | None,
+        verify_observations: dict[str, Any] | None = None,
+        verify_arrays_fd: Callable[[], int | None] | None = None,
     ) -> None:
         self.observations = observations
+        self.verify_observations = verify_observations or {}
+        self._verify_arrays_fd = verify_arrays_fd or (lambda: None)
+        self._verify_arrays: dict[str, Any] = {}
         self.mode = mode
         self.bundle = bundle
         self.hidden = bundle / "hidden"
@@ -183,6 +195,14 @@ class CheckContext:
         if key not in self._arrays:
             self._arrays[key] = load_array(f"{key}.npy", dir_fd=self._arrays_fd())
         return self._arrays[key]
+
+    def verify_array(self, key: str) -> Any | None:
+        """The array the verify step saved under `key`, loaded safely, or None."""
+        if not ARRAY_KEY.match(key):
+            raise ValueError(f"array key {key!r} must match {ARRAY_KEY.pattern}")
+        if key not in self._verify_arrays:
+            self._verify_arrays[key] = load_array(f"{key}.npy", dir_fd=self._verify_arrays_fd())
+        return self._verify_arrays[key]
 
     def passed(self, key: str, zh: str = "", en: str = "") -> Outcome:
         return Outcome(key, 1.0, _message(zh, en, PASSED))
@@ -321,6 +341,46 @@ class _OutFolder:
                 os.close(fd)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_ARTIFACT_BYTES = 512 * 1024
+MAX_ARTIFACTS = 4
+
+
+def read_artifacts(out_fd: int | None) -> list[dict[str, str]]:
+    """The PNG images the probe left in out/artifacts/ (e.g. a Grad-CAM overlay), for the student to see.
+
+    Regular files only, no symlinks, each at most 512 KiB with a PNG signature, at most four, names from
+    a strict alphabet; anything else is skipped. Returned base64-encoded, never decoded here.
+    """
+    import base64
+
+    if out_fd is None:
+        return []
+    folder = open_directory(ARTIFACTS_DIR, dir_fd=out_fd)
+    if folder is None:
+        return []
+    found: list[dict[str, str]] = []
+    try:
+        for name in sorted(os.listdir(folder))[: MAX_ARTIFACTS * 4]:
+            if len(found) >= MAX_ARTIFACTS or not ARTIFACT_NAME.match(name):
+                continue
+            try:
+                data = read_regular_file(name, dir_fd=folder, max_bytes=MAX_ARTIFACT_BYTES)
+            except (OSError, UnsafeFile):
+                continue
+            if data.startswith(PNG_SIGNATURE):
+                found.append(
+                    {
+                        "name": name[: -len(".png")],
+                        "media_type": "image/png",
+                        "data": base64.b64encode(data).decode(),
+                    }
+                )
+    finally:
+        os.close(folder)
+    return found
+
+
 def _error_text(error: Any) -> str | None:
     text = error.get("traceback") if isinstance(error, dict) else None
     if not isinstance(text, str):
@@ -328,13 +388,22 @@ def _error_text(error: Any) -> str | None:
     return text[-MAX_TRACEBACK_CHARS:]
 
 
-def run_check(bundle: Path | str, out: Path | str, mode: str) -> dict[str, Any]:
-    """Score the observations in `out` with the check.py of `bundle`; see the module docstring."""
+def run_check(
+    bundle: Path | str, out: Path | str, mode: str, verify_out: Path | str | None = None
+) -> dict[str, Any]:
+    """Score the observations in `out` (and `verify_out`, the verify step's) with the bundle's check.py."""
     bundle, out = Path(bundle), Path(out)
     module = _load_check_module(bundle)
     checks = declared_checks(module)
     folder = _OutFolder(out)
+    verify_folder = _OutFolder(Path(verify_out)) if verify_out is not None else None
     try:
+        verify_observations = (
+            load_json(OBSERVATIONS_FILE, dir_fd=verify_folder.fd, max_bytes=MAX_OBSERVATIONS_BYTES)
+            if verify_folder is not None
+            else None
+        )
+        artifacts = read_artifacts(folder.fd)
         observations = load_json(OBSERVATIONS_FILE, dir_fd=folder.fd, max_bytes=MAX_OBSERVATIONS_BYTES)
         error = load_json(ERROR_FILE, dir_fd=folder.fd, max_bytes=MAX_ERROR_BYTES)
         kind = error.get("kind") if isinstance(error, dict) else None
@@ -345,6 +414,8 @@ def run_check(bundle: Path | str, out: Path | str, mode: str) -> dict[str, Any]:
             mode=mode,
             bundle=bundle,
             solution_error=solution_error,
+            verify_observations=verify_observations if isinstance(verify_observations, dict) else None,
+            verify_arrays_fd=verify_folder.arrays_fd if verify_folder is not None else None,
         )
         if solution_error and not context.observations:
             # The module raised at import, so nothing was observed: say so rather than "no observation".
@@ -353,6 +424,8 @@ def run_check(bundle: Path | str, out: Path | str, mode: str) -> dict[str, Any]:
             outcomes = _collect(module, checks, context)
     finally:
         folder.close()
+        if verify_folder is not None:
+            verify_folder.close()
 
     results: list[dict[str, Any]] = []
     for declared in checks:
@@ -383,6 +456,7 @@ def run_check(bundle: Path | str, out: Path | str, mode: str) -> dict[str, Any]:
         "gpu_oom": kind == GPU_OOM,
         "probe_error": _error_text(error) if kind == PROBE_ERROR else None,
         "internal_errors": context.internal_errors,
+        "artifacts": artifacts,
     }
 
 

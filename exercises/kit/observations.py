@@ -39,6 +39,7 @@ from typing import Any
 OBSERVATIONS_FILE = "observations.json"
 ERROR_FILE = "error.json"
 ARRAYS_DIR = "arrays"
+ARTIFACTS_DIR = "artifacts"  # PNG images shown to the student (e.g. a Grad-CAM overlay)
 
 MAX_OBSERVATIONS_BYTES = 1 << 20  # 1 MiB
 MAX_ERROR_BYTES = 64 << 10  # 64 KiB
@@ -48,6 +49,7 @@ MAX_NPY_HEADER = 10_000  # numpy's own default limit for a header
 # Observation keys are dotted names ("make.scalar"); array keys become file names, so they are stricter.
 OBSERVATION_KEY = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,127}$")
 ARRAY_KEY = re.compile(r"^[a-z0-9_]{1,64}$")
+ARTIFACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\.png$")
 
 # Error kinds in error.json
 SOLUTION_ERROR = "solution_error"  # the student's code raised (at import, or around the probe's calls)

@@ -53,6 +53,8 @@ from exercises.kit import report as _report
 from exercises.kit.observations import (
     ARRAY_KEY,
     ARRAYS_DIR,
+    ARTIFACT_NAME,
+    ARTIFACTS_DIR,
     ERROR_FILE,
     GPU_OOM,
     MAX_ARRAY_BYTES,
@@ -305,7 +307,7 @@ def _prepare_out(out: Path) -> None:
     if out.is_symlink():
         out.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    for name in (OBSERVATIONS_FILE, ERROR_FILE, ARRAYS_DIR):
+    for name in (OBSERVATIONS_FILE, ERROR_FILE, ARRAYS_DIR, ARTIFACTS_DIR):
         with contextlib.suppress(FileNotFoundError):
             _remove(out / name)
 
@@ -339,6 +341,7 @@ class ProbeContext:
         self.mode = mode
         self.device = device
         self.public = self.work / "public"
+        self.first = self.work / "first"  # in a verify step: the first run's out/ files
         self.solution_path = str(self.work / "solution.py")
         self.observations: dict[str, Any] = {}
         self.error: dict[str, str] | None = None
@@ -453,6 +456,23 @@ class ProbeContext:
         buffer = io.BytesIO()
         numpy.save(buffer, array, allow_pickle=False)
         _write_atomically(folder / f"{key}.npy", buffer.getvalue())
+        return True
+
+    def save_artifact(self, name: str, png: bytes) -> bool:
+        """Save a PNG image the student will see with their result (e.g. a Grad-CAM overlay).
+
+        `name` is a short slug (letters, digits, `-`, `_`); `png` the encoded image, at most 512 KiB,
+        starting with the PNG signature. Returns whether it was saved. At most four are shown.
+        """
+        if not ARTIFACT_NAME.match(f"{name}.png") or not isinstance(png, bytes | bytearray):
+            raise ValueError(f"artifact name {name!r} must be a short slug and png must be bytes")
+        if not bytes(png).startswith(b"\x89PNG\r\n\x1a\n") or len(png) > 512 * 1024:
+            return False
+        folder = self.out / ARTIFACTS_DIR
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            _remove(folder)
+        folder.mkdir(exist_ok=True)
+        _write_atomically(folder / f"{name}.png", bytes(png))
         return True
 
     def report(self, step: Any = None, **metrics: Any) -> bool:
