@@ -123,6 +123,10 @@ REALM_UNLOCK_PASSES = env_int("REALM_UNLOCK_PASSES", 3, minimum=0)
 # Grading deadline beyond the trial's own wall-clock limit before the reaper may fail a submission.
 GRADING_GRACE_SECONDS = env_int("GRADING_GRACE_SECONDS", 120, minimum=1)
 GRADING_HARD_LIMIT_SECONDS = env_int("GRADING_HARD_LIMIT_SECONDS", 900, minimum=1)
+# Embedded mode: how many submissions the in-process executor grades at once (the rest wait in order).
+LOCAL_GRADER_CONCURRENCY = env_int("LOCAL_GRADER_CONCURRENCY", 1, minimum=1)
+# How often the reaper sweeps (Celery beat on the platform worker; a thread in embedded mode).
+GRADING_REAP_INTERVAL_SECONDS = env_int("GRADING_REAP_INTERVAL_SECONDS", 60, minimum=1)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -133,6 +137,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Redis redelivers an unacknowledged task only after the visibility timeout: just above the hard limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": GRADING_HARD_LIMIT_SECONDS + 60}
+# Beat runs embedded in the platform worker (`celery -A huashen worker -Q platform -B`): one such worker.
+# The reaper is idempotent, so a second beat costs a few queries, not a wrong result.
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-submissions": {
+        "task": "huashen.reap",
+        "schedule": float(GRADING_REAP_INTERVAL_SECONDS),
+        "options": {"queue": "platform", "expires": GRADING_REAP_INTERVAL_SECONDS},
+    }
+}
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from huashen.web.health import healthz
+from huashen.web.health import healthz, readyz
 
 urlpatterns = [
     path("", include("huashen.web.urls")),
     path("api/v1/", include("huashen.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]
 
 handler404 = "huashen.api.errors.page_not_found"

@@ -1,14 +1,17 @@
-"""submission_record_result and progress: idempotent results, only Submit counts, the unlock rule."""
+"""submission_record_result and progress: idempotent results, the log copied from the event store with a
+final event, only Submit counts, the unlock rule."""
 
 import pytest
 from django.test import override_settings
 
 from huashen.grading import dispatch
+from huashen.grading.eventlog import MemoryEventLog
 from huashen.grading.models import ExerciseProgress, Status, Verdict
 from huashen.grading.selectors import realms_with_progress
 from huashen.grading.services import submission_create, submission_mark_running, submission_record_result
 from tests.conftest import Personas
-from workers.protocol import CheckResult, GradeResult
+from workers.events import CallbackSink
+from workers.protocol import CheckResult, EventKind, GradeEvent, GradeResult
 from workers.protocol import Verdict as WireVerdict
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +37,9 @@ def submit(user, exercise, mode: str = "submit"):
 def test_result_is_stored_and_progress_updated(personas: Personas, curriculum: dict) -> None:
     submission = submit(personas.alice, curriculum["r1t1"])
     submission_mark_running(submission_id=submission.pk)
-    stored = submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 40.0), log=[{"seq": 1}])
+    stored = submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 40.0))
     assert (stored.status, stored.verdict, stored.score) == (Status.DONE, Verdict.FAILED, 40.0)
-    assert stored.checks[0]["key"] == "shape" and stored.log == [{"seq": 1}]
+    assert stored.checks[0]["key"] == "shape"
     assert stored.started_at is not None and stored.finished_at >= stored.started_at
     progress = ExerciseProgress.objects.get(user=personas.alice, exercise=curriculum["r1t1"])
     assert (progress.attempts, progress.best_score, progress.passed) == (1, 40.0, False)
@@ -114,3 +117,59 @@ def test_realm_map_costs_a_constant_number_of_queries(
         states = realms_with_progress(user=personas.alice)
         titles = [trial.exercise.current_version.title for state in states for trial in state.trials]
     assert len(titles) == 10
+
+
+def test_the_log_is_copied_from_the_event_store_and_ends_with_the_final_event(
+    personas: Personas, curriculum: dict, memory_events: MemoryEventLog, django_capture_on_commit_callbacks
+) -> None:
+    submission = submit(personas.alice, curriculum["r1t1"])
+    sink = CallbackSink(lambda event: memory_events.put(submission.pk, event))
+    sink.emit(EventKind.STATUS, {"status": "running", "device": "cpu"})
+    sink.emit(EventKind.STDOUT, "epoch 1 loss 0.5\n")
+    sink.emit(EventKind.METRIC, {"step": 1, "metrics": {"loss": 0.5}})
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        stored = submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 40.0))
+        assert [event.seq for event in memory_events.read(submission.pk)] == [1, 2, 3]  # not before commit
+    assert len(callbacks) == 1
+    log = [GradeEvent.from_wire(wire) for wire in stored.log]
+    assert [(event.seq, event.kind) for event in log] == [
+        (1, EventKind.STATUS), (2, EventKind.STDOUT), (3, EventKind.METRIC), (4, EventKind.STATUS),
+    ]  # fmt: skip
+    assert log[-1].payload == {"status": "done", "verdict": "failed", "score": 40.0}
+    # the store got the same final event, at the same seq, and will expire
+    in_store = memory_events.read(submission.pk)
+    assert (in_store[-1].seq, in_store[-1].payload) == (4, log[-1].payload)
+    assert submission.pk in memory_events._expires
+
+    # a repeated delivery appends no second final event
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        submission_record_result(result=grade(submission.pk))
+    assert callbacks == [] and len(memory_events.read(submission.pk)) == 4
+
+
+def test_a_long_log_is_capped_with_its_head_tail_and_a_notice(
+    personas: Personas, curriculum: dict, memory_events: MemoryEventLog
+) -> None:
+    submission = submit(personas.alice, curriculum["r1t1"])
+    sink = CallbackSink(lambda event: memory_events.put(submission.pk, event))
+    for line in range(6000):
+        sink.emit(EventKind.STDOUT, f"line {line}\n")
+    stored = submission_record_result(result=grade(submission.pk))
+    log = [GradeEvent.from_wire(wire) for wire in stored.log]
+    assert len(log) <= 5001  # at most 5,000 of the run's, plus the final event
+    assert log[0].payload == "line 0\n" and log[-2].payload == "line 5999\n"
+    notices = [event for event in log if event.kind == EventKind.LOG]
+    assert len(notices) == 1 and notices[0].payload["notice"] == "log_truncated"
+    assert notices[0].payload["omitted"] == 6000 - (len(log) - 2)
+    assert [event.seq for event in log] == sorted({event.seq for event in log})  # increasing, no repeats
+    assert log[-1].seq == 6001 and log[-1].payload["status"] == "done"
+
+
+def test_the_record_result_task_takes_only_the_result(personas: Personas, curriculum: dict) -> None:
+    from huashen.grading.tasks import record_result
+
+    submission = submit(personas.alice, curriculum["r1t1"])
+    record_result(grade(submission.pk).to_wire())
+    submission.refresh_from_db()
+    assert (submission.status, submission.verdict) == (Status.DONE, Verdict.PASSED)
+    assert submission.log[-1]["payload"]["status"] == "done"

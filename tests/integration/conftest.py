@@ -16,6 +16,7 @@ import pytest
 import redis
 from django.db import connection
 
+from exercises.kit.weights import DEFAULT_TORCH_HOME, ensure_resnet18
 from huashen.grading.models import Status, Submission
 from workers.protocol import HEARTBEAT_KEY_PREFIX
 
@@ -87,6 +88,7 @@ def start_grader(
         "PYTHONPATH": str(ROOT),
         "REDIS_URL": services["redis"],
         "HUASHEN_EXERCISES_DIR": str(exercises_dir),
+        "TORCH_HOME": str(ensure_resnet18(DEFAULT_TORCH_HOME).parents[2]),  # realm 4's pretrained weights
         **(extra_env or {}),
     }
     client = redis.Redis.from_url(services["redis"])

@@ -1,4 +1,6 @@
-"""The real parts: PostgreSQL, Redis as Celery broker, a Celery platform worker process, Channels over Redis.
+"""The real parts: PostgreSQL, Redis as Celery broker, a Celery platform worker process.
+
+The WebSocket over Redis Streams is in test_streaming.py.
 
 These run only through `make test`, which starts PostgreSQL and Redis; without them they fail.
 """
@@ -12,18 +14,14 @@ from pathlib import Path
 
 import pytest
 import redis
-from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connection
-from django.test import Client, override_settings
 
-from huashen.asgi import application
-from huashen.grading.models import ExerciseProgress, Status, Submission
-from huashen.grading.services import submission_create, submission_record_result
-from tests.conftest import PASSWORD, Personas
-from workers.protocol import GradeRequest, GradeResult, Verdict
+from huashen.grading.models import ExerciseProgress, Status
+from huashen.grading.services import submission_create
+from tests.conftest import Personas
+from workers.events import RedisStreamSink
+from workers.protocol import EventKind, GradeRequest, GradeResult, Verdict, event_stream_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,11 +97,16 @@ def test_a_platform_worker_process_records_results_from_redis(
     submission = submission_create(
         user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="submit"
     )
+    # the grader's live events, in the stream the worker will copy the log from
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete(event_stream_key(submission.pk))
+    sink = RedisStreamSink(broker, submission.pk)
+    sink.emit(EventKind.STATUS, {"status": "running", "device": "cpu"})
+    sink.emit(EventKind.STDOUT, "hello\n")
     result = GradeResult(submission_id=submission.pk, verdict=Verdict.PASSED, score=100.0, device="cpu")
     # delivered twice, as a redelivery after a lost acknowledgement would: recorded once
     for _ in range(2):
-        app.send_task("huashen.record_result", args=[result.to_wire(), [{"seq": 1, "kind": "stdout"}]],
-                      queue="platform")  # fmt: skip
+        app.send_task("huashen.record_result", args=[result.to_wire()], queue="platform")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         submission.refresh_from_db()
@@ -115,53 +118,11 @@ def test_a_platform_worker_process_records_results_from_redis(
     time.sleep(1)  # let the duplicate delivery run too
     progress = ExerciseProgress.objects.get(user=personas.alice, exercise=curriculum["r1t1"])
     assert (progress.attempts, progress.passed) == (1, True)
-
-
-def _session_cookie(username: str) -> bytes:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
-
-
-@override_settings(ALLOWED_HOSTS=["testserver", "localhost"])
-def test_websocket_follows_a_submission_over_the_redis_channel_layer(
-    services: dict,
-    transactional_db: None,
-    personas: Personas,
-    curriculum: dict,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from huashen.grading import dispatch
-
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
-    submission = submission_create(
-        user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="submit"
-    )
-
-    async def follow(cookie: bytes) -> list[dict]:
-        communicator = WebsocketCommunicator(
-            application,
-            f"/ws/submissions/{submission.pk}/",
-            headers=[(b"cookie", cookie), (b"origin", b"http://localhost"), (b"host", b"localhost")],
-        )
-        connected, code = await communicator.connect(timeout=10)
-        if not connected:
-            return [{"closed": code}]
-        received = [await communicator.receive_json_from(timeout=10)]
-        result = GradeResult(submission_id=submission.pk, verdict=Verdict.FAILED, score=25.0)
-        await database_sync_to_async(submission_record_result)(result=result)
-        received.append(await communicator.receive_json_from(timeout=10))
-        await communicator.disconnect()
-        return received
-
-    snapshot, update = async_to_sync(follow)(_session_cookie("alice"))
-    assert (snapshot["type"], snapshot["status"]) == ("snapshot", "queued")
-    assert (update["type"], update["status"], update["verdict"], update["score"]) == (
-        "status",
-        "done",
-        "failed",
-        25.0,
-    )
-    # bob may not follow alice's submission: the connection is refused
-    Submission.objects.filter(pk=submission.pk).update(status=Status.QUEUED)
-    assert async_to_sync(follow)(_session_cookie("bob")) == [{"closed": 4404}]
+    assert [(wire["seq"], wire["kind"]) for wire in submission.log] == [
+        (1, "status"),
+        (2, "stdout"),
+        (3, "status"),
+    ]
+    stream = broker.xrange(event_stream_key(submission.pk))
+    assert len(stream) == 3  # one final event, not two
+    broker.delete(event_stream_key(submission.pk))

@@ -1,39 +1,189 @@
-"""The WebSocket a browser follows a submission on: a snapshot on connect, then every status change."""
+"""The WebSocket a browser follows a submission on: `/ws/submissions/<id>/?after=N`.
 
+Every event after N, in seq order, as `{"type": "event", "seq", "kind", "payload", "time"}`: replayed
+from the event store (or, once a finished submission's stream has expired, from `Submission.log`), then
+followed live until the final "done" event, after which the server closes normally (1000). A browser
+that lost its connection reconnects with the last seq it saw and gets exactly the rest.
+
+This consumer reads the event store, not a channel-layer group, so it asks for no channel layer: a
+follower costs one blocked XREAD, not a second Redis subscription that would carry nothing.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from huashen.errors import DomainError
-from huashen.grading.events import group_name
-from huashen.grading.selectors import submission_get_for_viewer
+from huashen.grading.eventlog import EventLogUnavailable, get_event_log, is_final
+from huashen.grading.models import Status, Submission
+from huashen.grading.selectors import submission_get_for_viewer, submission_log_events
+from workers.protocol import GradeEvent
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = 4404
+NORMAL = 1000
+INTERNAL = 1011
+_END = object()
+
+
+def parse_after(query_string: bytes | str) -> int:
+    """`?after=N` as a non-negative int; anything else means from the start."""
+    text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
+    try:
+        return max(0, int(parse_qs(text).get("after", ["0"])[-1]))
+    except ValueError:
+        return 0
+
+
+_readers: set["asyncio.Task[None]"] = set()
+
+
+def _background(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a reader detached, holding a reference until it ends (the loop keeps only weak ones)."""
+    task = asyncio.create_task(coroutine)
+    _readers.add(task)
+    task.add_done_callback(_readers.discard)
+
+
+async def _put_unless_stopped(queue: "asyncio.Queue[Any]", item: Any, stop: asyncio.Event) -> None:
+    """Queue an item; give up if the follower stops first (a full queue must not strand the reader)."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(queue.put(item), timeout=1.0)
+            return
+        except TimeoutError:
+            continue
 
 
 class SubmissionConsumer(AsyncJsonWebsocketConsumer):
+    channel_layer_alias = "huashen-no-channel-layer"  # not configured: get_channel_layer() gives None
+    # With no event for this long, the database is asked whether the submission finished anyway (its final
+    # event lost with Redis, say); two such answers in a row and the stored log finishes the replay.
+    recheck_seconds = 5.0
+    queue_size = 1000
+
     async def connect(self) -> None:
         self.submission_id = int(self.scope["url_route"]["kwargs"]["submission_id"])
+        self.sent = parse_after(self.scope.get("query_string", b""))
+        self.stream: asyncio.Task[None] | None = None
         try:
-            snapshot = await database_sync_to_async(self._snapshot)()
+            await database_sync_to_async(self._authorized)()
         except DomainError:
-            await self.close(code=4404)
+            await self.close(code=NOT_FOUND)
             return
-        await self.channel_layer.group_add(group_name(self.submission_id), self.channel_name)
         await self.accept()
-        await self.send_json({"type": "snapshot", **snapshot})
+        self.stream = asyncio.create_task(self._stream())
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(group_name(self.submission_id), self.channel_name)
+        if self.stream is not None and not self.stream.done():
+            self.stream.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.stream
 
-    async def submission_status(self, event: dict[str, Any]) -> None:
-        snapshot = await database_sync_to_async(self._snapshot)()
-        await self.send_json({"type": "status", **snapshot})
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """The browser has nothing to say on this socket; whatever it sends (even not JSON) is ignored."""
 
-    def _snapshot(self) -> dict[str, Any]:
-        submission = submission_get_for_viewer(user=self.scope["user"], submission_id=self.submission_id)
-        return {
-            "submission": submission.pk,
-            "status": submission.status,
-            "verdict": submission.verdict,
-            "score": submission.score,
-        }
+    # --- the stream ------------------------------------------------------------------------------------
+
+    async def _stream(self) -> None:
+        try:
+            finished = await self._replay_finished()
+            if not finished:
+                await self._follow()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("following submission %s failed", self.submission_id)
+            await self.close(code=INTERNAL)
+            return
+        await self.close(code=NORMAL)
+
+    async def _replay_finished(self) -> bool:
+        """A finished submission: send the rest and return True. Otherwise False (follow it live)."""
+        submission = await database_sync_to_async(self._submission)()
+        if submission.status != Status.DONE:
+            return False
+        try:
+            events = await asyncio.to_thread(get_event_log().read, self.submission_id, self.sent)
+        except EventLogUnavailable:
+            logger.warning(
+                "submission %s: event store unavailable, replaying the stored log", self.submission_id
+            )
+            events = []
+        if await self._send_until_final(events):
+            return True
+        # The stream expired (or its final event never got there): the database log is the record.
+        await self._send_until_final(submission_log_events(submission=submission))
+        return True
+
+    async def _follow(self) -> None:
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.queue_size)
+        stop = asyncio.Event()
+        _background(self._read_into(queue, self.sent, stop))
+        strikes = 0
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=self.recheck_seconds)
+                except TimeoutError:
+                    submission = await database_sync_to_async(self._submission)()
+                    strikes = strikes + 1 if submission.status == Status.DONE else 0
+                    if strikes >= 2:
+                        logger.warning(
+                            "submission %s is done but its final event never arrived; replaying the stored log",
+                            self.submission_id,
+                        )
+                        await self._send_until_final(submission_log_events(submission=submission))
+                        return
+                    continue
+                if item is _END:
+                    raise EventLogUnavailable("the event store stopped answering")
+                if await self._send_until_final([item]):
+                    return
+        finally:
+            # Stopped by a flag, never cancelled (see eventlog.FOLLOW_BLOCK_MS): it ends on its own
+            # within a second, and nothing it reads after this is sent.
+            stop.set()
+
+    async def _read_into(self, queue: "asyncio.Queue[Any]", after: int, stop: asyncio.Event) -> None:
+        """Only reads: sending stays in one task, so stopping this one can never lose or repeat an event."""
+        try:
+            async with contextlib.aclosing(get_event_log().follow(self.submission_id, after, stop)) as events:
+                async for event in events:
+                    if stop.is_set():
+                        return
+                    await _put_unless_stopped(queue, event, stop)
+        except EventLogUnavailable:
+            logger.warning("submission %s: lost the event store while following", self.submission_id)
+            await _put_unless_stopped(queue, _END, stop)
+
+    async def _send_until_final(self, events: list[GradeEvent]) -> bool:
+        """Send the events after the last one sent; True once the final event has gone out."""
+        for event in events:
+            if event.seq <= self.sent:
+                continue
+            await self.send_json(
+                {"type": "event", "seq": event.seq, "kind": event.kind.value, "payload": event.payload,
+                 "time": event.time}
+            )  # fmt: skip
+            self.sent = event.seq
+            if is_final(event):
+                return True
+        return False
+
+    # --- database (in a thread) ----------------------------------------------------------------------------
+
+    def _authorized(self) -> None:
+        submission_get_for_viewer(user=self.scope["user"], submission_id=self.submission_id)
+
+    def _submission(self) -> Submission:
+        return Submission.objects.get(pk=self.submission_id)

@@ -4,13 +4,33 @@ import logging
 
 from django.conf import settings
 
+from huashen.grading.selectors import graders_for_queue, graders_online
 from workers.protocol import GRADE_TASK, GradeRequest
 
 logger = logging.getLogger(__name__)
 
 
 def queue_for(request: GradeRequest) -> str:
-    return "gpu" if request.device == "gpu" else "cpu"
+    """`gpu` for a GPU trial while a GPU grader is heartbeating; otherwise `cpu`.
+
+    A GPU trial must still be gradable without a GPU (slower, on the CPU fallback): a request parked on a
+    queue nobody consumes would only be found by the reaper, long after the student gave up waiting.
+    """
+    if request.device != "gpu":
+        return "cpu"
+    try:
+        gpu_graders = graders_for_queue(graders_online(), "gpu")
+    except Exception:  # routing must not fail a submission; the CPU queue is the safe answer
+        logger.warning("could not read grader heartbeats; routing by fallback", exc_info=True)
+        gpu_graders = []
+    if gpu_graders:
+        return "gpu"
+    logger.warning(
+        "submission %s: no gpu grader is online; trial %s falls back to the cpu queue",
+        request.submission_id,
+        request.trial,
+    )
+    return "cpu"
 
 
 def send_grade_request(request: GradeRequest) -> None:
@@ -18,15 +38,16 @@ def send_grade_request(request: GradeRequest) -> None:
     if settings.HUASHEN_EXECUTOR == "celery":
         from huashen.celery import app
 
+        queue = queue_for(request)
         app.send_task(
             GRADE_TASK,
             args=[request.to_wire()],
-            queue=queue_for(request),
+            queue=queue,
             headers={"request_id": request.request_id},
         )
-        logger.info("submission %s sent to queue %s", request.submission_id, queue_for(request))
+        logger.info("submission %s sent to queue %s", request.submission_id, queue)
     else:
-        # The embedded executor arrives with the grading pipeline; until then the submission stays queued.
-        logger.warning(
-            "submission %s queued: no local grader is installed in this build", request.submission_id
-        )
+        from huashen.grading import embedded  # imports the services, which import this module
+
+        embedded.submit(request)
+        logger.info("submission %s handed to the local executor", request.submission_id)

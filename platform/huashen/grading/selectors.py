@@ -1,6 +1,9 @@
-"""Reads about submissions and progress, and the one access check for submissions."""
+"""Reads about submissions and progress, the one access check for submissions, and who grades."""
 
+import json
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -10,7 +13,12 @@ from huashen.accounts.models import User
 from huashen.accounts.selectors import user_teaches
 from huashen.curriculum.models import Exercise, Realm
 from huashen.errors import DomainError
-from huashen.grading.models import ExerciseProgress, Submission
+from huashen.grading.eventlog import final_payload, is_final
+from huashen.grading.models import ExerciseProgress, Status, Submission
+from huashen.grading.redis_client import redis_client
+from workers.protocol import HEARTBEAT_KEY_PREFIX, EventKind, GradeEvent, ProtocolError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -118,3 +126,61 @@ def submission_get_for_viewer(*, user: User, submission_id: int) -> Submission:
     if submission.user_id != user.pk and not user_teaches(teacher=user, student=submission.user):
         raise DomainError("not_found", _("没有找到。"), status=404)
     return submission
+
+
+def submission_log_events(*, submission: Submission) -> list[GradeEvent]:
+    """The events stored with a finished submission, ending with its final "done" event.
+
+    Rows recorded before the platform kept a final event in the log get one made from the row itself
+    (the seq after the last stored one), so every finished submission replays to a clean end.
+    """
+    events = []
+    for wire in submission.log or []:
+        try:
+            events.append(GradeEvent.from_wire(wire))
+        except (ProtocolError, TypeError):
+            continue
+    if submission.status == Status.DONE and not any(is_final(event) for event in events):
+        payload = final_payload(verdict=submission.verdict, score=submission.score)
+        finished = submission.finished_at.timestamp() if submission.finished_at else 0.0
+        events.append(GradeEvent((events[-1].seq if events else 0) + 1, EventKind.STATUS, payload, finished))
+    return events
+
+
+EMBEDDED_GRADER = "embedded"
+
+
+def graders_online() -> list[dict[str, Any]]:
+    """The graders that announced themselves recently: their heartbeats (queues, device, slots, load).
+
+    Embedded mode has one, the in-process local executor. Raises when Redis cannot be reached: routing
+    and readiness each decide what that means for them.
+    """
+    if settings.HUASHEN_EXECUTOR == "local":
+        return [
+            {
+                "hostname": EMBEDDED_GRADER,
+                "queues": ["cpu"],
+                "device": "cpu",
+                "slots": settings.LOCAL_GRADER_CONCURRENCY,
+                "embedded": True,
+            }
+        ]
+    if not settings.REDIS_URL:
+        return []
+    client = redis_client()
+    keys = sorted(client.scan_iter(match=HEARTBEAT_KEY_PREFIX + "*", count=200))
+    graders = []
+    for raw in client.mget(keys) if keys else []:
+        try:
+            beat = json.loads(raw) if raw is not None else None
+        except ValueError:
+            beat = None
+        if not isinstance(beat, dict) or not isinstance(beat.get("queues"), list):
+            continue  # expired between SCAN and MGET, or not a heartbeat we understand
+        graders.append(beat)
+    return graders
+
+
+def graders_for_queue(graders: list[dict[str, Any]], queue: str) -> list[dict[str, Any]]:
+    return [grader for grader in graders if queue in grader.get("queues", [])]

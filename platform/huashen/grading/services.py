@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -11,10 +12,10 @@ from django.utils.translation import gettext as _
 from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise
 from huashen.errors import DomainError
-from huashen.grading import dispatch, events
+from huashen.grading import dispatch, eventlog
 from huashen.grading.models import ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
-from workers.protocol import GradeRequest, GradeResult, Limits
+from workers.protocol import EventKind, GradeEvent, GradeRequest, GradeResult, Limits
 from workers.protocol import Mode as ProtocolMode
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def submission_create(*, user: User, exercise: Exercise, code: str | bytes, mode
             version=version,
             code=text,
             mode=mode,
-            deadline=timezone.now() + dt.timedelta(seconds=wall + settings.GRADING_GRACE_SECONDS),
+            deadline=grading_deadline(start=timezone.now(), wall_seconds=wall),
         )
         request = GradeRequest(
             submission_id=submission.pk,
@@ -101,19 +102,43 @@ def submission_create(*, user: User, exercise: Exercise, code: str | bytes, mode
     return submission
 
 
-def submission_mark_running(*, submission_id: int) -> None:
-    updated = Submission.objects.filter(pk=submission_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now()
+def grading_deadline(*, start: dt.datetime, wall_seconds: int) -> dt.datetime:
+    """When the reaper may fail a submission that started waiting (or running) at `start`.
+
+    Only after Redis would have redelivered the task of a dead grader (Celery's visibility timeout, just
+    above the hard limit) and the redelivered run had its own wall time and the grace: a lost worker
+    means a re-queue first, and the reaper is the last resort, never a race with a live grader.
+    """
+    visibility = int(
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(
+            "visibility_timeout", settings.GRADING_HARD_LIMIT_SECONDS + 60
+        )
     )
-    if updated:
-        transaction.on_commit(lambda: events.publish_status(submission_id, Status.RUNNING))
+    return start + dt.timedelta(seconds=visibility + wall_seconds + settings.GRADING_GRACE_SECONDS)
+
+
+def submission_mark_running(*, submission_id: int) -> None:
+    """queued → running. The deadline moves to count from now, so time spent waiting in a long queue
+    is never held against a run. Appends no event: the grader's own stream already says it is running."""
+    submission = Submission.objects.select_related("version").filter(pk=submission_id).first()
+    if submission is None or submission.status != Status.QUEUED:
+        return
+    now = timezone.now()
+    wall = int(submission.version.limits.get("wall_seconds", 60))
+    Submission.objects.filter(pk=submission_id, status=Status.QUEUED).update(
+        status=Status.RUNNING,
+        started_at=now,
+        deadline=max(submission.deadline, grading_deadline(start=now, wall_seconds=wall)),
+    )
 
 
 @transaction.atomic
-def submission_record_result(
-    *, result: GradeResult, log: list[dict[str, object]] | None = None
-) -> Submission:
-    """Store a grader's verdict and update progress. Idempotent: a second delivery changes nothing."""
+def submission_record_result(*, result: GradeResult) -> Submission:
+    """Store a grader's verdict, its log, update progress. Idempotent: a second delivery changes nothing.
+
+    The events come from the event store (graders send only the result); on commit the platform appends
+    the final "done" event and lets the stream expire, the log being safe in the database by then.
+    """
     submission = (
         Submission.objects.select_for_update()
         .select_related("exercise")
@@ -125,24 +150,95 @@ def submission_record_result(
     if submission.status == Status.DONE:
         logger.info("submission %s already has a result; ignoring a repeated delivery", submission.pk)
         return submission
-    now = timezone.now()
-    submission.status = Status.DONE
-    submission.verdict = Verdict(result.verdict.value)
-    submission.score = result.score
     submission.checks = [check.__dict__ for check in result.checks]
     submission.resources = result.resources
     submission.device = result.device
     submission.versions = result.versions
-    submission.message = result.message
     submission.traceback = result.traceback
-    submission.log = log or []
+    _finish(
+        submission,
+        verdict=Verdict(result.verdict.value),
+        score=result.score,
+        message=result.message,
+        now=timezone.now(),
+    )
+    if submission.mode == Mode.SUBMIT:
+        _progress_record(submission)
+    return submission
+
+
+REAPED_MESSAGE = {
+    "zh": "没有评测机在时限内完成这次提交；它不计入尝试次数，请重新提交。",
+    "en": "No grader finished this submission in time; it was not counted, please submit again.",
+}
+
+
+def submissions_reap(*, now: dt.datetime | None = None) -> int:
+    """Fail the submissions still queued or running past their deadline; how many were failed.
+
+    A reaped submission is ours to blame (internal_error) and not an attempt: progress is untouched.
+    Each row is locked and re-checked on its own, so a result arriving at the same moment wins cleanly
+    and running the reaper twice (beat on two workers, the command by hand) changes nothing more.
+    """
+    now = now or timezone.now()
+    stuck = list(
+        Submission.objects.filter(status__in=[Status.QUEUED, Status.RUNNING], deadline__lt=now)
+        .order_by("deadline")
+        .values_list("pk", flat=True)[:1000]
+    )
+    return sum(1 for submission_id in stuck if _reap_one(submission_id, now))
+
+
+@transaction.atomic
+def _reap_one(submission_id: int, now: dt.datetime) -> bool:
+    submission = (
+        Submission.objects.select_for_update()
+        .filter(pk=submission_id, status__in=[Status.QUEUED, Status.RUNNING], deadline__lt=now)
+        .first()
+    )
+    if submission is None:
+        return False
+    logger.warning(
+        "reaping submission %s: still %s at its deadline %s",
+        submission.pk,
+        submission.status,
+        submission.deadline,
+    )
+    _finish(submission, verdict=Verdict.INTERNAL_ERROR, score=0.0, message=REAPED_MESSAGE, now=now)
+    return True
+
+
+def _finish(
+    submission: Submission, *, verdict: Verdict, score: float, message: dict[str, str], now: dt.datetime
+) -> None:
+    """Mark a locked submission done with its log and, on commit, publish the final event.
+
+    The final event is stored as the log's last entry with the seq the store will give it (one past the
+    last), so a follower replaying the database log and one following the stream see the same numbers.
+    """
+    store = eventlog.get_event_log()
+    events = store.read(submission.pk)
+    payload = eventlog.final_payload(verdict=verdict.value, score=score)
+    final = GradeEvent((events[-1].seq if events else 0) + 1, EventKind.STATUS, payload, time.time())
+    submission.status = Status.DONE
+    submission.verdict = verdict
+    submission.score = score
+    submission.message = message
+    submission.log = [event.to_wire() for event in [*eventlog.capped(events), final]]
     submission.started_at = submission.started_at or now
     submission.finished_at = now
     submission.save()
-    if submission.mode == Mode.SUBMIT:
-        _progress_record(submission)
-    transaction.on_commit(lambda: events.publish_status(submission.pk, Status.DONE))
-    return submission
+    transaction.on_commit(lambda: _publish_final(submission.pk, payload))
+
+
+def _publish_final(submission_id: int, payload: dict[str, object]) -> None:
+    store = eventlog.get_event_log()
+    try:
+        store.append(submission_id, EventKind.STATUS, payload)
+        store.expire(submission_id)
+    except eventlog.EventLogUnavailable:
+        # The result is committed; followers notice the database says done and replay its log instead.
+        logger.exception("could not publish the final event of submission %s", submission_id)
 
 
 def _progress_record(submission: Submission) -> None:

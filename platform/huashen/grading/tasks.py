@@ -4,17 +4,31 @@ from typing import Any
 
 from celery import shared_task
 
-from huashen.grading.services import submission_mark_running, submission_record_result
+from huashen.grading.eventlog import EventLogUnavailable
+from huashen.grading.services import submission_mark_running, submission_record_result, submissions_reap
 from workers.protocol import RESULT_TASK, GradeResult
+
+REAP_TASK = "huashen.reap"
 
 
 @shared_task(
-    name=RESULT_TASK, acks_late=True, autoretry_for=(ConnectionError,), max_retries=5, retry_backoff=True
+    name=RESULT_TASK,
+    acks_late=True,
+    autoretry_for=(ConnectionError, EventLogUnavailable),
+    max_retries=5,
+    retry_backoff=True,
 )
-def record_result(result: dict[str, Any], log: list[dict[str, Any]] | None = None) -> None:
-    submission_record_result(result=GradeResult.from_wire(result), log=log)
+def record_result(result: dict[str, Any]) -> None:
+    """Graders send only the result; the log is read from the event store (retried while it is away)."""
+    submission_record_result(result=GradeResult.from_wire(result))
 
 
 @shared_task(name="huashen.mark_running", acks_late=True)
 def mark_running(submission_id: int) -> None:
     submission_mark_running(submission_id=submission_id)
+
+
+@shared_task(name=REAP_TASK, ignore_result=True)
+def reap() -> int:
+    """Run by beat every GRADING_REAP_INTERVAL_SECONDS on the platform worker (`-B`)."""
+    return submissions_reap()

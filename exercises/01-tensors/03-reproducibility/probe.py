@@ -1,0 +1,237 @@
+"""Probe for trial 1.3, reproducibility. Runs inside the sandbox; observes, never judges.
+
+Before every call into the student's code the probe fills torch's, numpy's and Python's global random
+generators with fresh entropy (`scramble`), so code that never seeds can't look reproducible by luck
+(a sandbox forked from a warm process inherits every generator's state, and two forks would agree).
+
+1. `seed_everything`: seed, draw numbers from the three generators; again with the same seed; once
+   with another seed.
+2. `make_loader` in two **fresh processes** started side by side: this file runs itself as
+   `python -I probe.py --child ...`, imports solution.py by path, builds the loader over
+   `AugmentedDataset` (each item draws one number from each generator inside the worker, as a random
+   augmentation would) and writes every sample of two epochs — index, worker, the three draws — as JSON.
+   A third run, in this process, uses another loader seed.
+3. CUDA: with a GPU simulated (`exercises.kit.devices`), solution.py is imported again and
+   `seed_everything` runs while `torch.cuda.manual_seed_all` / `manual_seed` are wrapped to record the
+   seeds they receive (`torch.manual_seed` itself calls `torch.cuda.manual_seed_all`).
+
+check.py reads the constants below as literals, so keep them plain literals. Only the standard library,
+numpy and torch are imported at the top: the child process has no kit on its path until it adds it.
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+SEED = 1234  # seed_everything(SEED) twice …
+OTHER_SEED = 98765  # … and once with this one
+DRAWS = 4  # numbers drawn from each generator after seeding
+LOADER_SEED = 2024  # make_loader(dataset, BATCH_SIZE, LOADER_SEED) in both fresh processes
+OTHER_LOADER_SEED = 7  # … and once in this process
+DATASET_SIZE = 20
+BATCH_SIZE = 3  # 7 batches, the last one short: workers 0 and 1 take turns
+EPOCHS = 2
+LIBRARIES = ["torch", "numpy", "random"]
+CHILD_TIMEOUT = 30  # seconds for one fresh process (the wall limit is 60)
+
+
+class AugmentedDataset(Dataset):
+    """Item i is `{"index": i, "worker": id, "torch": x, "numpy": y, "random": z}`.
+
+    x, y and z come from the global generators of the process that loads the item (a DataLoader
+    worker), just like a random flip or crop would.
+    """
+
+    def __len__(self):
+        return DATASET_SIZE
+
+    def __getitem__(self, index):
+        info = torch.utils.data.get_worker_info()
+        return {
+            "index": index,
+            "worker": -1 if info is None else info.id,
+            "torch": torch.rand(()).item(),
+            "numpy": float(np.random.rand()),
+            "random": random.random(),  # noqa: S311 - the augmentation under test, not a secret
+        }
+
+
+def scramble():
+    """Fresh entropy into every global generator: unseeded code must not look reproducible."""
+    entropy = int.from_bytes(os.urandom(8), "little")
+    torch.default_generator.manual_seed(entropy)
+    np.random.seed(entropy % 2**32)
+    random.seed(os.urandom(16))
+
+
+def draw():
+    return {
+        "torch": torch.rand(DRAWS, dtype=torch.float64).tolist(),
+        "numpy": np.random.rand(DRAWS).tolist(),
+        "random": [random.random() for _ in range(DRAWS)],  # noqa: S311
+    }
+
+
+def samples_of(batch):
+    """The samples of one default-collated batch, as plain dicts."""
+    if not isinstance(batch, dict) or not all(
+        isinstance(batch.get(name), torch.Tensor) for name in ("index", "worker", *LIBRARIES)
+    ):
+        raise TypeError(
+            f"a batch is a {type(batch).__name__}, not the dict of tensors that the default collate "
+            "function makes from AugmentedDataset; don't pass a collate_fn"
+        )
+    columns = {name: batch[name].tolist() for name in ("index", "worker", *LIBRARIES)}
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def run_loader(make_loader, seed):
+    """Build the student's loader after scrambling the generators, and record EPOCHS epochs of it."""
+    scramble()
+    loader = make_loader(AugmentedDataset(), BATCH_SIZE, seed)
+    epochs = []
+    for _ in range(EPOCHS):
+        samples = []
+        for batch in loader:
+            samples += samples_of(batch)
+        epochs.append(samples)
+    return {
+        "type": f"{type(loader).__module__}.{type(loader).__qualname__}",
+        "num_workers": getattr(loader, "num_workers", None),
+        "epochs": epochs,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# The fresh process
+
+
+def child_main(lib, solution_path, seed, result_path):
+    """`python -I probe.py --child LIB SOLUTION SEED RESULT`: one fresh process, one loader run."""
+    import importlib.util
+
+    sys.path.insert(0, lib)
+    from exercises.kit.probe import trim_traceback
+
+    result = {}
+    try:
+        spec = importlib.util.spec_from_file_location("solution", solution_path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["solution"] = module
+        spec.loader.exec_module(module)
+        result = run_loader(module.make_loader, int(seed))
+    except (Exception, SystemExit) as error:
+        result = {"error": trim_traceback(error, solution_path) or f"{type(error).__name__}: {error}"}
+    Path(result_path).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def fresh_processes(ctx, count):
+    """Run the loader in `count` fresh processes at once; their results (or errors), in order."""
+    import exercises
+
+    lib = str(Path(exercises.__file__).resolve().parent.parent)
+    scratch = Path(tempfile.mkdtemp(prefix="huashen-fresh-"))
+    started = []
+    for number in range(count):
+        result_path = scratch / f"run-{number}.json"
+        command = [sys.executable, "-I", "-B", __file__, "--child", lib, ctx.solution_path]
+        command += [str(LOADER_SEED), str(result_path)]
+        process = subprocess.Popen(
+            command,
+            cwd=ctx.work,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append((process, result_path))
+    results = []
+    for number, (process, result_path) in enumerate(started):
+        try:
+            output, _ = process.communicate(timeout=CHILD_TIMEOUT)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            output, _ = process.communicate()
+            timed_out = True
+        text = output.decode("utf-8", "replace")
+        if text.strip():
+            print(f"--- fresh process {number + 1} ---\n{text.rstrip()}", file=sys.stderr, flush=True)
+        try:
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            why = (
+                f"did not finish within {CHILD_TIMEOUT} s"
+                if timed_out
+                else f"exited with {process.returncode}"
+            )
+            result = {"error": f"the fresh process {why}:\n{text[-3000:]}"}
+        results.append(result)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------
+# The probe
+
+
+def wrapped_seeders(calls):
+    """Wrap torch.cuda's seeding functions (both names they go by) to record every seed they get."""
+    import torch.cuda.random
+
+    saved = []
+    for owner in (torch.cuda, torch.cuda.random):
+        for name in ("manual_seed", "manual_seed_all"):
+            original = getattr(owner, name)
+
+            def recording(seed, _name=name, _original=original):
+                calls.append({"function": f"torch.cuda.{_name}", "seed": int(seed)})
+                return _original(seed)
+
+            saved.append((owner, name, original))
+            setattr(owner, name, recording)
+    return saved
+
+
+def probe(ctx):
+    from exercises.kit.probe import FAILED
+
+    solution = ctx.load_solution()
+
+    for label, seed in (("first", SEED), ("again", SEED), ("other", OTHER_SEED)):
+        scramble()
+        if ctx.call(f"seed.{label}", "seed_everything", seed) is not FAILED:
+            ctx.observe(f"seed.{label}", draw())
+
+    for number, result in enumerate(fresh_processes(ctx, 2)):
+        ctx.observe(f"fresh.{number}", result)
+
+    make_loader = getattr(solution, "make_loader", None)
+    if not callable(make_loader):
+        ctx.observe("other-loader-seed", {"error": "solution.py defines no function make_loader()"})
+    elif (result := ctx.call("other-loader-seed", run_loader, make_loader, OTHER_LOADER_SEED)) is not FAILED:
+        ctx.observe("other-loader-seed", result)
+
+    calls = []
+    with ctx.patch_cuda_available(True):
+        if ctx.reload_solution("cuda.import") is not FAILED:
+            scramble()
+            saved = wrapped_seeders(calls)
+            try:
+                if ctx.call("cuda.seed", "seed_everything", SEED) is not FAILED:
+                    ctx.observe("cuda.seed", {"calls": calls[:50]})
+            finally:
+                for owner, name, original in reversed(saved):
+                    setattr(owner, name, original)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
+    sys.exit(child_main(*sys.argv[2:6]))

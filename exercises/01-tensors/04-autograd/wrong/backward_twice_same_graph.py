@@ -1,0 +1,27 @@
+# must fail: accumulation
+"""Classic mistake: one forward pass, then backward() n times on the same graph; the first call frees it."""
+
+
+def gradient(f, x):
+    x = x.detach().clone().requires_grad_(True)
+    f(x).backward()
+    return x.grad
+
+
+def accumulated_gradient(f, x, n):
+    x = x.detach().clone().requires_grad_(True)
+    y = f(x)
+    for _ in range(n):
+        y.backward()
+    return x.grad
+
+
+def gradients_with_zeroing(fs, x):
+    x = x.detach().clone().requires_grad_(True)
+    grads = []
+    for f in fs:
+        if x.grad is not None:
+            x.grad.zero_()
+        f(x).backward()
+        grads.append(x.grad.clone())
+    return grads

@@ -1,0 +1,216 @@
+"""Probe for trial 2.4, lr-schedulers. Runs inside the sandbox; observes, never judges.
+
+Two kinds of observation:
+
+- The student's `make_scheduler(optimizer, kind)` is driven by the probe itself, one epoch at a time
+  (`optimizer.step()` then `scheduler.step()` — with a scripted validation metric for "plateau"), and
+  the learning rate after every scheduler step is recorded: this isolates the scheduler's configuration.
+- The student's `fit(model, optimizer, scheduler, train_loader, val_loader, loss_fn, epochs)` receives
+  schedulers the probe built (a StepLR and a ReduceLROnPlateau with settings different from the
+  statement's), loaders that tell the probe which phase is running, and a `loss_fn` that is ordinary
+  cross-entropy while training and returns a scripted value while validating. The probe records the
+  learning rate at the start of every epoch, every `optimizer.step()` (a step pre-hook) and every
+  `scheduler.step(...)` call with its argument and the epoch it happened in.
+
+check.py reads the literals below and recomputes every expected learning rate from them.
+"""
+
+import torch
+from torch import nn
+from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
+from torch.utils.data import DataLoader, TensorDataset
+
+from exercises.kit.digits import load_public
+from exercises.kit.probe import FAILED
+
+# make_scheduler, driven by the probe
+CONFIG_LR = 0.2
+CONFIG_STEP_EPOCHS = 12
+CONFIG_METRICS = [1.0, 0.8, 0.8, 0.8, 0.8, 0.6, 0.61, 0.62, 0.6, 0.59, 0.7, 0.7]
+
+# fit, with the probe's schedulers
+FIT_LR = 0.1
+FIT_STEP = {"step_size": 3, "gamma": 0.5}
+FIT_STEP_EPOCHS = 7
+FIT_PLATEAU = {"mode": "min", "factor": 0.5, "patience": 1}
+FIT_VAL_LOSSES = [0.9, 0.7, 0.72, 0.71, 0.6, 0.65, 0.66, 0.5]  # scripted, one per epoch
+TRAIN_SIZE = 256
+VAL_SIZE = 128
+BATCH_SIZE = 64
+
+
+def drive(ctx, kind, metrics):
+    """Run make_scheduler(optimizer, kind) for len(metrics) epochs; the lr after every step."""
+    parameter = nn.Parameter(torch.zeros(3))
+    optimizer = torch.optim.SGD([parameter], lr=CONFIG_LR)
+    scheduler = ctx.call(f"config.{kind}", "make_scheduler", optimizer, kind)
+    if scheduler is FAILED:
+        return
+    lrs = []
+    for metric in metrics:
+        optimizer.zero_grad()
+        parameter.sum().backward()
+        optimizer.step()
+        if (
+            ctx.call(f"config.{kind}", lambda m=metric: scheduler.step() if m is None else scheduler.step(m))
+            is FAILED
+        ):
+            return
+        lrs.append(float(optimizer.param_groups[0]["lr"]))
+    ctx.observe(f"config.{kind}", {"type": type(scheduler).__name__, "lrs": lrs})
+
+
+class Watch:
+    """What one fit() run did: epochs, learning rates, optimizer and scheduler steps, losses."""
+
+    def __init__(self, optimizer, script):
+        self.optimizer = optimizer
+        self.script = script
+        self.phase = None
+        self.epoch = -1
+        self.passes = {"train": 0, "val": 0}
+        self.epoch_lrs = []  # lr at the start of every training pass
+        self.events = []  # ["optimizer", epoch] and ["scheduler", epoch, argument or None]
+        self.train_losses = {}  # epoch -> [sum, count] of the training losses loss_fn returned
+        self.scripted_calls = 0
+
+    def started(self, phase):
+        if phase == "train":
+            self.epoch += 1
+            self.epoch_lrs.append(float(self.optimizer.param_groups[0]["lr"]))
+
+    def finished(self, phase):
+        self.passes[phase] += 1
+
+    def on_optimizer_step(self, optimizer, args, kwargs):
+        self.events.append(["optimizer", self.epoch])
+
+    def on_scheduler_step(self, args, kwargs):
+        argument = args[0] if args else kwargs.get("metrics", kwargs.get("epoch"))
+        try:
+            value = None if argument is None else float(argument)
+        except (TypeError, ValueError, RuntimeError):
+            value = repr(argument)[:80]
+        self.events.append(["scheduler", self.epoch, value])
+
+    def summary(self):
+        return {
+            "epochs_started": self.epoch + 1,
+            "passes": self.passes,
+            "epoch_lrs": self.epoch_lrs,
+            "final_lr": float(self.optimizer.param_groups[0]["lr"]),
+            "events": self.events[:5000],
+            "train_loss_means": [
+                self.train_losses[e][0] / self.train_losses[e][1] for e in sorted(self.train_losses)
+            ],
+            "scripted_calls": self.scripted_calls,
+        }
+
+
+class PhaseLoader(DataLoader):
+    """A DataLoader that tells the watch which phase the student's code is in while it iterates."""
+
+    def __init__(self, dataset, *, phase, watch, **options):
+        super().__init__(dataset, **options)
+        self.phase = phase
+        self.watch = watch
+
+    def __iter__(self):
+        return self._batches(super().__iter__())
+
+    def _batches(self, batches):
+        self.watch.started(self.phase)
+        completed = False
+        try:
+            for batch in batches:
+                self.watch.phase = self.phase
+                yield batch
+            completed = True
+        finally:
+            self.watch.phase = None
+            if completed:
+                self.watch.finished(self.phase)
+
+
+class ScriptedLoss(nn.Module):
+    """Cross-entropy while training; while validating in epoch e, the scripted value for e (if any)."""
+
+    def __init__(self, watch):
+        super().__init__()
+        self.watch = watch
+        self.cross_entropy = nn.CrossEntropyLoss()
+
+    def forward(self, scores, targets):
+        loss = self.cross_entropy(scores, targets)
+        watch = self.watch
+        if watch.phase == "train":
+            total = watch.train_losses.setdefault(watch.epoch, [0.0, 0])
+            total[0] += float(loss.detach())
+            total[1] += 1
+        elif watch.phase == "val" and watch.script is not None and 0 <= watch.epoch < len(watch.script):
+            watch.scripted_calls += 1
+            return loss * 0.0 + watch.script[watch.epoch]
+        return loss
+
+
+def fit_run(ctx, key, data, make, epochs, script):
+    torch.manual_seed(0)
+    model = nn.Linear(64, 10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=FIT_LR)
+    scheduler = make(optimizer)
+    watch = Watch(optimizer, script)
+    original_step = scheduler.step
+
+    def step(*args, **kwargs):
+        watch.on_scheduler_step(args, kwargs)
+        return original_step(*args, **kwargs)
+
+    scheduler.step = step
+    handle = optimizer.register_step_pre_hook(watch.on_optimizer_step)
+    inputs, labels = data
+    loaders = {
+        phase: PhaseLoader(
+            TensorDataset(inputs[start:stop], labels[start:stop]),
+            phase=phase,
+            watch=watch,
+            batch_size=BATCH_SIZE,
+            shuffle=phase == "train",
+            generator=torch.Generator().manual_seed(0),
+        )
+        for phase, start, stop in (("train", VAL_SIZE, VAL_SIZE + TRAIN_SIZE), ("val", 0, VAL_SIZE))
+    }
+    try:
+        result = ctx.call(
+            key,
+            "fit",
+            model,
+            optimizer,
+            scheduler,
+            loaders["train"],
+            loaders["val"],
+            ScriptedLoss(watch),
+            epochs,
+        )
+    finally:
+        handle.remove()
+    if result is not FAILED:
+        ctx.observe(key, watch.summary())
+
+
+def probe(ctx):
+    torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared grader
+    ctx.load_solution()
+    drive(ctx, "step", [None] * CONFIG_STEP_EPOCHS)
+    drive(ctx, "plateau", CONFIG_METRICS)
+
+    public = load_public(ctx.public)
+    data = (torch.from_numpy(public["train_x"]), torch.from_numpy(public["train_y"]))
+    fit_run(ctx, "fit.step", data, lambda optimizer: StepLR(optimizer, **FIT_STEP), FIT_STEP_EPOCHS, None)
+    fit_run(
+        ctx,
+        "fit.plateau",
+        data,
+        lambda optimizer: ReduceLROnPlateau(optimizer, **FIT_PLATEAU),
+        len(FIT_VAL_LOSSES),
+        FIT_VAL_LOSSES,
+    )
