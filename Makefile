@@ -57,7 +57,10 @@ format:
 test: install-test frontend messages lint
 	@bash scripts/services.sh start $(SERVICES_DIR)
 	@source $(SERVICES_DIR)/env; status=0; \
-	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS) || status=$$?; \
+	  echo "[test] 1/2 unit, sandbox, golden and page tests ($(JOBS) workers)"; \
+	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -n $(JOBS) -m "not integration" $(PYTEST_ARGS) || status=$$?; \
+	  echo "[test] 2/2 integration and security tests (serial: they share the Redis queues)"; \
+	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -p no:xdist -m integration $(PYTEST_ARGS) || status=$$?; \
 	  bash scripts/services.sh stop $(SERVICES_DIR); exit $$status
 
 test-fast: install messages

@@ -30,6 +30,8 @@ from workers.protocol import (
     Verdict,
     bundle_content_hash,
     bundle_files,
+    clean_json,
+    clean_text,
 )
 from workers.sandbox.policy import SandboxPolicy
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed, sandbox_account
@@ -174,7 +176,10 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
             with job_dir(
                 job_name(f"s{request.submission_id}-verify"), size_mb=request.limits.disk_mb
             ) as second:
-                verify_out = _stage(second, bundle, {}, probe=bundle / "verify.py", first=out)
+                verify_out = _stage(
+                    second, bundle, {}, probe=bundle / "verify.py", first=out,
+                    max_first_bytes=request.limits.disk_mb * 1024 * 1024 // 2,
+                )  # fmt: skip
                 outcome, _ = _run_job(request, grader, sink, second)
                 verdict = _limit_verdict(outcome, request)
                 if verdict is not None:
@@ -197,7 +202,7 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
     if report.get("solution_error"):
         return _result(
             request, Verdict.ERROR, grader, checks=checks, resources=resources,
-            traceback=str(report["solution_error"])[:20_000],
+            traceback=clean_text(str(report["solution_error"]))[:20_000],
         )  # fmt: skip
     passed = bool(checks) and all(check.passed for check in checks)
     return _result(
@@ -222,13 +227,13 @@ def _run_job(
     reported: dict[str, Any] = {}
 
     def on_output(stream: str, text: str) -> None:
-        sink.emit(EventKind.STDOUT if stream == "stdout" else EventKind.STDERR, text)
+        sink.emit(EventKind.STDOUT if stream == "stdout" else EventKind.STDERR, clean_text(text))
 
     def on_event(event: dict[str, Any]) -> None:
         if event.get("kind") == "started":
             reported["harness_started"] = True
         elif isinstance(event.get("metrics"), dict):
-            sink.emit(EventKind.METRIC, {"step": event.get("step"), "metrics": event["metrics"]})
+            sink.emit(EventKind.METRIC, clean_json({"step": event.get("step"), "metrics": event["metrics"]}))
         elif isinstance(event.get("resources"), dict):
             reported.update(event["resources"])
 
@@ -249,11 +254,14 @@ def _plain_exit(outcome: SandboxOutcome) -> bool:
     )  # fmt: skip
 
 
-MAX_FIRST_RUN_FILES = 64
-
-
 def _stage(
-    work: Path, bundle: Path, files: dict[str, str], *, probe: Path, first: Path | None = None
+    work: Path,
+    bundle: Path,
+    files: dict[str, str],
+    *,
+    probe: Path,
+    first: Path | None = None,
+    max_first_bytes: int = 0,
 ) -> Path:
     """Files the job may see: its code, the probe, the trial's public data. Never check.py or hidden/.
 
@@ -264,7 +272,7 @@ def _stage(
         (work / name).write_text(text, encoding="utf-8")
     shutil.copy(probe, work / "probe.py")
     if first is not None:
-        _copy_regular_files(first, work / "first", budget=MAX_FIRST_RUN_FILES)
+        _copy_first_run(first, work / "first", max_bytes=max_first_bytes)
     if (bundle / "public").is_dir():
         shutil.copytree(bundle / "public", work / "public", ignore=_IGNORE)
     out = work / "out"
@@ -281,23 +289,60 @@ def _stage(
     return out
 
 
-def _copy_regular_files(source: Path, target: Path, *, budget: int) -> int:
-    """Copy regular files under `source` to `target` without following symlinks; returns files left."""
+@dataclass
+class _CopyBudget:
+    entries: int = 256  # files and folders together
+    bytes: int = 0
+    depth: int = 8
+
+
+def _copy_first_run(source: Path, target: Path, *, max_bytes: int) -> None:
+    """Copy the regular files of the first run's out/ to `target`, by descriptor, never following a link.
+
+    The job owned that folder: it may have replaced it or anything in it by a symlink to a host path, a
+    FIFO, a device, a hardlink, a sparse giant or a maze of empty folders. Only regular, singly-linked
+    files within the entry, depth and byte budgets are copied; anything else, or any error, is skipped.
+    """
+    target.mkdir()
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        _copy_folder(fd, target, _CopyBudget(bytes=max_bytes), depth=0)
+    finally:
+        os.close(fd)
+
+
+def _copy_folder(folder_fd: int, target: Path, budget: _CopyBudget, *, depth: int) -> None:
     import stat
 
-    target.mkdir()
-    for entry in sorted(os.scandir(source), key=lambda e: e.name):
-        if budget <= 0:
-            break
-        info = entry.stat(follow_symlinks=False)
-        if stat.S_ISDIR(info.st_mode) and not entry.is_symlink():
-            budget = _copy_regular_files(Path(entry.path), target / entry.name, budget=budget)
-        elif stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
-            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            with os.fdopen(fd, "rb") as handle, (target / entry.name).open("wb") as copy:
-                shutil.copyfileobj(handle, copy)
-            budget -= 1
-    return budget
+    try:
+        names = sorted(os.listdir(folder_fd))
+    except OSError:
+        return
+    for name in names:
+        if budget.entries <= 0 or budget.bytes <= 0:
+            return
+        budget.entries -= 1
+        try:
+            info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode) and depth < budget.depth:
+                child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder_fd)
+                try:
+                    (target / name).mkdir()
+                    _copy_folder(child, target / name, budget, depth=depth + 1)
+                finally:
+                    os.close(child)
+            elif stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_size <= budget.bytes:
+                file_fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
+                with os.fdopen(file_fd, "rb") as handle, (target / name).open("wb") as copy:
+                    data = handle.read(budget.bytes + 1)
+                    if len(data) <= budget.bytes:
+                        copy.write(data)
+                        budget.bytes -= len(data)
+        except (OSError, ValueError):
+            continue
 
 
 def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> Verdict | None:

@@ -250,3 +250,29 @@ def bundle_files(folder: Any) -> dict[str, str]:
         if path.is_file() and path.suffix != ".pyc":
             files[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return files
+
+
+def clean_text(text: str) -> str:
+    """Text a database and a browser can hold: no NUL characters, no lone surrogates."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """A JSON value with every string cleaned and every non-finite number replaced by None.
+
+    Whatever crosses from a job to the platform passes through here, so a student who prints a NUL or
+    reports NaN cannot make the result unstorable (PostgreSQL's jsonb rejects both).
+    """
+    import math
+
+    if depth > 64:
+        return None
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {clean_text(str(key)): clean_json(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(item, depth + 1) for item in value]
+    return value

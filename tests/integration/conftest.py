@@ -1,7 +1,7 @@
 """Real worker processes for the integration tests: a platform worker and a grader worker.
 
-Everything that consumes the `cpu` or `platform` queues runs in one xdist group, so two tests never race
-for the same messages in the shared Redis.
+These tests consume the `cpu` and `platform` queues of the shared Redis, so `make test` runs them (and
+tests/security) in a second, serial pytest run: two tests never race for the same messages.
 """
 
 import json
@@ -21,12 +21,6 @@ from huashen.grading.models import Status, Submission
 from workers.protocol import HEARTBEAT_KEY_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/integration/" in item.nodeid or "tests/security/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("queues"))
 
 
 class WorkerProcess:

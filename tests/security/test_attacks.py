@@ -55,7 +55,7 @@ from tests.security.conftest import FIXTURES, Attacker
 
 # Real services, like the integration tests; and the same xdist group, so no two tests race for the
 # `cpu` and `platform` queues of the shared Redis (a module marker, whatever order the hooks run in).
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("queues")]
+pytestmark = [pytest.mark.integration]
 
 CONTROLS = [
     Attack(

@@ -308,60 +308,65 @@ def _supervise(
         if cgroup is not None:
             cgroup.kill_all()
 
-    while open_fds or status is None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 and not outcome.timed_out:
-            outcome.timed_out = True
-            kill()
-        if status is None:
-            waited, raw = os.waitpid(pid, os.WNOHANG)
-            if waited:
-                status = raw
-                drain_deadline = time.monotonic() + 2.0
-        elif drain_deadline is not None and time.monotonic() > drain_deadline:
-            kill()  # the command is gone but something still holds its pipes: end it and stop reading
-            break
-        if not open_fds:
+    try:
+        while open_fds or status is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and not outcome.timed_out:
+                outcome.timed_out = True
+                kill()
             if status is None:
-                time.sleep(0.01)
-            continue
-        for key, _mask in selector.select(timeout=max(0.0, min(0.1, remaining)) if remaining > 0 else 0.05):
-            fd = int(key.fd)
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                selector.unregister(fd)
-                os.close(fd)
-                open_fds.discard(fd)
+                waited, raw = os.waitpid(pid, os.WNOHANG)
+                if waited:
+                    status = raw
+                    drain_deadline = time.monotonic() + 2.0
+            elif drain_deadline is not None and time.monotonic() > drain_deadline:
+                kill()  # the command is gone but something still holds its pipes: end it and stop reading
+                break
+            if not open_fds:
+                if status is None:
+                    time.sleep(0.01)
                 continue
-            if fd == events_r:
-                event_bytes += len(chunk)
-                if event_bytes > EVENT_BYTES_CAP:
-                    continue  # events beyond the cap are dropped, not a reason to kill
-                event_buffer += chunk
-                *lines, event_buffer = event_buffer.split(b"\n")
-                for line in lines:
-                    _deliver_event(line, on_event)
-                continue
-            output_bytes += len(chunk)
-            if fd == stderr_r and len(stderr_head) < 4096:
-                stderr_head += chunk[:4096]
-            if output_bytes > output_cap:
-                allowed = len(chunk) - (output_bytes - output_cap)
-                chunk = chunk[: max(0, allowed)]
-                if not outcome.output_exceeded:
-                    outcome.output_exceeded = True
-                    kill()
-            if chunk:
-                stream, decoder = decoders[fd]
-                text = decoder.decode(chunk)
-                if text:
-                    on_output(stream, text)
-    selector.close()
-    for fd in open_fds:
-        os.close(fd)
-    if status is None:
-        kill()
-        _pid, status = os.waitpid(pid, 0)
+            for key, _mask in selector.select(
+                timeout=max(0.0, min(0.1, remaining)) if remaining > 0 else 0.05
+            ):
+                fd = int(key.fd)
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    selector.unregister(fd)
+                    os.close(fd)
+                    open_fds.discard(fd)
+                    continue
+                if fd == events_r:
+                    event_bytes += len(chunk)
+                    if event_bytes > EVENT_BYTES_CAP:
+                        continue  # events beyond the cap are dropped, not a reason to kill
+                    event_buffer += chunk
+                    *lines, event_buffer = event_buffer.split(b"\n")
+                    for line in lines:
+                        _deliver_event(line, on_event)
+                    continue
+                output_bytes += len(chunk)
+                if fd == stderr_r and len(stderr_head) < 4096:
+                    stderr_head += chunk[:4096]
+                if output_bytes > output_cap:
+                    allowed = len(chunk) - (output_bytes - output_cap)
+                    chunk = chunk[: max(0, allowed)]
+                    if not outcome.output_exceeded:
+                        outcome.output_exceeded = True
+                        kill()
+                if chunk:
+                    stream, decoder = decoders[fd]
+                    text = decoder.decode(chunk)
+                    if text:
+                        on_output(stream, text)
+    finally:
+        # Whatever happened above, no descriptor leaks and the child is reaped (no zombie per job).
+        selector.close()
+        for fd in open_fds:
+            os.close(fd)
+        if status is None:
+            kill()
+            _pid, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     outcome.exit_code = code if code >= 0 else 128 - code
     if outcome.exit_code == 128 + signal.SIGSYS:
@@ -373,10 +378,20 @@ def _supervise(
     return outcome
 
 
+MAX_EVENT_LINE = 64 * 1024
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"non-finite number {name}")
+
+
 def _deliver_event(line: bytes, on_event: Callable[[dict[str, object]], None]) -> None:
-    try:
-        event = json.loads(line)
-    except ValueError:
+    """One JSON line from the job's event pipe. Anything malformed is dropped: the job wrote it."""
+    if len(line) > MAX_EVENT_LINE:
         return
-    if isinstance(event, dict):
-        on_event(event)
+    try:
+        event = json.loads(line, parse_constant=_refuse_constant)
+        if isinstance(event, dict):
+            on_event(event)
+    except Exception:  # deep nesting, bad encodings, non-finite numbers: never the grader's problem
+        logger.info("dropped a malformed event line from a job", exc_info=True)

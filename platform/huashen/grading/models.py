@@ -48,6 +48,9 @@ class Submission(models.Model):
     message = models.JSONField(default=dict, blank=True)
     traceback = models.TextField(blank=True)
     log = models.JSONField(default=list, blank=True, help_text="the run's events, copied in when it ends")
+    artifacts = models.JSONField(
+        default=list, blank=True, help_text="PNG images the run produced: [{name, media_type, data (base64)}]"
+    )
     request_id = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

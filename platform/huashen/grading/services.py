@@ -15,7 +15,7 @@ from huashen.errors import DomainError
 from huashen.grading import dispatch, eventlog
 from huashen.grading.models import ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
-from workers.protocol import EventKind, GradeEvent, GradeRequest, GradeResult, Limits
+from workers.protocol import EventKind, GradeEvent, GradeRequest, GradeResult, Limits, clean_json, clean_text
 from workers.protocol import Mode as ProtocolMode
 
 logger = logging.getLogger(__name__)
@@ -150,16 +150,19 @@ def submission_record_result(*, result: GradeResult) -> Submission:
     if submission.status == Status.DONE:
         logger.info("submission %s already has a result; ignoring a repeated delivery", submission.pk)
         return submission
-    submission.checks = [check.__dict__ for check in result.checks]
-    submission.resources = result.resources
-    submission.device = result.device
-    submission.versions = result.versions
-    submission.traceback = result.traceback
+    # Everything a job could have influenced is cleaned first: a NUL or a NaN must never make a result
+    # unstorable (PostgreSQL rejects both) and so lost.
+    submission.checks = clean_json([check.__dict__ for check in result.checks])
+    submission.resources = clean_json(result.resources)
+    submission.device = clean_text(result.device)[:16]
+    submission.versions = clean_json(result.versions)
+    submission.traceback = clean_text(result.traceback)
+    submission.artifacts = clean_json(result.artifacts)
     _finish(
         submission,
         verdict=Verdict(result.verdict.value),
         score=result.score,
-        message=result.message,
+        message=clean_json(result.message),
         now=timezone.now(),
     )
     if submission.mode == Mode.SUBMIT:
@@ -224,7 +227,7 @@ def _finish(
     submission.verdict = verdict
     submission.score = score
     submission.message = message
-    submission.log = [event.to_wire() for event in [*eventlog.capped(events), final]]
+    submission.log = clean_json([event.to_wire() for event in [*eventlog.capped(events), final]])
     submission.started_at = submission.started_at or now
     submission.finished_at = now
     submission.save()
