@@ -173,3 +173,22 @@ def test_the_record_result_task_takes_only_the_result(personas: Personas, curric
     submission.refresh_from_db()
     assert (submission.status, submission.verdict) == (Status.DONE, Verdict.PASSED)
     assert submission.log[-1]["payload"]["status"] == "done"
+
+
+def test_what_a_job_wrote_is_cleaned_so_the_result_is_always_storable(
+    personas: Personas, curriculum: dict
+) -> None:
+    submission = submit(personas.alice, curriculum["r1t1"])
+    check = CheckResult("shape", False, 0.0, 100.0, {"zh": "形状", "en": "Shape"},
+                        {"zh": "看到 \x00", "en": "saw \ud800 and \x00"})  # fmt: skip
+    result = GradeResult(
+        submission_id=submission.pk, verdict=WireVerdict.ERROR, score=0.0, checks=[check],
+        traceback="Traceback\x00 (most recent call last)", resources={"peak_gpu_memory_mb": float("nan")},
+        artifacts=[{"name": "overlay", "media_type": "image/png", "data": "iVBORw0KGgo="}],
+    )  # fmt: skip
+    stored = submission_record_result(result=result)
+    stored.refresh_from_db()
+    assert "\x00" not in stored.traceback and "\x00" not in stored.checks[0]["message"]["zh"]
+    assert stored.checks[0]["message"]["en"].startswith("saw ")
+    assert stored.resources == {"peak_gpu_memory_mb": None}
+    assert stored.artifacts == [{"name": "overlay", "media_type": "image/png", "data": "iVBORw0KGgo="}]

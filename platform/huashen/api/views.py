@@ -217,8 +217,15 @@ class SubmissionOutput(serializers.ModelSerializer):
         ]
 
 
+class ArtifactOutput(serializers.Serializer):
+    name = serializers.CharField()
+    media_type = serializers.CharField()
+    data = serializers.CharField(help_text="base64")
+
+
 class SubmissionDetailOutput(SubmissionOutput):
     checks = CheckOutput(many=True)
+    artifacts = ArtifactOutput(many=True)
     resources = serializers.DictField()
     message = serializers.DictField(child=serializers.CharField())
 
@@ -232,6 +239,7 @@ class SubmissionDetailOutput(SubmissionOutput):
             "versions",
             "message",
             "traceback",
+            "artifacts",
             "started_at",
         ]
 
