@@ -35,11 +35,12 @@ messages:
 	@$(MANAGE) compilemessages --ignore '.venv/*' --ignore 'frontend/*' -v0
 
 run: install frontend messages
+	@$(PY) -m exercises.kit.weights --stand-in var/torch-home >/dev/null
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) sync_exercises
 	@$(MANAGE) create_demo_accounts
 	@echo "Huashen: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	@PYTHONPATH=platform:. $(VENV)/bin/daphne -b $(HOST) -p $(PORT) huashen.asgi:application
+	@TORCH_HOME=$(CURDIR)/var/torch-home PYTHONPATH=platform:. $(VENV)/bin/daphne -b $(HOST) -p $(PORT) huashen.asgi:application
 
 lint:
 	@$(VENV)/bin/ruff check .

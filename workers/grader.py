@@ -79,6 +79,11 @@ MESSAGES: dict[Verdict, dict[str, str]] = {
 }
 
 
+def _torch_home_from_env() -> Path | None:
+    value = os.environ.get("TORCH_HOME")
+    return Path(value) if value and Path(value).is_dir() else None
+
+
 class TrialNotFound(LookupError):
     pass
 
@@ -90,7 +95,8 @@ class Grader:
     exercises_dir: Path = REPO / "exercises"
     device: str = "cpu"
     require_cgroups: bool = True
-    torch_home: Path | None = None
+    # The pretrained-weights cache bound read-only into the sandbox (realm 4): $TORCH_HOME when set.
+    torch_home: Path | None = field(default_factory=lambda: _torch_home_from_env())
     gpu_devices: tuple[str, ...] = ()
     _lib_dir: Path | None = field(default=None, init=False)
     _bundles: dict[str, Path] = field(default_factory=dict, init=False)

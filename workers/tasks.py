@@ -28,12 +28,10 @@ def grader() -> Grader:
             shared = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]
             gpu_nodes = tuple(node for node in [*nodes, *shared] if Path(node).exists())
         exercises = os.environ.get("HUASHEN_EXERCISES_DIR")
-        torch_home = os.environ.get("TORCH_HOME")
         _grader = Grader(
             device=device,
             require_cgroups=os.environ.get("HUASHEN_REQUIRE_CGROUPS", "1") != "0",
             gpu_devices=gpu_nodes,
-            torch_home=Path(torch_home) if torch_home and Path(torch_home).is_dir() else None,
             **({"exercises_dir": Path(exercises)} if exercises else {}),
         )
     return _grader

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from exercises.kit.weights import DEFAULT_TORCH_HOME, ensure_resnet18
 from workers.events import ListSink
 from workers.grader import Grader, grade
 from workers.protocol import GradeRequest, Limits, Mode, Verdict, bundle_content_hash, bundle_files
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = ROOT / "exercises"
+TORCH_HOME = DEFAULT_TORCH_HOME  # var/torch-home
 MUST_FAIL = re.compile(r"^#\s*must fail:\s*(.+)$", re.MULTILINE)
 
 
@@ -36,7 +38,10 @@ def cases() -> list[pytest.param]:
 
 @pytest.fixture(scope="module")
 def grader() -> Grader:
-    return Grader(exercises_dir=EXERCISES, require_cgroups=True)
+    # Realm 4 loads pretrained ResNet-18 weights from the cache the grader binds in as TORCH_HOME;
+    # offline, a deterministic stand-in checkpoint takes the real one's place.
+    ensure_resnet18(TORCH_HOME)
+    return Grader(exercises_dir=EXERCISES, require_cgroups=True, torch_home=TORCH_HOME)
 
 
 def grade_solution(grader: Grader, bundle: Path, solution: Path, mode: Mode = Mode.SUBMIT) -> tuple:

@@ -217,15 +217,12 @@ class SubmissionOutput(serializers.ModelSerializer):
         ]
 
 
-class ArtifactOutput(serializers.Serializer):
-    name = serializers.CharField()
-    media_type = serializers.CharField()
-    data = serializers.CharField(help_text="base64")
-
-
 class SubmissionDetailOutput(SubmissionOutput):
     checks = CheckOutput(many=True)
-    artifacts = ArtifactOutput(many=True)
+    artifacts = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="images the run produced: {name, media_type, data (base64)}",
+    )
     resources = serializers.DictField()
     message = serializers.DictField(child=serializers.CharField())
 
