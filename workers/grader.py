@@ -98,6 +98,7 @@ class Grader:
     # The pretrained-weights cache bound read-only into the sandbox (realm 4): $TORCH_HOME when set.
     torch_home: Path | None = field(default_factory=lambda: _torch_home_from_env())
     gpu_devices: tuple[str, ...] = ()
+    threads: int = field(default_factory=lambda: int(os.environ.get("HUASHEN_SANDBOX_THREADS", "1")))
     _lib_dir: Path | None = field(default=None, init=False)
     _bundles: dict[str, Path] = field(default_factory=dict, init=False)
 
@@ -190,9 +191,9 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
                 verdict = _limit_verdict(outcome, request)
                 if verdict is not None:
                     return _result(request, verdict, grader, resources=resources)
-                report = _run_check(bundle, out, request.mode, verify_out)
+                report = _run_check(bundle, out, request.mode, verify_out, torch_home=grader.torch_home)
         else:
-            report = _run_check(bundle, out, request.mode)
+            report = _run_check(bundle, out, request.mode, torch_home=grader.torch_home)
     if report is None:
         return _result(request, Verdict.INTERNAL_ERROR, grader, resources=resources)
     if report.get("internal_errors"):
@@ -225,7 +226,13 @@ def _run_job(
         work_dir=work,
         lib_dir=grader.lib_dir(),
         script="/opt/huashen/lib/harness/run.py",
-        env={"HUASHEN_MODE": request.mode.value, "HUASHEN_DEVICE": grader.device},
+        env={
+            "HUASHEN_MODE": request.mode.value,
+            "HUASHEN_DEVICE": grader.device,
+            # One slot is one job: more math threads than its share of cores only fight each other.
+            "OMP_NUM_THREADS": str(grader.threads),
+            "MKL_NUM_THREADS": str(grader.threads),
+        },
         tmp_bytes=request.limits.disk_mb * 1024 * 1024,
         devices=grader.gpu_devices if grader.device == "gpu" else (),
         torch_home=grader.torch_home,
@@ -369,13 +376,16 @@ def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> Verdict | 
     return None
 
 
-def _run_check(bundle: Path, out: Path, mode: Mode, verify_out: Path | None = None) -> dict[str, Any] | None:
+def _run_check(
+    bundle: Path, out: Path, mode: Mode, verify_out: Path | None = None, *, torch_home: Path | None = None
+) -> dict[str, Any] | None:
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(REPO),
         "HOME": str(Path(tempfile.gettempdir())),
         "PYTHONDONTWRITEBYTECODE": "1",
         "LANG": "C.UTF-8",
+        **({"TORCH_HOME": str(torch_home)} if torch_home else {}),
     }
     try:
         completed = subprocess.run(

@@ -27,13 +27,14 @@ def grader() -> Grader:
             nodes = [f"/dev/nvidia{index}" for index in visible.split(",") if index.strip().isdigit()]
             shared = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]
             gpu_nodes = tuple(node for node in [*nodes, *shared] if Path(node).exists())
-        exercises = os.environ.get("HUASHEN_EXERCISES_DIR")
         _grader = Grader(
             device=device,
             require_cgroups=os.environ.get("HUASHEN_REQUIRE_CGROUPS", "1") != "0",
             gpu_devices=gpu_nodes,
-            **({"exercises_dir": Path(exercises)} if exercises else {}),
         )
+        exercises = os.environ.get("HUASHEN_EXERCISES_DIR")
+        if exercises:
+            _grader.exercises_dir = Path(exercises)
     return _grader
 
 

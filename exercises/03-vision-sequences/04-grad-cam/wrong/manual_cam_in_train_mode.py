@@ -1,0 +1,28 @@
+# must fail: eval-mode
+"""Classic mistake: a hand-written Grad-CAM that forgets model.eval(). BatchNorm normalises with this
+batch's statistics (and overwrites its running averages) and Dropout is active, so the explanation is
+of a different, noisier model, and the model itself is changed."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pytorch_grad_cam.utils.image import show_cam_on_image
+
+
+def grad_cam(model, images):
+    saved = {}
+    handle = model.block3.register_forward_hook(lambda module, inputs, output: saved.update(features=output))
+    logits = model(images)
+    handle.remove()
+    score = logits.gather(1, logits.argmax(1, keepdim=True)).sum()
+    gradients = torch.autograd.grad(score, saved["features"])[0]
+    cam = F.relu((gradients.mean(dim=(2, 3), keepdim=True) * saved["features"]).sum(1, keepdim=True))
+    cam = F.interpolate(cam, size=images.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
+    cam = cam - cam.amin(dim=(1, 2), keepdim=True)
+    return (cam / cam.amax(dim=(1, 2), keepdim=True).clamp_min(1e-8)).detach().numpy()
+
+
+def overlay(image, heatmap):
+    return show_cam_on_image(
+        np.asarray(image, dtype=np.float32), np.asarray(heatmap, dtype=np.float32), use_rgb=True
+    )

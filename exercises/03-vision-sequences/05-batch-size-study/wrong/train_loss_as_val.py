@@ -1,0 +1,45 @@
+# must fail: val-loss
+"""Classic mistake: the loss of the last training batch is reported as the validation loss. It is
+measured on a handful of training samples the model has just been fitted to, so it says little about
+how the model does on data it has not seen."""
+
+import time
+
+import torch
+from torch import nn
+
+
+def make_model():
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def validation_loss(model, x, y):
+    model.eval()
+    with torch.no_grad():
+        return nn.functional.cross_entropy(model(x), y).item()
+
+
+def run_study(data, batch_sizes=(32, 64, 128), base_lr=0.05, base_batch_size=32, epochs=5):
+    results = []
+    for batch_size in batch_sizes:
+        lr = base_lr * batch_size / base_batch_size
+        torch.manual_seed(0)
+        model = make_model()
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        x, y = data["train_x"], data["train_y"]
+        times, losses = [], []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            order = torch.randperm(len(x))
+            for first in range(0, len(x), batch_size):
+                batch = order[first : first + batch_size]
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
+                loss.backward()
+                optimizer.step()
+            times.append(time.perf_counter() - start)
+            losses.append(loss.item())
+        results.append(
+            {"batch_size": batch_size, "lr": lr, "epoch_times": times, "val_losses": losses, "model": model}
+        )
+    return results

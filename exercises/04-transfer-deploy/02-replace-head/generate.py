@@ -1,0 +1,9 @@
+"""Data for trial 4.2: the shared digits split (public inputs; the labels of the held-out part stay hidden)."""
+
+from pathlib import Path
+
+from exercises.kit.digits import write_digits
+
+
+def generate(bundle: Path) -> None:
+    write_digits(bundle)

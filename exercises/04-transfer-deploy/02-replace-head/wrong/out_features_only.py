@@ -1,0 +1,76 @@
+# must fail: new-head, other-architectures
+"""Classic mistake: changing the attribute out_features of the old layer. The number is stored,
+but the weight matrix keeps its 1000 rows and the model still outputs 1000 scores."""
+
+import time
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from torch import nn
+
+
+def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
+    if isinstance(getattr(model, "fc", None), nn.Linear):
+        model.fc.out_features = num_classes
+        model.fc.requires_grad_(True)
+    else:
+        model.classifier[-1].out_features = num_classes
+        model.classifier[-1].requires_grad_(True)
+    return model
+
+
+def fine_tune(model, optimizer, images, labels, epochs, batch_size):
+    losses = []
+    for _ in range(epochs):
+        order = torch.randperm(len(images))
+        for start in range(0, len(images), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(images[batch]), labels[batch])
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses
+
+
+def unfreeze_last_block(model, head_lr):
+    for parameter in model.layer4.parameters():
+        parameter.requires_grad = True
+    return torch.optim.Adam(
+        [
+            {"params": model.fc.parameters(), "lr": head_lr},
+            {"params": model.layer4.parameters(), "lr": head_lr / 10},
+        ]
+    )
+
+
+def accuracy(model, images, labels):
+    model.eval()
+    with torch.no_grad():
+        return (model(images).argmax(1) == labels).float().mean().item()
+
+
+def compare_strategies(train_images, train_labels, val_images, val_labels, num_classes, epochs):
+    rows = []
+    for strategy in ("frozen", "layer4"):
+        model = torchvision.models.resnet18(weights="DEFAULT")
+        model.requires_grad_(False)
+        model = replace_head(model, num_classes)
+        if strategy == "frozen":
+            optimizer = torch.optim.Adam(model.fc.parameters(), lr=1e-2)
+        else:
+            optimizer = unfreeze_last_block(model, 1e-2)
+        model.train()
+        started = time.perf_counter()
+        fine_tune(model, optimizer, train_images, train_labels, epochs, 32)
+        seconds = time.perf_counter() - started
+        rows.append(
+            {
+                "strategy": strategy,
+                "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+                "val_accuracy": accuracy(model, val_images, val_labels),
+                "train_seconds": seconds,
+            }
+        )
+    return rows
