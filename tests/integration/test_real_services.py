@@ -6,9 +6,6 @@ These run only through `make test`, which starts PostgreSQL and Redis; without t
 """
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from django.db import connection
 from huashen.grading.models import ExerciseProgress, Status
 from huashen.grading.services import submission_create
 from tests.conftest import Personas
+from tests.integration.conftest import WorkerProcess, wait_for_result
 from workers.events import RedisStreamSink
 from workers.protocol import EventKind, GradeRequest, GradeResult, Verdict, event_stream_key
 
@@ -63,32 +61,11 @@ def test_a_submission_reaches_the_cpu_queue_in_redis_on_commit(
     )
 
 
-@pytest.fixture
-def platform_worker(services: dict, transactional_db: None):
-    """A real Celery worker process on the platform queue, using this test's database."""
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": services["redis"],
-    }
-    redis.Redis.from_url(services["redis"]).delete("platform")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "huashen", "worker", "-Q", "platform", "-P", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-
-
 def test_a_platform_worker_process_records_results_from_redis(
-    platform_worker: subprocess.Popen, personas: Personas, curriculum: dict, monkeypatch: pytest.MonkeyPatch
+    platform_worker_process: WorkerProcess,
+    personas: Personas,
+    curriculum: dict,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from huashen.celery import app
     from huashen.grading import dispatch
@@ -107,13 +84,7 @@ def test_a_platform_worker_process_records_results_from_redis(
     # delivered twice, as a redelivery after a lost acknowledgement would: recorded once
     for _ in range(2):
         app.send_task("huashen.record_result", args=[result.to_wire()], queue="platform")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        submission.refresh_from_db()
-        if submission.status == Status.DONE and platform_worker.poll() is None:
-            break
-        assert platform_worker.poll() is None, platform_worker.stdout.read()  # type: ignore[union-attr]
-        time.sleep(0.2)
+    submission = wait_for_result(submission, platform_worker_process, timeout=60)
     assert (submission.status, submission.verdict, submission.score) == (Status.DONE, "passed", 100.0)
     time.sleep(1)  # let the duplicate delivery run too
     progress = ExerciseProgress.objects.get(user=personas.alice, exercise=curriculum["r1t1"])
