@@ -184,7 +184,7 @@ SECRETS = [
         "own-environment",
         """
 import os
-ALLOWED = {"PATH", "PWD", "HOME", "LANG", "LC_CTYPE", "TMPDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME",
+ALLOWED = {"PATH", "PWD", "HOME", "LANG", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LC_CTYPE", "TMPDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME",
            "PYTHONDONTWRITEBYTECODE", "TORCH_HOME", "HUASHEN_MODE", "HUASHEN_DEVICE"}
 def answer():
     print("ran:__MARK__")
