@@ -7,6 +7,7 @@ from what the runner observed (cgroups, signals, the clock), and pass/fail from 
 the observations the probe left behind.
 """
 
+import functools
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 CHECK_TIMEOUT_SECONDS = 120
-LOG_TAIL_CHARS = 200_000
 
 MESSAGES: dict[Verdict, dict[str, str]] = {
     Verdict.PASSED: {"zh": "全部检查通过。", "en": "Every check passed."},
@@ -421,7 +421,9 @@ def _resources(outcome: SandboxOutcome, reported: dict[str, Any]) -> dict[str, A
     return resources
 
 
+@functools.cache
 def _versions() -> dict[str, str]:
+    """The versions a result reports; installed packages do not change under a running grader."""
     versions = {"python": sys.version.split()[0]}
     for package in ("torch", "torchvision"):
         try:
@@ -458,7 +460,7 @@ def _result(
         checks=checks,
         resources=resources or {},
         device=grader.device,
-        versions=_versions(),
+        versions=dict(_versions()),
         traceback=traceback,
         message=MESSAGES[verdict],
         artifacts=artifacts or [],
@@ -466,6 +468,4 @@ def _result(
 
 
 def _with_duration(result: GradeResult, duration: float) -> GradeResult:
-    from dataclasses import replace
-
     return replace(result, duration=round(duration, 3))

@@ -16,6 +16,7 @@ callbacks; at the cap or the wall-clock limit the job is killed.
 """
 
 import codecs
+import dataclasses
 import json
 import logging
 import os
@@ -216,7 +217,7 @@ def run_sandboxed(
         write_filter(seccomp_file.file)
         seccomp_file.flush()
         os.chmod(seccomp_file.name, 0o644)
-        policy = _with_seccomp(policy)
+        policy = dataclasses.replace(policy, seccomp_fd=SECCOMP_FD)
         argv = launch_chain(policy, limits, drop_to=SANDBOX_USER if root else None)
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
         if confined:
@@ -240,12 +241,6 @@ def run_sandboxed(
     if limits.cpu_seconds and outcome.cpu_seconds >= limits.cpu_seconds:
         outcome.cpu_exceeded = True
     return outcome
-
-
-def _with_seccomp(policy: SandboxPolicy) -> SandboxPolicy:
-    from dataclasses import replace
-
-    return replace(policy, seccomp_fd=SECCOMP_FD)
 
 
 def _refused(reason: str) -> SandboxOutcome:
