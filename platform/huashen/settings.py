@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "huashen.grading",
     "huashen.api",
     "huashen.web",
+    "huashen.practice",
 ]
 
 MIDDLEWARE = [

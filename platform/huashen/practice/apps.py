@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class PracticeConfig(AppConfig):
+    name = "huashen.practice"
+    label = "practice"
+
+    def ready(self) -> None:
+        # Runs and submits are recorded as activity when a submission row is created (see signals.py):
+        # grading stays unaware of practice, and the event commits or rolls back with the submission.
+        from huashen.practice import signals  # noqa: F401
