@@ -1,12 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huashen.web import views
+from huashen.web import records_views, tokens_views, views
+from huashen.web.trial_views import trial
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("realms/", views.realm_map, name="realm-map"),
+    path("realms/", records_views.realm_map, name="realm-map"),
+    path("trials/<slug:slug>/history/", records_views.trial_history, name="trial-history"),
+    path("submissions/<int:submission_id>/", records_views.submission_detail, name="submission"),
+    path(
+        "submissions/<int:left>/diff/<int:right>/", records_views.submission_diff, name="submission-diff"
+    ),
+    path("profile/", records_views.profile, name="profile"),
+    path("trials/<slug:slug>/", trial, name="trial"),
     path("signup/", views.sign_up, name="signup"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -18,4 +26,5 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-changed"),
     path("cohorts/join/", views.join_cohort, name="join-cohort"),
     path("language/", views.set_language, name="set-language"),
+    path("profile/tokens/", tokens_views.tokens, name="tokens"),
 ]

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from huashen.accounts.models import User
 from huashen.accounts.services import cohort_join, user_create, user_set_language
 from huashen.errors import DomainError
-from huashen.grading.selectors import realms_with_progress
 from huashen.web.forms import JoinCohortForm, SignUpForm
 
 
@@ -22,16 +21,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("web:realm-map")
     return render(request, "web/home.html")
-
-
-@login_required
-def realm_map(request: HttpRequest) -> HttpResponse:
-    assert isinstance(request.user, User)
-    return render(
-        request,
-        "web/realm_map.html",
-        {"realms": realms_with_progress(user=request.user), "join_form": JoinCohortForm()},
-    )
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,337 @@
+"""Reads behind a student's records: the realm map's trial cards, a trial's history, one submission, a diff,
+and the profile. Every submission is reached through `submission_get_for_viewer`, the one access check.
+
+Each reader runs a fixed number of queries, whatever the number of realms, trials or submissions.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
+
+from huashen.accounts.models import User
+from huashen.curriculum.models import Exercise, GradingMode, pick_language
+from huashen.errors import DomainError
+from huashen.grading.models import Mode, Status, Submission, Verdict
+from huashen.grading.selectors import (
+    RealmState,
+    TrialState,
+    realms_with_progress,
+    submission_get_for_viewer,
+    submission_log_events,
+)
+from workers.protocol import EventKind
+
+# --- the realm map --------------------------------------------------------------------------------------
+
+LOCKED, OPEN, ATTEMPTED, PASSED, UNDER_REVIEW = "locked", "open", "attempted", "passed", "under-review"
+REVIEW_GRADED = frozenset({GradingMode.HYBRID, GradingMode.MANUAL})
+
+
+@dataclass
+class TrialCard:
+    """One trial as the map and the profile show it: its standing, with "under review" told apart."""
+
+    trial: TrialState
+    state: str
+
+    @property
+    def exercise(self) -> Exercise:
+        return self.trial.exercise
+
+    @property
+    def best_score(self) -> float:
+        return self.trial.best_score
+
+    @property
+    def attempted(self) -> bool:
+        return self.trial.progress is not None and self.trial.progress.attempts > 0
+
+
+@dataclass
+class RealmCard:
+    realm_state: RealmState
+    cards: list[TrialCard] = field(default_factory=list)
+    passes_missing: int = 0  # more passes the previous realm needs before this one opens
+
+    @property
+    def realm(self) -> Any:
+        return self.realm_state.realm
+
+    @property
+    def under_review(self) -> int:
+        return sum(1 for card in self.cards if card.state == UNDER_REVIEW)
+
+    @property
+    def next_card(self) -> TrialCard | None:
+        """The trial to take on next in an open realm: the first one not passed nor waiting for review."""
+        if not self.realm_state.unlocked:
+            return None
+        return next((card for card in self.cards if card.state in (OPEN, ATTEMPTED)), None)
+
+
+@dataclass
+class RealmMap:
+    realms: list[RealmCard]
+
+    @property
+    def passed(self) -> int:
+        return sum(card.realm_state.passed for card in self.realms)
+
+    @property
+    def total(self) -> int:
+        return sum(card.realm_state.total for card in self.realms)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.passed / self.total) if self.total else 0
+
+    @property
+    def next_unlock(self) -> RealmCard | None:
+        """The first locked realm whose previous realm is open: the one more passes would open."""
+        for previous, card in zip(self.realms, self.realms[1:], strict=False):
+            if previous.realm_state.unlocked and not card.realm_state.unlocked:
+                return card
+        return None
+
+    @property
+    def previous_of_next_unlock(self) -> RealmCard | None:
+        target = self.next_unlock
+        if target is None:
+            return None
+        return self.realms[self.realms.index(target) - 1]
+
+
+def awaiting_review(*, user: User, exercises: list[Exercise]) -> set[int]:
+    """The ids of the review-graded trials among `exercises` whose work waits for a reviewer; one query.
+
+    A hybrid or manual trial waits for review when the student's latest finished Submit passed its
+    automatic checks. This is the one place that decides it: once reviews are stored, narrow it to
+    "... and no finished review of that submission exists" and every page follows.
+    """
+    ids = [
+        exercise.pk
+        for exercise in exercises
+        if exercise.current_version is not None and exercise.current_version.grading in REVIEW_GRADED
+    ]
+    if not ids or not user.is_authenticated:
+        return set()
+    latest = Submission.objects.filter(
+        user=user, exercise=OuterRef("pk"), mode=Mode.SUBMIT, status=Status.DONE
+    ).order_by("-created_at", "-pk")
+    rows = (
+        Exercise.objects.filter(pk__in=ids)
+        .annotate(latest_verdict=Subquery(latest.values("verdict")[:1]))
+        .values_list("pk", "latest_verdict")
+    )
+    return {pk for pk, verdict in rows if verdict == Verdict.PASSED}
+
+
+def card_state(*, trial: TrialState, unlocked: bool, waiting: bool) -> str:
+    if not unlocked:
+        return LOCKED
+    if waiting and trial.state == PASSED:
+        return UNDER_REVIEW
+    return trial.state
+
+
+def realm_map_for_user(*, user: User) -> RealmMap:
+    """The realms with every trial's card state (locked, open, attempted, passed, under review).
+
+    The unlock rule is `realms_with_progress`'s; a trial waiting for review already counts towards it
+    (its automatic checks passed), it is only shown apart.
+    """
+    states = realms_with_progress(user=user)
+    exercises = [trial.exercise for state in states for trial in state.trials]
+    waiting = awaiting_review(user=user, exercises=exercises)
+    realms = []
+    previous: RealmState | None = None
+    for state in states:
+        cards = [
+            TrialCard(
+                trial,
+                card_state(trial=trial, unlocked=state.unlocked, waiting=trial.exercise.pk in waiting),
+            )
+            for trial in state.trials
+        ]
+        missing = max(0, state.unlock_rule - previous.passed) if previous is not None else 0
+        realms.append(RealmCard(state, cards, missing))
+        previous = state
+    return RealmMap(realms)
+
+
+# --- history --------------------------------------------------------------------------------------------
+
+
+def trial_history_for_user(*, user: User, exercise: Exercise) -> QuerySet[Submission]:
+    """The viewer's own submissions of one trial, newest first, without the heavy columns."""
+    return (
+        Submission.objects.filter(user=user, exercise=exercise)
+        .defer("code", "log", "artifacts", "checks", "traceback", "versions")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def recent_submissions_for_user(*, user: User, limit: int = 10) -> list[Submission]:
+    return list(
+        Submission.objects.filter(user=user)
+        .select_related("exercise", "version")
+        .defer("code", "log", "artifacts", "checks", "traceback", "versions")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+# --- one submission -------------------------------------------------------------------------------------
+
+ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[@-Z\\-_])")
+PNG_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+
+
+def terminal_text(text: str) -> str:
+    """What a terminal would show for `text`, as plain text: a carriage return rewinds its line, so only
+    what follows the last one on each line stays (tqdm's bars end as their final state); ANSI colour
+    codes are dropped (the live view renders them)."""
+    lines = []
+    for line in ANSI_ESCAPE.sub("", text).replace("\r\n", "\n").split("\n"):
+        lines.append(line.rsplit("\r", 1)[-1])
+    return "\n".join(lines)
+
+
+def submission_log_text(*, submission: Submission) -> str:
+    """The stored output of a run as one text: stdout and stderr in order, with the log's notices."""
+    parts = []
+    for event in submission_log_events(submission=submission):
+        if event.kind in (EventKind.STDOUT, EventKind.STDERR) and isinstance(event.payload, str):
+            parts.append(event.payload)
+        elif event.kind == EventKind.LOG and isinstance(event.payload, dict):
+            message = event.payload.get("message")
+            if isinstance(message, dict):
+                text = pick_language(str(message.get("zh", "")), str(message.get("en", "")))
+                parts.append(("" if not parts or parts[-1].endswith("\n") else "\n") + text + "\n")
+    return terminal_text("".join(parts))
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    key: str
+    passed: bool
+    score: float
+    max_score: float
+    title: str
+    message: str
+    visible: bool
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return pick_language(str(value.get("zh", "")), str(value.get("en", "")))
+    return str(value or "")
+
+
+def submission_check_rows(*, submission: Submission) -> list[CheckRow]:
+    rows = []
+    for check in submission.checks or []:
+        if not isinstance(check, dict):
+            continue
+        rows.append(
+            CheckRow(
+                key=str(check.get("key", "")),
+                passed=bool(check.get("passed")),
+                score=float(check.get("score") or 0.0),
+                max_score=float(check.get("max_score") or 0.0),
+                title=_text(check.get("title")) or str(check.get("key", "")),
+                message=_text(check.get("message")),
+                visible=bool(check.get("visible", True)),
+            )
+        )
+    return rows
+
+
+def submission_images(*, submission: Submission) -> list[dict[str, str]]:
+    """The PNG images a run produced, each checked to be plain base64 before it goes into a data URL."""
+    images = []
+    for artifact in submission.artifacts or []:
+        if not isinstance(artifact, dict) or artifact.get("media_type") != "image/png":
+            continue
+        data = str(artifact.get("data", ""))
+        if data and PNG_BASE64.match(data):
+            images.append({"name": str(artifact.get("name", "")), "data": data})
+    return images
+
+
+def submission_explanation(*, submission: Submission) -> str:
+    return _text(submission.message)
+
+
+# --- diff -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "context", "added", "removed", "hunk", "file"
+    text: str
+
+
+@dataclass(frozen=True)
+class SideBySideRow:
+    kind: str  # "equal", "replace", "delete", "insert"
+    left_number: int | None
+    left: str
+    right_number: int | None
+    right: str
+
+
+@dataclass
+class SubmissionDiff:
+    left: Submission
+    right: Submission
+    unified: list[DiffLine]
+    side_by_side: list[SideBySideRow]
+
+    @property
+    def identical(self) -> bool:
+        return self.left.code == self.right.code
+
+
+def submission_diff_for_viewer(*, user: User, left_id: int, right_id: int) -> SubmissionDiff:
+    """The code of two submissions compared; both through the access check, both of the same trial."""
+    left = submission_get_for_viewer(user=user, submission_id=left_id)
+    right = submission_get_for_viewer(user=user, submission_id=right_id)
+    if left.exercise_id != right.exercise_id:
+        raise DomainError(
+            "different_trials", _("只能比较同一试炼的两次提交：这两次提交属于不同的试炼。"), status=400
+        )
+    left_lines, right_lines = left.code.splitlines(), right.code.splitlines()
+    unified = []
+    for line in difflib.unified_diff(
+        left_lines, right_lines, fromfile=f"#{left.pk}", tofile=f"#{right.pk}", lineterm=""
+    ):
+        if line.startswith(("---", "+++")) and len(unified) < 2:
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "added"
+        elif line.startswith("-"):
+            kind = "removed"
+        else:
+            kind = "context"
+        unified.append(DiffLine(kind, line))
+    rows = []
+    matcher = difflib.SequenceMatcher(a=left_lines, b=right_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for offset in range(max(i2 - i1, j2 - j1)):
+            i, j = i1 + offset, j1 + offset
+            rows.append(
+                SideBySideRow(
+                    tag,
+                    i + 1 if i < i2 else None,
+                    left_lines[i] if i < i2 else "",
+                    j + 1 if j < j2 else None,
+                    right_lines[j] if j < j2 else "",
+                )
+            )
+    return SubmissionDiff(left, right, unified, rows)
