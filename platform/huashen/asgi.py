@@ -1,4 +1,5 @@
-"""The ASGI entry point: HTTP through Django, WebSockets through Channels (session-authenticated)."""
+"""The ASGI entry point: HTTP through Django, WebSockets through Channels (by session, or by API token in
+an `Authorization` header: huashen.api.ws_auth)."""
 
 import os
 
@@ -12,15 +13,20 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from huashen.api.ws_auth import TokenAuthMiddleware  # noqa: E402
 from huashen.grading.consumers import SubmissionConsumer  # noqa: E402
+from huashen.teaching.consumers import MatrixConsumer  # noqa: E402
 
 websocket_routes = [
     path("ws/submissions/<int:submission_id>/", SubmissionConsumer.as_asgi()),
+    path("ws/cohorts/<int:cohort_id>/matrix/", MatrixConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_routes))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_routes)))
+        ),
     }
 )

@@ -11,5 +11,6 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
 ]
 
+handler400 = "huashen.api.errors.bad_request"
 handler404 = "huashen.api.errors.page_not_found"
 handler500 = "huashen.api.errors.server_error"

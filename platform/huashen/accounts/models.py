@@ -77,3 +77,27 @@ class CohortMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} in {self.cohort}"
+
+
+class ApiToken(models.Model):
+    """A named API token for scripts and the `huashen` command-line client.
+
+    Only a SHA-256 hash of the secret is stored: the secret is shown once, when it is made, and a leaked
+    database does not hand out working tokens. A user may hold several (one per machine, say) and revoke
+    each on its own; revoking deletes the row, so a revoked token is simply unknown.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=64)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("前缀"), max_length=16, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -23,9 +25,20 @@ def _first_error(detail: Any, path: str | None = None) -> tuple[str | None, str,
     return path, str(detail), str(code)
 
 
+def _too_large_body() -> dict[str, Any]:
+    return error_body(
+        "too_large",
+        _("请求体太大：上限 %(limit)d 字节。") % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(exc.as_body(), status=exc.status, headers=exc.headers)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE as a SuspiciousOperation (an HTML 400);
+        # for a client it is what it is: too large.
+        return Response(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: Django's 500 handler answers (in the same shape for /api/)
@@ -43,6 +56,17 @@ def _api_error(request: HttpRequest, code: str, message: str, http_status: int) 
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(code, message), status=http_status)
     return None
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 (a SuspiciousOperation raised outside a DRF view), in the API's shape under /api/."""
+    from django.views.defaults import bad_request as html_bad_request
+
+    if request.path.startswith("/api/") and isinstance(exception, RequestDataTooBig):
+        return JsonResponse(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return _api_error(request, "bad_request", _("请求无效。"), status.HTTP_400_BAD_REQUEST) or html_bad_request(
+        request, exception
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

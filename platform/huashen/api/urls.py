@@ -12,6 +12,8 @@ urlpatterns = [
     path("exercises/<slug:slug>/", views.ExerciseDetailView.as_view(), name="exercise"),
     path("submissions/", views.SubmissionListCreateView.as_view(), name="submissions"),
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="submission"),
+    path("tokens/", views.TokenListCreateView.as_view(), name="tokens"),
+    path("tokens/<int:token_id>/", views.TokenDetailView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Unknown API paths answer in the API's error shape, in DEBUG too (Django's debug 404 page is HTML).

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,8 +11,10 @@ from rest_framework.views import APIView
 
 from huashen.accounts.models import User
 from huashen.accounts.services import user_set_language
+from huashen.accounts.tokens import api_token_create, api_token_revoke, api_tokens_for_user
+from huashen.api.schema import ErrorOutput
 from huashen.curriculum.models import Exercise
-from huashen.grading.models import Mode, Submission
+from huashen.grading.models import Mode, Status, Submission, Verdict
 from huashen.grading.selectors import (
     exercise_get_for_student,
     published_exercises,
@@ -217,8 +219,16 @@ class SubmissionOutput(serializers.ModelSerializer):
         ]
 
 
+class EventOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["log", "stdout", "stderr", "metric", "status", "artifact"])
+    payload = serializers.JSONField(help_text="text for stdout/stderr/log, an object otherwise")
+    time = serializers.FloatField()
+
+
 class SubmissionDetailOutput(SubmissionOutput):
     checks = CheckOutput(many=True)
+    log = EventOutput(many=True, help_text="the run's events once it is done (live: the WebSocket)")
     artifacts = serializers.ListField(
         child=serializers.DictField(child=serializers.CharField()),
         help_text="images the run produced: {name, media_type, data (base64)}",
@@ -236,9 +246,19 @@ class SubmissionDetailOutput(SubmissionOutput):
             "versions",
             "message",
             "traceback",
+            "log",
             "artifacts",
             "started_at",
         ]
+
+
+class SubmissionFilter(serializers.Serializer):
+    """The list's query parameters; an unknown value is a 400 naming the parameter, not an empty page."""
+
+    exercise = serializers.SlugField(required=False, help_text="only this trial's submissions")
+    mode = serializers.ChoiceField(choices=Mode.choices, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
 
 
 class SubmissionListCreateView(generics.ListAPIView):
@@ -246,17 +266,23 @@ class SubmissionListCreateView(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Submission]:
         queryset = submissions_for_user(user=_user(self.request))
-        if exercise := self.request.query_params.get("exercise"):
-            queryset = queryset.filter(exercise__slug=exercise)
-        return queryset
+        filters = SubmissionFilter(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        for name, value in filters.validated_data.items():
+            queryset = queryset.filter(**{"exercise__slug" if name == "exercise" else name: value})
+        return queryset.order_by("-created_at", "-pk")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("exercise", str, description="only this trial's submissions")]
-    )
+    @extend_schema(parameters=[SubmissionFilter])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=SubmissionInput, responses={201: SubmissionDetailOutput})
+    @extend_schema(
+        request=SubmissionInput,
+        responses={
+            201: SubmissionDetailOutput,
+            429: OpenApiResponse(ErrorOutput, description="too many submissions: see `Retry-After`"),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = SubmissionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -273,3 +299,44 @@ class SubmissionDetailView(APIView):
     def get(self, request: Request, submission_id: int) -> Response:
         submission = submission_get_for_viewer(user=_user(request), submission_id=submission_id)
         return Response(SubmissionDetailOutput(submission).data)
+
+
+# --- API tokens -----------------------------------------------------------------------------------------
+class TokenInput(serializers.Serializer):
+    name = serializers.CharField(max_length=64, help_text="what the token is for, e.g. the machine it lives on")
+
+
+class TokenOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="the first characters after `hs_`, to tell tokens apart")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class NewTokenOutput(TokenOutput):
+    token = serializers.CharField(help_text="the secret: shown this once, send it as `Authorization: Token …`")
+
+
+class TokenListCreateView(APIView):
+    @extend_schema(responses=TokenOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(TokenOutput(api_tokens_for_user(user=_user(request)), many=True).data)
+
+    @extend_schema(
+        request=TokenInput,
+        responses={201: NewTokenOutput, 409: OpenApiResponse(ErrorOutput, description="too many tokens")},
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = api_token_create(user=_user(request), name=data.validated_data["name"])
+        body = {**TokenOutput(new.token).data, "token": new.secret}
+        return Response(NewTokenOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+class TokenDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, token_id: int) -> Response:
+        api_token_revoke(user=_user(request), token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
