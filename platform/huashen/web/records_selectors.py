@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.utils.translation import gettext as _
 
 from huashen.accounts.models import User
@@ -105,12 +105,18 @@ class RealmMap:
         return self.realms[self.realms.index(target) - 1]
 
 
+def _submission_relation(name: str) -> bool:
+    """Whether an installed app relates its rows to a Submission under `name` (its reviews, regrade re-runs)."""
+    return any(relation.name == name for relation in Submission._meta.related_objects)
+
+
 def awaiting_review(*, user: User, exercises: list[Exercise]) -> set[int]:
     """The ids of the review-graded trials among `exercises` whose work waits for a reviewer; one query.
 
-    A hybrid or manual trial waits for review when the student's latest finished Submit passed its
-    automatic checks. This is the one place that decides it: once reviews are stored, narrow it to
-    "... and no finished review of that submission exists" and every page follows.
+    The student's latest finished Submit of a hybrid trial that passed its automatic checks, or of a
+    manual trial (any verdict but an internal error: the review scores it), waits for review until a
+    review of that submission is stored — the review queue's rule. Regrade re-runs are not the student's
+    work. This is the one place that decides it, for the map and the profile alike.
     """
     ids = [
         exercise.pk
@@ -121,19 +127,42 @@ def awaiting_review(*, user: User, exercises: list[Exercise]) -> set[int]:
         return set()
     latest = Submission.objects.filter(
         user=user, exercise=OuterRef("pk"), mode=Mode.SUBMIT, status=Status.DONE
-    ).order_by("-created_at", "-pk")
+    )
+    if _submission_relation("regrade_of"):
+        latest = latest.filter(regrade_of__isnull=True)
+    latest = latest.order_by("-created_at", "-pk")
+    reviewed = (
+        Subquery(latest.values("review__pk")[:1])
+        if _submission_relation("review")
+        else Value(None, output_field=IntegerField())
+    )
     rows = (
         Exercise.objects.filter(pk__in=ids)
-        .annotate(latest_verdict=Subquery(latest.values("verdict")[:1]))
-        .values_list("pk", "latest_verdict")
+        .annotate(
+            latest_verdict=Subquery(latest.values("verdict")[:1]),
+            latest_grading=Subquery(latest.values("version__grading")[:1]),
+            latest_review=reviewed,
+        )
+        .values_list("pk", "latest_verdict", "latest_grading", "latest_review")
     )
-    return {pk for pk, verdict in rows if verdict == Verdict.PASSED}
+    waiting = set()
+    for pk, verdict, grading, review in rows:
+        if verdict is None or review is not None:
+            continue
+        if (grading == GradingMode.HYBRID and verdict == Verdict.PASSED) or (
+            grading == GradingMode.MANUAL and verdict != Verdict.INTERNAL_ERROR
+        ):
+            waiting.add(pk)
+    return waiting
 
 
 def card_state(*, trial: TrialState, unlocked: bool, waiting: bool) -> str:
+    """A trial's card: locked until its realm opens; under review while its latest work waits for a
+    reviewer (even after an earlier pass: the newest work is what the student waits on); else its
+    progress (passed, attempted or open)."""
     if not unlocked:
         return LOCKED
-    if waiting and trial.state == PASSED:
+    if waiting:
         return UNDER_REVIEW
     return trial.state
 
@@ -141,8 +170,8 @@ def card_state(*, trial: TrialState, unlocked: bool, waiting: bool) -> str:
 def realm_map_for_user(*, user: User) -> RealmMap:
     """The realms with every trial's card state (locked, open, attempted, passed, under review).
 
-    The unlock rule is `realms_with_progress`'s; a trial waiting for review already counts towards it
-    (its automatic checks passed), it is only shown apart.
+    The unlock rule is `realms_with_progress`'s: a trial counts towards it once its progress says passed
+    (for review-graded trials, once a review passed it).
     """
     states = realms_with_progress(user=user)
     exercises = [trial.exercise for state in states for trial in state.trials]
