@@ -11,12 +11,13 @@ PORT ?= 8000
 # Test parallelism: this many pytest workers (2-core machines: 2).
 JOBS ?= 2
 
-.PHONY: help install install-test frontend messages run test test-fast lint format services-start services-stop clean
+.PHONY: help install install-test frontend messages run test test-fast test-browser lint format services-start services-stop clean
 
 help:
 	@echo "make run        install what is missing and serve Huashen on http://$(HOST):$(PORT) (embedded shape)"
 	@echo "make test       install what is missing, start PostgreSQL + Redis, lint, run every test, stop them"
 	@echo "make test-fast  unit tests only, no services (for your own loop)"
+	@echo "make test-browser  the end-to-end browser suite alone (own PostgreSQL + Redis, Chromium)"
 	@echo "make lint       ruff, ruff format --check, mypy, import contracts, TypeScript types"
 	@echo "make format     ruff format + ruff --fix"
 
@@ -24,7 +25,7 @@ install:
 	@bash scripts/install.sh bubblewrap gettext
 
 install-test:
-	@bash scripts/install.sh bubblewrap gettext redis-server chromium
+	@bash scripts/install.sh bubblewrap gettext redis-server chromium fonts-wqy-zenhei
 
 frontend:
 	@command -v npm >/dev/null || { echo "npm not found — install Node.js 20 and npm (e.g. sudo apt-get install nodejs npm)"; exit 1; }
@@ -66,6 +67,13 @@ test: install-test frontend messages lint
 
 test-fast: install messages
 	@$(VENV)/bin/pytest -m "not integration and not browser" -q $(PYTEST_ARGS)
+
+# The browser suite alone: Playwright + Chromium against daphne, a grader and a platform worker it starts.
+test-browser: install-test frontend messages
+	@bash scripts/services.sh start var/test-services-browser
+	@source var/test-services-browser/env; status=0; \
+	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -p no:xdist -m browser tests/browser $(PYTEST_ARGS) || status=$$?; \
+	  bash scripts/services.sh stop var/test-services-browser; exit $$status
 
 clean:
 	rm -rf var frontend/dist .mypy_cache .ruff_cache .pytest_cache

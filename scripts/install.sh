@@ -34,7 +34,10 @@ binary_for() {
 }
 missing=()
 for package in "$@"; do
-    command -v "$(binary_for "$package")" >/dev/null 2>&1 || missing+=("$package")
+    case "$package" in
+        fonts-*) dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package") ;;  # no binary to look for
+        *) command -v "$(binary_for "$package")" >/dev/null 2>&1 || missing+=("$package") ;;
+    esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
     if is_root && command -v apt-get >/dev/null; then

@@ -50,22 +50,30 @@ def _celery(app: str, queue: str) -> list[str]:
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]  # fmt: skip
 
 
+def worker_database_url() -> str:
+    """The test database pytest-django set up, as a DATABASE_URL for another process."""
+    database = connection.settings_dict
+    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+def start_platform_worker(services: dict, log: Path) -> WorkerProcess:
+    """The platform worker (records results) on the test database."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": services["redis"],
+    }
+    redis.Redis.from_url(services["redis"]).delete("platform")
+    return WorkerProcess([*_celery("huashen", "platform"), "-P", "solo"], env, log)
+
+
 @pytest.fixture
 def platform_worker_process(
     services: dict, transactional_db: None, tmp_path: Path
 ) -> Iterator[WorkerProcess]:
     """The platform worker (records results) on this test's database."""
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": services["redis"],
-    }
-    redis.Redis.from_url(services["redis"]).delete("platform")
-    worker = WorkerProcess(
-        [*_celery("huashen", "platform"), "-P", "solo"], env, tmp_path / "platform-worker.log"
-    )
+    worker = start_platform_worker(services, tmp_path / "platform-worker.log")
     yield worker
     worker.stop()
 
