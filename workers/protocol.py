@@ -134,6 +134,11 @@ class GradeResult:
     message: dict[str, str] = field(default_factory=dict)  # a plain explanation of the verdict
     # Images the run produced for the student (a Grad-CAM overlay): {"name", "media_type", "data" (base64)}.
     artifacts: list[dict[str, str]] = field(default_factory=list)
+    # Added within version 1 (optional, so either side may be the older one): the submission's request id,
+    # so the platform logs the recorded result under the id the API and the grader used, and the Celery
+    # node name of the grader that ran it.
+    request_id: str = ""
+    grader: str = ""
     version: int = PROTOCOL_VERSION
 
     def to_wire(self) -> dict[str, Any]:
@@ -158,6 +163,8 @@ class GradeResult:
                 traceback=str(data.get("traceback", "")),
                 message=dict(data.get("message", {})),
                 artifacts=[_artifact(item) for item in data.get("artifacts", [])][:MAX_ARTIFACTS],
+                request_id=str(data.get("request_id", ""))[:64],
+                grader=str(data.get("grader", ""))[:200],
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProtocolError(f"malformed GradeResult: {error}") from error

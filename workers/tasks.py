@@ -1,5 +1,6 @@
 """The grader's Celery task: unpack the request, grade it, send the result to the platform queue."""
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from workers.celery_app import HARD_LIMIT_SECONDS, app, redis_client
 from workers.events import RedisStreamSink
 from workers.grader import Grader, grade
+from workers.logs import log_context
 from workers.protocol import GRADE_TASK, RESULT_TASK, GradeRequest, GradeResult, Verdict
 
 logger = logging.getLogger(__name__)
@@ -47,10 +49,20 @@ def grader() -> Grader:
 )
 def grade_task(wire: dict[str, Any]) -> None:
     request = GradeRequest.from_wire(wire)
-    app.send_task("huashen.mark_running", args=[request.submission_id], queue="platform")
-    try:
-        result = grade(request, grader(), RedisStreamSink(redis_client(), request.submission_id))
-    except SoftTimeLimitExceeded:
-        logger.error("submission %s exceeded the task's soft time limit", request.submission_id)
-        result = GradeResult(submission_id=request.submission_id, verdict=Verdict.INTERNAL_ERROR, score=0.0)
-    app.send_task(RESULT_TASK, args=[result.to_wire()], queue="platform")
+    hostname = str(grade_task.request.hostname or "")
+    # Every line this job logs (ours, the grader's, the sandbox runner's) carries the submission's ids.
+    with log_context(request_id=request.request_id, submission_id=request.submission_id):
+        logger.info("grading submission %s: %s (%s) on %s", request.submission_id, request.trial,
+                    request.mode.value, hostname)  # fmt: skip
+        app.send_task("huashen.mark_running", args=[request.submission_id], queue="platform")
+        try:
+            result = grade(request, grader(), RedisStreamSink(redis_client(), request.submission_id))
+        except SoftTimeLimitExceeded:
+            logger.error("submission %s exceeded the task's soft time limit", request.submission_id)
+            result = GradeResult(
+                submission_id=request.submission_id, verdict=Verdict.INTERNAL_ERROR, score=0.0
+            )
+        result = dataclasses.replace(result, request_id=request.request_id, grader=hostname)
+        logger.info("submission %s graded: %s (%.0f) in %.2f s", request.submission_id,
+                    result.verdict.value, result.score, result.duration)  # fmt: skip
+        app.send_task(RESULT_TASK, args=[result.to_wire()], queue="platform")

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from huashen.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str
+from workers.logs import LOG_FORMATS, logging_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PLATFORM_DIR = BASE_DIR / "platform"
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "huashen.observability.RequestIdMiddleware",  # first: every log line of the request carries its id
+    "huashen.observability.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,11 +203,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Operations -----------------------------------------------------------------------------------
+# One JSON object per line with the request id (workers.logs) in the distributed shape; text for make run.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json" if REDIS_URL else "text", LOG_FORMATS)
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL") or "INFO")
+LOGGING["loggers"] = {"django.db.backends": {"level": "INFO"}}
+# The platform worker keeps these handlers instead of Celery's own (see huashen.celery).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics answers staff sessions and `Authorization: Bearer <METRICS_TOKEN>` (or METRICS_TOKEN_FILE).
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+# /readyz: every one of these queues needs a grader whose heartbeat is younger than the max age.
+READY_REQUIRED_QUEUES = env_list("READY_REQUIRED_QUEUES", ["cpu"])
+READY_GRADER_MAX_AGE_SECONDS = env_int("READY_GRADER_MAX_AGE_SECONDS", 60, minimum=1)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from huashen.metrics import metrics_view
 from huashen.web.health import healthz, readyz
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "huashen.api.errors.bad_request"

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,24 @@ def graders_online() -> list[dict[str, Any]]:
             continue  # expired between SCAN and MGET, or not a heartbeat we understand
         graders.append(beat)
     return graders
+
+
+def graders_fresh(*, now: float | None = None) -> list[dict[str, Any]]:
+    """The graders seen within `READY_GRADER_MAX_AGE_SECONDS`: a heartbeat key outlives a hung beat
+    thread by its TTL, its `time` says when it was written. A beat without a time (the embedded executor,
+    an older grader) is trusted for as long as its key lives."""
+    now = time.time() if now is None else now
+    oldest = now - settings.READY_GRADER_MAX_AGE_SECONDS
+    return [grader for grader in graders_online() if _beat_time(grader, default=now) >= oldest]
+
+
+def _beat_time(grader: dict[str, Any], *, default: float) -> float:
+    try:
+        return float(grader["time"])
+    except KeyError:
+        return default
+    except (TypeError, ValueError):
+        return 0.0  # a beat we cannot read the time of is not evidence of a live grader
 
 
 def graders_for_queue(graders: list[dict[str, Any]], queue: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from huashen.errors import DomainError
 from huashen.grading import dispatch, eventlog
 from huashen.grading.models import ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
+from huashen.observability import request_uuid
 from workers.protocol import EventKind, GradeEvent, GradeRequest, GradeResult, Limits, clean_json, clean_text
 from workers.protocol import Mode as ProtocolMode
 
@@ -86,6 +87,7 @@ def submission_create(*, user: User, exercise: Exercise, code: str | bytes, mode
             code=text,
             mode=mode,
             deadline=grading_deadline(start=timezone.now(), wall_seconds=wall),
+            request_id=request_uuid(),  # the HTTP request's id: one grep follows it to the grader and back
         )
         request = GradeRequest(
             submission_id=submission.pk,
@@ -165,6 +167,8 @@ def submission_record_result(*, result: GradeResult) -> Submission:
         message=clean_json(result.message),
         now=timezone.now(),
     )
+    logger.info("submission %s recorded: %s (%.0f) from grader %s", submission.pk, submission.verdict,
+                result.score, clean_text(result.grader)[:200] or "?")  # fmt: skip
     if submission.mode == Mode.SUBMIT:
         _progress_record(submission)
     return submission

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from huashen.grading.eventlog import EventLogUnavailable
 from huashen.grading.services import submission_mark_running, submission_record_result, submissions_reap
+from workers.logs import log_context
 from workers.protocol import RESULT_TASK, GradeResult
 
 REAP_TASK = "huashen.reap"
@@ -20,7 +21,9 @@ REAP_TASK = "huashen.reap"
 )
 def record_result(result: dict[str, Any]) -> None:
     """Graders send only the result; the log is read from the event store (retried while it is away)."""
-    submission_record_result(result=GradeResult.from_wire(result))
+    grade_result = GradeResult.from_wire(result)
+    with log_context(request_id=grade_result.request_id or None, submission_id=grade_result.submission_id):
+        submission_record_result(result=grade_result)
 
 
 @shared_task(name="huashen.mark_running", acks_late=True)

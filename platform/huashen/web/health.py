@@ -1,9 +1,10 @@
 """Liveness (`/healthz`: the process serves) and readiness (`/readyz`: it can take submissions now).
 
 A load balancer routes to a ready server only: one whose database answers, whose Redis answers (when the
-shape has one) and for which at least one grader consumes the `cpu` queue, the queue every trial can fall
-back to. In embedded mode the local executor is that grader. Answers hold counts, never hostnames or
-error texts: the endpoint is public.
+shape has one) and for which, on every queue of `READY_REQUIRED_QUEUES` (default `cpu`, the queue every
+trial can fall back to), at least one grader heartbeat is younger than `READY_GRADER_MAX_AGE_SECONDS`.
+In embedded mode the local executor is that grader. Otherwise 503 with the reasons. Answers hold counts,
+never hostnames or error texts: the endpoint is public.
 """
 
 import logging
@@ -14,7 +15,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from huashen.grading.redis_client import redis_client
-from huashen.grading.selectors import graders_for_queue, graders_online
+from huashen.grading.selectors import graders_for_queue, graders_fresh
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +52,20 @@ def readyz(request: HttpRequest) -> JsonResponse:
     heartbeats_read = False
     if redis_ok:
         try:
-            graders = graders_online()
+            graders = graders_fresh()
             heartbeats_read = True
         except Exception:
             logger.warning("readiness: grader heartbeats unreadable", exc_info=True)
             reasons.append("graders: heartbeats unreadable")
-    checks["graders"] = {queue: len(graders_for_queue(graders, queue)) for queue in ("cpu", "gpu")}
+    required = list(settings.READY_REQUIRED_QUEUES)
+    queues = dict.fromkeys(["cpu", "gpu", *required])
+    checks["graders"] = {queue: len(graders_for_queue(graders, queue)) for queue in queues}
+    checks["required_queues"] = required
     checks["embedded"] = settings.HUASHEN_EXECUTOR == "local"
-    if heartbeats_read and not checks["graders"]["cpu"]:
-        reasons.append("graders: none seen for the cpu queue")
+    if heartbeats_read:
+        reasons.extend(
+            f"graders: none seen for the {queue} queue" for queue in required if not checks["graders"][queue]
+        )
     if reasons:
         return JsonResponse({"status": "unavailable", "reasons": reasons, **checks}, status=503)
     return JsonResponse({"status": "ready", **checks})
