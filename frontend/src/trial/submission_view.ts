@@ -1,0 +1,213 @@
+// One submission, finished or running: status line, the terminal, live metric charts and the feedback.
+// `mountSubmissionView(element, id)` is what any page uses (`<div data-island="submission"
+// data-submission-id="N">`); the trial page mounts it for each run, with its own status line.
+
+import { api } from "./api";
+import { Charts } from "./charts";
+import { renderFeedback, type SubmissionDetail } from "./feedback";
+import { pick, t, verdictText } from "./i18n";
+import { type GradeEvent, LiveClient, type LiveOptions } from "./live";
+import { Terminal } from "./terminal";
+
+export interface SubmissionViewOptions {
+  statusElement?: HTMLElement; // the page's own status line; otherwise the view makes one
+  onFinished?: (detail: SubmissionDetail) => void;
+  live?: Partial<LiveOptions>; // for tests: a socket factory, a scheduler
+  queuePollMs?: number;
+}
+
+export interface SubmissionView {
+  readonly submissionId: number;
+  readonly terminal: Terminal;
+  readonly charts: Charts;
+  stop(): void;
+}
+
+function setLive(state: "open" | "closed"): void {
+  document.body.dataset.live = state;
+}
+
+export function mountSubmissionView(
+  element: HTMLElement,
+  submissionId: number,
+  options: SubmissionViewOptions = {},
+): SubmissionView {
+  const doc = element.ownerDocument;
+  element.replaceChildren();
+  element.classList.add("submission-view");
+  element.setAttribute("aria-busy", "true");
+
+  let status = options.statusElement;
+  if (status === undefined) {
+    status = doc.createElement("p");
+    status.className = "status";
+    status.dataset.testid = "status";
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    element.append(status);
+  }
+  const statusLine = status;
+  const say = (text: string, state?: string): void => {
+    statusLine.textContent = text;
+    if (state !== undefined) statusLine.dataset.state = state;
+  };
+  say(t("loading"), "loading");
+
+  const terminalBox = doc.createElement("div");
+  terminalBox.className = "terminal";
+  terminalBox.dataset.testid = "terminal";
+  terminalBox.setAttribute("role", "log");
+  terminalBox.setAttribute("aria-label", t("terminalLabel"));
+  terminalBox.tabIndex = 0; // scrollable with the keyboard
+  terminalBox.dataset.empty = t("noOutput");
+  const chartsBox = doc.createElement("div");
+  chartsBox.className = "charts";
+  chartsBox.dataset.testid = "charts";
+  chartsBox.setAttribute("aria-label", t("chartsHeading"));
+  chartsBox.hidden = true;
+  const feedback = doc.createElement("section");
+  feedback.className = "feedback";
+  feedback.hidden = true;
+  element.append(terminalBox, chartsBox, feedback);
+
+  const terminal = new Terminal(terminalBox);
+  const charts = new Charts(chartsBox);
+  let stopped = false;
+  let started = false; // any event seen: the job left the queue
+  let finished = false;
+  let pollTimer: number | undefined;
+
+  const finish = async (): Promise<void> => {
+    if (finished || stopped) return;
+    finished = true;
+    window.clearTimeout(pollTimer);
+    const result = await api<SubmissionDetail>(`/api/v1/submissions/${submissionId}/`);
+    element.setAttribute("aria-busy", "false");
+    if (!result.ok || result.data === null) {
+      say(t("loadFailed", { message: result.error?.message ?? "" }), "error");
+      return;
+    }
+    renderFeedback(feedback, result.data);
+    say(verdictText(result.data.verdict), "done");
+    statusLine.dataset.verdict = result.data.verdict;
+    options.onFinished?.(result.data);
+  };
+
+  const stickToBottom = (): void => {
+    const near = terminalBox.scrollHeight - terminalBox.scrollTop - terminalBox.clientHeight < 48;
+    if (near) terminalBox.scrollTop = terminalBox.scrollHeight;
+  };
+
+  const onEvent = (event: GradeEvent): void => {
+    if (!started) {
+      started = true;
+      window.clearTimeout(pollTimer);
+      if (!finished) say(t("running"), "running");
+    }
+    switch (event.kind) {
+      case "stdout":
+      case "stderr":
+        if (typeof event.payload === "string") {
+          const bottom = terminalBox.scrollHeight - terminalBox.scrollTop - terminalBox.clientHeight < 48;
+          terminal.write(event.payload, event.seq, event.kind);
+          if (bottom) terminalBox.scrollTop = terminalBox.scrollHeight;
+        }
+        break;
+      case "log": {
+        const payload = event.payload as { message?: unknown } | null;
+        const text = payload && typeof payload === "object" ? pick(payload.message) : "";
+        if (text) terminal.notice(text, event.seq);
+        stickToBottom();
+        break;
+      }
+      case "metric":
+        charts.add(event.payload);
+        break;
+      case "status": {
+        const payload = (event.payload ?? {}) as Record<string, unknown>;
+        if (payload.status === "running" && !finished) {
+          say(typeof payload.device === "string" ? t("runningOn", { device: payload.device.toUpperCase() }) : t("running"), "running");
+        } else if (payload.status === "done" && !finished) {
+          say(t("finishing"), "finishing");
+          void finish();
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  const client = new LiveClient(submissionId, {
+    onEvent,
+    onState: (state) => {
+      if (state === "open") setLive("open");
+      else setLive("closed");
+      if (state === "reconnecting" && !finished) say(t("reconnecting"), "reconnecting");
+      if (state === "not_found") say(t("notFound"), "error");
+      if (state === "failed" && !finished) say(t("connectionFailed"), "error");
+    },
+    ...options.live,
+  });
+
+  const pollQueue = async (): Promise<void> => {
+    if (stopped || started || finished) return;
+    const result = await api<{ status: string; ahead: number | null }>(`/api/v1/submissions/${submissionId}/queue/`);
+    if (stopped || started || finished) return;
+    if (result.ok && result.data !== null) {
+      if (result.data.status === "queued") {
+        const ahead = result.data.ahead ?? 0;
+        say(ahead > 0 ? t("queuedAhead", { n: ahead }) : t("queuedNext"), "queued");
+      } else if (result.data.status === "running") {
+        say(t("running"), "running");
+      }
+    }
+    pollTimer = window.setTimeout(() => void pollQueue(), options.queuePollMs ?? 2000);
+  };
+
+  void (async () => {
+    const result = await api<SubmissionDetail>(`/api/v1/submissions/${submissionId}/`);
+    if (stopped) return;
+    if (!result.ok || result.data === null) {
+      element.setAttribute("aria-busy", "false");
+      say(result.status === 404 ? t("notFound") : t("loadFailed", { message: result.error?.message ?? "" }), "error");
+      return;
+    }
+    const detail = result.data;
+    if (detail.status === "done") {
+      finished = true;
+      element.setAttribute("aria-busy", "false");
+      renderFeedback(feedback, detail);
+      say(verdictText(detail.verdict), "done");
+      statusLine.dataset.verdict = detail.verdict;
+      options.onFinished?.(detail);
+    } else if (detail.status === "queued") {
+      say(t("queued"), "queued");
+      void pollQueue();
+    } else {
+      say(t("running"), "running");
+    }
+    client.start(); // a finished submission replays its stored log: the terminal and charts fill in
+  })();
+
+  return {
+    submissionId,
+    terminal,
+    charts,
+    stop() {
+      stopped = true;
+      window.clearTimeout(pollTimer);
+      client.stop();
+    },
+  };
+}
+
+/** Mount every `[data-island=submission]` under `root` that is not mounted yet. */
+export function mountSubmissionIslands(root: ParentNode = document): void {
+  for (const element of root.querySelectorAll<HTMLElement>('[data-island="submission"]')) {
+    const id = Number(element.dataset.submissionId);
+    if (!Number.isInteger(id) || id <= 0 || element.dataset.mounted === "1") continue;
+    element.dataset.mounted = "1";
+    mountSubmissionView(element, id);
+  }
+}
