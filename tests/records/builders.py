@@ -26,7 +26,11 @@ def graded(
     submission = submission_create(user=user, exercise=exercise, code=code, mode=mode)
     submission_record_result(
         result=GradeResult(
-            submission_id=submission.pk, verdict=verdict, score=score, device="cpu", **result  # type: ignore[arg-type]
+            submission_id=submission.pk,
+            verdict=verdict,
+            score=score,
+            device="cpu",
+            **result,  # type: ignore[arg-type]
         )
     )
     submission.refresh_from_db()

@@ -23,6 +23,8 @@ from huashen.grading.selectors import (
     submission_get_for_viewer,
     submission_log_events,
 )
+from huashen.practice.models import ActivityEvent, ActivityKind
+from huashen.practice.selectors import activity_for_users
 from workers.protocol import EventKind
 
 # --- the realm map --------------------------------------------------------------------------------------
@@ -204,15 +206,6 @@ def trial_history_for_user(*, user: User, exercise: Exercise) -> QuerySet[Submis
     )
 
 
-def recent_submissions_for_user(*, user: User, limit: int = 10) -> list[Submission]:
-    return list(
-        Submission.objects.filter(user=user)
-        .select_related("exercise", "version")
-        .defer("code", "log", "artifacts", "checks", "traceback", "versions")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-
-
 # --- one submission -------------------------------------------------------------------------------------
 
 ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[@-Z\\-_])")
@@ -334,7 +327,7 @@ def submission_diff_for_viewer(*, user: User, left_id: int, right_id: int) -> Su
             "different_trials", _("只能比较同一试炼的两次提交：这两次提交属于不同的试炼。"), status=400
         )
     left_lines, right_lines = left.code.splitlines(), right.code.splitlines()
-    unified = []
+    unified: list[DiffLine] = []
     for line in difflib.unified_diff(
         left_lines, right_lines, fromfile=f"#{left.pk}", tofile=f"#{right.pk}", lineterm=""
     ):
@@ -364,3 +357,51 @@ def submission_diff_for_viewer(*, user: User, left_id: int, right_id: int) -> Su
                 )
             )
     return SubmissionDiff(left, right, unified, rows)
+
+
+# --- profile --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityItem:
+    """One line of a student's recent activity: a submission, or something done on a trial page."""
+
+    at: Any  # datetime
+    kind: str  # "run" / "submit" for submissions, else an ActivityKind value
+    label: str
+    exercise: Exercise
+    submission: Submission | None = None
+    repeats: int = 1  # consecutive identical page events (autosaves) folded into one line
+
+
+def recent_activity_for_user(*, user: User, limit: int = 15) -> list[ActivityItem]:
+    """The student's latest submissions and trial-page events (opened, draft saved, hint revealed),
+    newest first; runs of the same event on the same trial (autosaves) fold into one line. Two queries."""
+    items = [
+        ActivityItem(s.created_at, s.mode, s.get_mode_display(), s.exercise, s)
+        for s in Submission.objects.filter(user=user)
+        .select_related("exercise__current_version")
+        .defer("code", "log", "artifacts", "checks", "traceback", "versions")
+        .order_by("-created_at", "-pk")[:limit]
+    ]
+    events = (
+        ActivityEvent.objects.filter(user=user)
+        .exclude(kind__in=[ActivityKind.RUN, ActivityKind.SUBMIT])  # the submissions above say more
+        .select_related("exercise__current_version")
+        .order_by("-at", "-pk")[: limit * 4]
+    )
+    folded: list[ActivityItem] = []
+    for event in events:
+        last = folded[-1] if folded else None
+        if last is not None and (last.kind, last.exercise.pk) == (event.kind, event.exercise_id):
+            folded[-1] = ActivityItem(last.at, last.kind, last.label, last.exercise, repeats=last.repeats + 1)
+        else:
+            folded.append(ActivityItem(event.at, event.kind, event.get_kind_display(), event.exercise))
+    items.extend(folded)
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]
+
+
+def seconds_on_task_for_user(*, user: User) -> float:
+    """Time on task over every trial, as instructors' reports count it; one query."""
+    return sum(summary.seconds_on_task for summary in activity_for_users(user_ids=[user.pk]).values())

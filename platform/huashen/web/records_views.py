@@ -19,7 +19,8 @@ from huashen.grading.selectors import exercise_get_for_student, submission_get_f
 from huashen.web.forms import JoinCohortForm
 from huashen.web.records_selectors import (
     realm_map_for_user,
-    recent_submissions_for_user,
+    recent_activity_for_user,
+    seconds_on_task_for_user,
     submission_check_rows,
     submission_diff_for_viewer,
     submission_explanation,
@@ -118,7 +119,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         "web/profile.html",
         {
             "map": realm_map_for_user(user=user),
-            "recent": recent_submissions_for_user(user=user),
+            "activity": recent_activity_for_user(user=user),
+            "minutes_on_task": round(seconds_on_task_for_user(user=user) / 60),
             "cohorts": list(user.cohorts.order_by("name")),
             "tokens_url": "/profile/tokens/" if _route_exists("/profile/tokens/") else "",
         },
