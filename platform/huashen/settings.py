@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "huashen.api",
     "huashen.web",
     "huashen.practice",
+    "huashen.teaching",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from huashen.api import views
+from huashen.api import teaching_views, views
 from huashen.api.errors import page_not_found
 
 app_name = "api"
@@ -14,6 +14,16 @@ urlpatterns = [
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="submission"),
     path("tokens/", views.TokenListCreateView.as_view(), name="tokens"),
     path("tokens/<int:token_id>/", views.TokenDetailView.as_view(), name="token"),
+    path("cohorts/", teaching_views.CohortListView.as_view(), name="cohorts"),
+    path("cohorts/<int:cohort_id>/", teaching_views.CohortDetailView.as_view(), name="cohort"),
+    path("cohorts/<int:cohort_id>/matrix/", teaching_views.CohortMatrixView.as_view(), name="cohort-matrix"),
+    path(
+        "cohorts/<int:cohort_id>/trials/<slug:slug>/statistics/",
+        teaching_views.TrialStatisticsView.as_view(),
+        name="cohort-trial-statistics",
+    ),
+    path("reviews/", teaching_views.ReviewQueueView.as_view(), name="review-queue"),
+    path("reviews/<int:submission_id>/", teaching_views.ReviewSubmitView.as_view(), name="review"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Unknown API paths answer in the API's error shape, in DEBUG too (Django's debug 404 page is HTML).

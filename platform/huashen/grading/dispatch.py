@@ -51,3 +51,29 @@ def send_grade_request(request: GradeRequest) -> None:
 
         embedded.submit(request)
         logger.info("submission %s handed to the local executor", request.submission_id)
+
+
+# Kombu's Redis transport keeps one list per priority step (0, 3, 6, 9) and a grader's BRPOP asks the
+# step-0 list first: a live submission (no priority: step 0) is always taken before any waiting regrade.
+REGRADE_PRIORITY = 9
+
+
+def send_regrade_request(request: GradeRequest) -> None:
+    """A regrade's re-run: the same queue as live work, at the lowest priority (DMOJ-style rejudges that
+    never starve live submissions). The local executor has one queue and runs it in turn."""
+    if settings.HUASHEN_EXECUTOR == "celery":
+        from huashen.celery import app
+
+        queue = queue_for(request)
+        app.send_task(
+            GRADE_TASK,
+            args=[request.to_wire()],
+            queue=queue,
+            priority=REGRADE_PRIORITY,
+            headers={"request_id": request.request_id},
+        )
+        logger.info("regrade of submission %s sent to queue %s", request.submission_id, queue)
+    else:
+        from huashen.grading import embedded
+
+        embedded.submit(request)

@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -10,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huashen.accounts.models import User
-from huashen.curriculum.models import Exercise
+from huashen.curriculum.models import Exercise, GradingMode
 from huashen.errors import DomainError
-from huashen.grading import dispatch, eventlog
+from huashen.grading import dispatch, eventlog, signals
 from huashen.grading.models import ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
 from huashen.observability import request_uuid
@@ -169,9 +170,14 @@ def submission_record_result(*, result: GradeResult) -> Submission:
     )
     logger.info("submission %s recorded: %s (%.0f) from grader %s", submission.pk, submission.verdict,
                 result.score, clean_text(result.grader)[:200] or "?")  # fmt: skip
-    if submission.mode == Mode.SUBMIT:
+    if submission.mode == Mode.SUBMIT and not any(test(submission) for test in uncounted_submission_tests):
         _progress_record(submission)
     return submission
+
+
+# Tests an app registers (at ready()) for submissions of its own that are not attempts, such as the
+# re-runs of a regrade: their results are stored, but progress is left as it was.
+uncounted_submission_tests: list[Callable[[Submission], bool]] = []
 
 
 REAPED_MESSAGE = {
@@ -253,8 +259,75 @@ def _progress_record(submission: Submission) -> None:
         user_id=submission.user_id, exercise_id=submission.exercise_id
     )
     progress.attempts += 1  # the row is locked: no lost update
-    progress.best_score = max(progress.best_score, submission.score or 0.0)
     progress.last_submitted_at = submission.finished_at
-    if submission.verdict == Verdict.PASSED and progress.passed_at is None:
-        progress.passed_at = submission.finished_at
+    # Hybrid and manual trials are scored and passed by their review (progress_apply_review); their
+    # automatic checks only gate what reaches the review queue.
+    if submission.version.grading == GradingMode.AUTO:
+        progress.best_score = max(progress.best_score, submission.score or 0.0)
+        if submission.verdict == Verdict.PASSED and progress.passed_at is None:
+            progress.passed_at = submission.finished_at
     progress.save(update_fields=["attempts", "best_score", "last_submitted_at", "passed_at"])
+    _announce_progress(user_id=submission.user_id, exercise_id=submission.exercise_id)
+
+
+@transaction.atomic
+def progress_apply_review(
+    *, user: User, exercise: Exercise, score: float, passed_at: dt.datetime | None
+) -> ExerciseProgress:
+    """Set a reviewed trial's standing: its best reviewed score (0..100) and when a review first passed it.
+
+    Called by the review service with values computed over all of the student's reviews of the trial, so
+    applying it again gives the same row.
+    """
+    progress, _created = ExerciseProgress.objects.select_for_update().get_or_create(
+        user_id=user.pk, exercise_id=exercise.pk
+    )
+    progress.best_score = score
+    progress.passed_at = passed_at
+    progress.save(update_fields=["best_score", "passed_at"])
+    _announce_progress(user_id=user.pk, exercise_id=exercise.pk)
+    return progress
+
+
+def _announce_progress(*, user_id: int, exercise_id: int) -> None:
+    def send() -> None:
+        for receiver, response in signals.progress_changed.send_robust(
+            sender=ExerciseProgress, user_id=user_id, exercise_id=exercise_id
+        ):
+            if isinstance(response, Exception):
+                logger.error("progress_changed receiver %s failed", receiver, exc_info=response)
+
+    transaction.on_commit(send)
+
+
+def submission_create_rerun(*, original: Submission) -> Submission:
+    """A copy of `original` graded against its trial's current version at low priority (a regrade).
+
+    No rate limit and no realm check: staff start it, not the student. The caller records it as a rerun
+    (and registers it in `uncounted_submission_tests`) so it never counts as an attempt.
+    """
+    exercise = original.exercise
+    version = exercise.current_version
+    if version is None:
+        raise DomainError("not_found", _("没有这个试炼。"), "exercise", status=404)
+    wall = int(version.limits.get("wall_seconds", 60))
+    submission = Submission.objects.create(
+        user_id=original.user_id,
+        exercise=exercise,
+        version=version,
+        code=original.code,
+        mode=Mode.SUBMIT,
+        deadline=grading_deadline(start=timezone.now(), wall_seconds=wall),
+    )
+    request = GradeRequest(
+        submission_id=submission.pk,
+        trial=exercise.slug,
+        content_hash=version.content_hash,
+        mode=ProtocolMode.SUBMIT,
+        code=original.code,
+        limits=Limits(**version.limits),
+        device=version.device,
+        request_id=str(submission.request_id),
+    )
+    transaction.on_commit(lambda: dispatch.send_regrade_request(request))
+    return submission

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class TeachingConfig(AppConfig):
+    name = "huashen.teaching"
+    verbose_name = "Teaching / 教学"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Live matrix cells: progress changes are pushed to the cohorts' channel-layer groups.
+        from huashen.teaching import live  # noqa: F401
