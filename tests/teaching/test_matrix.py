@@ -103,7 +103,9 @@ def count_queries(client: Client, url: str) -> int:
     return len(queries)
 
 
-def test_the_page_the_csv_and_the_api_cost_the_same_queries_for_2_or_1002_students(personas: Personas) -> None:
+def test_the_page_the_csv_and_the_api_cost_the_same_queries_for_2_or_1002_students(
+    personas: Personas,
+) -> None:
     make_curriculum(realms=5, tiers=5)
     client = Client()
     client.force_login(personas.carol)
@@ -138,7 +140,9 @@ def test_the_page_links_each_cell_to_the_students_submissions(personas: Personas
     client = Client()
     client.force_login(personas.carol)
     page = client.get(f"/teach/cohorts/{personas.cohort_a.pk}/matrix/").content.decode()
-    trial_url = f"/teach/cohorts/{personas.cohort_a.pk}/students/{personas.alice.pk}/trials/{trials['a1'].slug}/"
+    trial_url = (
+        f"/teach/cohorts/{personas.cohort_a.pk}/students/{personas.alice.pk}/trials/{trials['a1'].slug}/"
+    )
     assert trial_url in page
     listing = client.get(trial_url).content.decode()
     assert f"/submissions/{submission.pk}/" in listing

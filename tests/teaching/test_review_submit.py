@@ -42,7 +42,9 @@ def test_reviewers_are_the_students_instructors_and_admins(personas: Personas, t
     assert queue_ids(personas.erin) == [alice_work.pk, lone_work.pk]
     assert queue_ids(personas.bob) == []
     with pytest.raises(DomainError) as refused:
-        review_submit(reviewer=personas.dave, submission_id=alice_work.pk, scores={"clarity": 60, "evidence": 40})
+        review_submit(
+            reviewer=personas.dave, submission_id=alice_work.pk, scores={"clarity": 60, "evidence": 40}
+        )
     assert refused.value.status == 404
     review_submit(reviewer=personas.erin, submission_id=lone_work.pk, scores={"clarity": 60, "evidence": 40})
 
@@ -58,11 +60,13 @@ def test_a_review_scores_by_the_rubric_and_sets_progress(personas: Personas, tri
     assert (review.final_score, review.comment, review.reviewer) == (50.0, "needs evidence", personas.carol)
     progress.refresh_from_db()
     assert (progress.best_score, progress.passed_at) == (50.0, None)
-    assert 50.0 < REVIEW_PASS_SCORE
+    assert REVIEW_PASS_SCORE > 50.0
     assert queue_ids(personas.carol) == []
 
     second = graded(personas.alice, trials["hybrid"])
-    passing = review_submit(reviewer=personas.carol, submission_id=second.pk, scores={"clarity": 55, "evidence": 35})
+    passing = review_submit(
+        reviewer=personas.carol, submission_id=second.pk, scores={"clarity": 55, "evidence": 35}
+    )
     progress.refresh_from_db()
     assert (progress.best_score, progress.passed_at, progress.attempts) == (90.0, passing.created_at, 2)
 
@@ -77,7 +81,9 @@ def test_a_review_scores_by_the_rubric_and_sets_progress(personas: Personas, tri
         ({"clarity": "x", "evidence": 1}, "scores.clarity"),
     ],
 )
-def test_bad_scores_are_refused_with_their_field(personas: Personas, trials: dict, scores: dict, field: str) -> None:
+def test_bad_scores_are_refused_with_their_field(
+    personas: Personas, trials: dict, scores: dict, field: str
+) -> None:
     work = graded(personas.alice, trials["hybrid"])
     with pytest.raises(DomainError) as refused:
         review_submit(reviewer=personas.carol, submission_id=work.pk, scores=scores)
@@ -85,7 +91,9 @@ def test_bad_scores_are_refused_with_their_field(personas: Personas, trials: dic
     assert not Review.objects.exists()
 
 
-def test_a_reviewed_submission_leaves_the_queue_and_cannot_be_reviewed_again(personas: Personas, trials: dict) -> None:
+def test_a_reviewed_submission_leaves_the_queue_and_cannot_be_reviewed_again(
+    personas: Personas, trials: dict
+) -> None:
     work = graded(personas.alice, trials["hybrid"])
     review_submit(reviewer=personas.carol, submission_id=work.pk, scores={"clarity": 60, "evidence": 40})
     with pytest.raises(DomainError) as again:
