@@ -79,7 +79,8 @@ def test_the_submission_page_shows_everything(
     assert "100%|##########|" in content and " 50%|" not in content
     assert "green done" in content and "\x1b" not in content
     # and the live island's mount point
-    assert f'<div data-island="submission" data-submission-id="{failed_run.pk}"></div>' in content
+    island = content.index(f'<div data-island="submission" data-submission-id="{failed_run.pk}">')
+    assert island < content.index('data-testid="checks"') < content.index('data-testid="submission-log"')
     assert "/static/frontend/trial.js" in content
 
 
