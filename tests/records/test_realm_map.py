@@ -135,3 +135,23 @@ def test_the_map_is_a_constant_number_of_queries(client: Client, personas: Perso
     graded(personas.alice, first["r1t5"])  # type: ignore[arg-type]
     # then the map costs the same number of queries
     assert queries_of(client, "/realms/") == small <= 10
+
+
+@pytest.mark.parametrize("points, after", [(10, "passed"), (0, "attempted")])
+def test_a_review_ends_under_review(
+    client: Client, personas: Personas, curriculum: dict, points: int, after: str
+) -> None:
+    from huashen.curriculum.models import ExerciseVersion
+    from huashen.teaching.services import review_submit
+
+    # given a hybrid trial with a rubric, and alice's submit that passed its automatic checks
+    review_graded(curriculum["r1t3"])
+    rubric = [{"key": "clarity", "points": 10, "zh": "清晰", "en": "Clarity"}]
+    ExerciseVersion.objects.filter(pk=curriculum["r1t3"].current_version_id).update(rubric=rubric)
+    submission = graded(personas.alice, curriculum["r1t3"])
+    client.force_login(personas.alice)
+    assert card_states(client.get("/realms/").content.decode())["realm-1-trial-3"] == "under-review"
+    # when carol, her instructor, reviews it
+    review_submit(reviewer=personas.carol, submission_id=submission.pk, scores={"clarity": points})
+    # then the card shows the review's outcome
+    assert card_states(client.get("/realms/").content.decode())["realm-1-trial-3"] == after
