@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from huashen.api import teaching_views, views
+from huashen.api import practice_views, teaching_views, views
 from huashen.api.errors import page_not_found
 
 app_name = "api"
@@ -12,6 +12,14 @@ urlpatterns = [
     path("exercises/<slug:slug>/", views.ExerciseDetailView.as_view(), name="exercise"),
     path("submissions/", views.SubmissionListCreateView.as_view(), name="submissions"),
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="submission"),
+    path("exercises/<slug:slug>/draft/", practice_views.DraftView.as_view(), name="exercise-draft"),
+    path("exercises/<slug:slug>/hints/", practice_views.HintsView.as_view(), name="exercise-hints"),
+    path("exercises/<slug:slug>/reference/", practice_views.ReferenceView.as_view(), name="exercise-reference"),
+    path(
+        "submissions/<int:submission_id>/queue/",
+        practice_views.SubmissionQueueView.as_view(),
+        name="submission-queue",
+    ),
     path("tokens/", views.TokenListCreateView.as_view(), name="tokens"),
     path("tokens/<int:token_id>/", views.TokenDetailView.as_view(), name="token"),
     path("cohorts/", teaching_views.CohortListView.as_view(), name="cohorts"),

@@ -46,6 +46,16 @@ def hint_count(exercise: Exercise) -> int:
     return len(exercise.current_version.hints) if exercise.current_version is not None else 0
 
 
+def latest_submission_id(*, user: User, exercise: Exercise) -> int | None:
+    """The id of `user`'s newest submission of the trial: the trial page reopens where they left off."""
+    return (
+        Submission.objects.filter(user=user, exercise=exercise)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def exercise_passed_by(*, user: User, exercise: Exercise) -> bool:
     return ExerciseProgress.objects.filter(user=user, exercise=exercise, passed_at__isnull=False).exists()
 
