@@ -160,6 +160,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: one body format to document, validate and fuzz (forms post to the pages, not the API).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "huashen.api.schema.AutoSchema",  # documents the error bodies too
     "DEFAULT_PAGINATION_CLASS": "huashen.api.pagination.Pagination",
     "EXCEPTION_HANDLER": "huashen.api.errors.exception_handler",

@@ -28,7 +28,7 @@ _DESCRIPTIONS = {
     "403": "signed in, but not allowed",
     "404": "no such thing, or not yours to see",
     "413": "the body (or the code in it) is too large",
-    "415": "a body that is not JSON (or a form)",
+    "415": "a body that is not JSON",
 }
 
 

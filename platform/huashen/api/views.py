@@ -59,9 +59,10 @@ class MeView(APIView):
 
     @extend_schema(request=MeInput, responses=MeOutput)
     def patch(self, request: Request) -> Response:
-        data = MeInput(data=request.data)
+        data = MeInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user_set_language(user=_user(request), language=data.validated_data["language"])
+        if "language" in data.validated_data:
+            user_set_language(user=_user(request), language=data.validated_data["language"])
         return self.get(request)
 
 
@@ -266,7 +267,9 @@ class SubmissionListCreateView(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Submission]:
         queryset = submissions_for_user(user=_user(self.request))
-        filters = SubmissionFilter(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty form value as "absent", and `?verdict=` is
+        # a mistake to report, not a filter to drop.
+        filters = SubmissionFilter(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         for name, value in filters.validated_data.items():
             queryset = queryset.filter(**{"exercise__slug" if name == "exercise" else name: value})

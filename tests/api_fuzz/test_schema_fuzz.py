@@ -1,0 +1,92 @@
+"""Schemathesis against the live OpenAPI schema, in-process: no 5xx, and every answer is the documented one.
+
+The schema is read from the running app (`/api/v1/schema/`), so an endpoint added anywhere is fuzzed
+without touching this file. Calls go through Django's WSGI handler in the test's own database
+transaction, authenticated as the student alice with an API token. Nothing reaches a grader: a submission
+would only be sent on commit, which never comes inside the test transaction, and the dispatch is
+replaced by a list besides. Bounded and reproducible: a few examples per operation, derandomized.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+
+from huashen.accounts.models import ApiToken
+from huashen.accounts.tokens import api_token_create
+from huashen.grading import dispatch
+from tests.conftest import Personas
+
+MAX_EXAMPLES = 25
+# DRF coerces scalars into the declared type (`{"name": 0}` is the name "0"), so a body the schema calls
+# invalid can be accepted; every other check runs, the server-error and response-conformance ones first.
+LENIENT_BY_DESIGN = [schemathesis.checks.negative_data_rejection]
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+
+
+@pytest.fixture
+def wsgi_in_test_transaction() -> Iterator[None]:
+    """Keep the test's connection (and its transaction) open across requests, as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def student_auth(
+    personas: Personas, curriculum: dict, monkeypatch: pytest.MonkeyPatch, settings_override: None
+) -> "StudentAuth":
+    sent: list = []
+    monkeypatch.setattr(dispatch, "send_grade_request", sent.append)
+    return StudentAuth(personas)
+
+
+@pytest.fixture
+def settings_override(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Fuzzing explores the API, not the throttle (tests/api/test_hardening.py covers the 429).
+    settings.SUBMISSIONS_PER_MINUTE = 100_000
+
+
+class StudentAuth:
+    """alice's token, re-made with the same secret whenever the fuzzer revokes it through DELETE."""
+
+    def __init__(self, personas: Personas) -> None:
+        new = api_token_create(user=personas.alice, name="fuzz")
+        self.row = {
+            field.attname: getattr(new.token, field.attname) for field in ApiToken._meta.concrete_fields
+        }
+        self.headers = {"Authorization": f"Token {new.secret}"}
+
+    def ensure(self) -> dict[str, str]:
+        if not ApiToken.objects.filter(pk=self.row["id"]).exists():
+            ApiToken.objects.create(**self.row)
+        return self.headers
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+def test_the_api_answers_every_generated_request_as_documented(
+    case: schemathesis.Case, wsgi_in_test_transaction: None, student_auth: StudentAuth
+) -> None:
+    case.call_and_validate(headers=student_auth.ensure(), excluded_checks=LENIENT_BY_DESIGN)
