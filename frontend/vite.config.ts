@@ -9,7 +9,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     rollupOptions: {
-      input: { app: "src/app.ts", trial: "src/trial.ts" },
+      input: { app: "src/app.ts", trial: "src/trial.ts", teach: "src/teach/main.ts" },
       output: {
         format: "es",
         entryFileNames: "frontend/[name].js",
