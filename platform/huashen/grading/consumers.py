@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 NOT_FOUND = 4404
 NORMAL = 1000
 INTERNAL = 1011
+# The server is shutting down: reconnect (to any web server) with ?after=<last seq seen>. 4503, not the
+# standard 1012 (service restart): daphne's WebSocket library lets a server send only 1000 or 3000-4999.
+SERVICE_RESTART = 4503
 _END = object()
 
 
@@ -62,12 +65,18 @@ async def _put_unless_stopped(queue: "asyncio.Queue[Any]", item: Any, stop: asyn
             continue
 
 
+async def _until_disconnected(receive: Any) -> None:
+    while (await receive()).get("type") != "websocket.disconnect":
+        pass
+
+
 class SubmissionConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = "huashen-no-channel-layer"  # not configured: get_channel_layer() gives None
     # With no event for this long, the database is asked whether the submission finished anyway (its final
     # event lost with Redis, say); two such answers in a row and the stored log finishes the replay.
     recheck_seconds = 5.0
     queue_size = 1000
+    restart_close_seconds = 2.0
 
     async def connect(self) -> None:
         self.submission_id = int(self.scope["url_route"]["kwargs"]["submission_id"])
@@ -80,6 +89,24 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.accept()
         self.stream = asyncio.create_task(self._stream())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """On shutdown the ASGI server cancels every connection's application (daphne does so on SIGTERM,
+        before its reactor drops the sockets): a socket still following a run is closed with 4503 first,
+        so the browser reconnects to another server instead of seeing a dropped connection."""
+        try:
+            await super().__call__(scope, receive, send)
+        except asyncio.CancelledError:
+            stream = getattr(self, "stream", None)
+            if stream is not None and not stream.done():
+                stream.cancel()
+                with contextlib.suppress(Exception):
+                    await send({"type": "websocket.close", "code": SERVICE_RESTART})
+                    # The server drops its sockets as soon as every application has ended: wait (briefly)
+                    # for the browser's answer to the close, so the frame is on the wire first.
+                    await asyncio.wait_for(_until_disconnected(receive), timeout=self.restart_close_seconds)
+                logger.info("submission %s: closed its follower for a server restart", self.submission_id)
+            raise
 
     async def disconnect(self, code: int) -> None:
         if self.stream is not None and not self.stream.done():
