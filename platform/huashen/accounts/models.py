@@ -9,6 +9,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,8 +24,9 @@ class User(AbstractUser):
         _("界面语言"), max_length=8, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
     )
 
-    @property
+    @cached_property
     def role(self) -> Role:
+        # Read once per instance: a page asks several times (header, access checks). user_set_role forgets it.
         if self.is_superuser or self._in_group(Role.ADMIN):
             return Role.ADMIN
         if self._in_group(Role.INSTRUCTOR):

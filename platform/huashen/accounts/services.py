@@ -26,6 +26,7 @@ def user_set_role(*, user: User, role: Role) -> User:
     user.is_staff = role == Role.ADMIN
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["is_staff", "is_superuser"])
+    user.__dict__.pop("role", None)  # the cached role (User.role) is stale now
     return user
 
 

@@ -7,6 +7,7 @@ caller does not teach is 404 (`cohort_get_for_instructor`, the same check as the
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import BasePermission
@@ -23,7 +24,7 @@ from huashen.teaching.services import review_submit
 
 
 class IsInstructor(BasePermission):
-    message = "只有导师可以使用这个接口。"
+    message = _("只有导师可以使用这个接口。")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
