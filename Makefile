@@ -32,6 +32,11 @@ frontend:
 	@cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build >/dev/null
 	@echo "[frontend] built frontend/dist"
 
+# The islands' unit tests (Vitest, jsdom). Part of `make test`, never of `make run`.
+.PHONY: frontend-test
+frontend-test: frontend
+	@cd frontend && npm run --silent test
+
 messages:
 	@$(MANAGE) compilemessages --ignore '.venv/*' --ignore 'frontend/*' -v0
 
@@ -56,7 +61,7 @@ format:
 	@$(VENV)/bin/ruff check --fix .
 
 # The whole suite against real PostgreSQL and Redis, started here and stopped whatever happens.
-test: install-test frontend messages lint
+test: install-test frontend frontend-test messages lint
 	@bash scripts/services.sh start $(SERVICES_DIR)
 	@source $(SERVICES_DIR)/env; status=0; \
 	  echo "[test] 1/2 unit, sandbox, golden and page tests ($(JOBS) workers)"; \

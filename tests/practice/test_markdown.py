@@ -5,7 +5,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from huashen.practice.markdown import render_markdown
+from huashen.practice.markdown import render_markdown, without_title
+
+
+def test_the_statement_title_line_is_left_to_the_page() -> None:
+    assert without_title("# Title\n\nBody\n## Part") == "\nBody\n## Part"
+    assert without_title("Body first\n# Later") == "Body first\n# Later"
+    assert without_title("## Not a title") == "## Not a title"
 
 
 def test_headings_shift_one_level_down() -> None:

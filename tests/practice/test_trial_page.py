@@ -152,11 +152,13 @@ def test_statements_are_rendered_as_safe_markdown(personas: Personas, curriculum
     exercise = curriculum["r1t1"]
     version = exercise.current_version
     version.statement_zh = (
-        "# 标题\n\n**粗体** `<b>code</b>` <script>alert(1)</script>\n\n```python\nx = '<i>'\n```\n"
+        "# 标题\n\n## 小节\n\n**粗体** `<b>code</b>` <script>alert(1)</script>\n\n```python\nx = '<i>'\n```\n"
     )
     version.save(_allow_update=True)
     content = signed_in(personas.alice).get(f"/trials/{exercise.slug}/").content.decode()
-    assert "<h2>标题</h2>" in content
+    assert "<h1>试炼 1.1</h1>" in content
+    assert "标题" not in content  # the statement's title line: the page's own heading shows the title
+    assert "<h3>小节</h3>" in content
     assert (
         "<strong>粗体</strong> <code>&lt;b&gt;code&lt;/b&gt;</code> &lt;script&gt;alert(1)&lt;/script&gt;"
         in content

@@ -157,6 +157,11 @@ export function mountTrialPage(root: HTMLElement): void {
     if (busy) return;
     setBusy(true);
     autosave.flush();
+    // The last run's results go at once: nothing on screen may be mistaken for this run's verdict.
+    current?.stop();
+    current = null;
+    runView.replaceChildren();
+    status.removeAttribute("data-verdict");
     status.textContent = t("sending");
     status.dataset.state = "sending";
     const result = await api<{ id: number }>(config.urls.submissions, {
@@ -169,7 +174,6 @@ export function mountTrialPage(root: HTMLElement): void {
       status.dataset.state = "error";
       return;
     }
-    current?.stop();
     current = mountSubmissionView(runView, result.data.id, { statusElement: status, onFinished });
   };
 

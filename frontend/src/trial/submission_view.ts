@@ -80,6 +80,7 @@ export function mountSubmissionView(
   const finish = async (): Promise<void> => {
     if (finished || stopped) return;
     finished = true;
+    terminalBox.dataset.empty = t("noOutputDone");
     window.clearTimeout(pollTimer);
     const result = await api<SubmissionDetail>(`/api/v1/submissions/${submissionId}/`);
     element.setAttribute("aria-busy", "false");
@@ -176,6 +177,7 @@ export function mountSubmissionView(
     const detail = result.data;
     if (detail.status === "done") {
       finished = true;
+      terminalBox.dataset.empty = t("noOutputDone");
       element.setAttribute("aria-busy", "false");
       renderFeedback(feedback, detail);
       say(verdictText(detail.verdict), "done");

@@ -25,6 +25,14 @@ _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 
 
+def without_title(text: str) -> str:
+    """The statement without its leading `# Title` line: the page shows the title as its own heading."""
+    lines = text.lstrip("\n").split("\n", 1)
+    if lines and re.match(r"^#\s", lines[0]):
+        return lines[1] if len(lines) > 1 else ""
+    return text
+
+
 def render_markdown(text: str) -> SafeString:
     lines = text.replace("\r\n", "\n").split("\n")
     html: list[str] = []

@@ -14,7 +14,7 @@ from huashen.accounts.models import Role, User
 from huashen.curriculum.models import pick_language
 from huashen.errors import DomainError
 from huashen.grading.selectors import exercise_get_for_student, realm_is_unlocked
-from huashen.practice.markdown import render_markdown
+from huashen.practice.markdown import render_markdown, without_title
 from huashen.practice.models import ActivityKind
 from huashen.practice.selectors import (
     draft_get,
@@ -73,7 +73,9 @@ def trial(request: HttpRequest, slug: str) -> HttpResponse:
             "exercise": exercise,
             "version": version,
             "title": pick_language(version.title_zh, version.title_en),
-            "statement": render_markdown(pick_language(version.statement_zh, version.statement_en)),
+            "statement": render_markdown(
+                without_title(pick_language(version.statement_zh, version.statement_en))
+            ),
             "code": config["code"],
             "from_draft": draft is not None,
             "hints": hints,
