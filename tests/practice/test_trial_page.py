@@ -178,3 +178,24 @@ def test_the_page_takes_a_fixed_number_of_queries(
     # session, user, trial, unlock (3), draft, hints, passed, latest submission, opened, role (base.html too)
     with django_assert_max_num_queries(15):
         assert client.get(f"/trials/{exercise.slug}/").status_code == 200
+
+
+def test_a_trial_with_pretrained_weights_says_when_the_weights_are_a_stand_in(
+    personas: Personas, curriculum, tmp_path, monkeypatch
+) -> None:
+    exercise = curriculum["r1t1"]
+    version = exercise.current_version
+    version.starter_code = 'model = torchvision.models.resnet18(weights="DEFAULT")\n'
+    version.save(_allow_update=True)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    client = signed_in(personas.alice, "en")
+    assert 'data-testid="standin-weights"' not in client.get(f"/trials/{exercise.slug}/").content.decode()
+    marker = tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth.standin"
+    marker.parent.mkdir(parents=True)
+    marker.write_text("{}")
+    content = client.get(f"/trials/{exercise.slug}/").content.decode()
+    assert 'data-testid="standin-weights"' in content
+    assert "generated stand-in weights" in content
+    # a trial that loads no pretrained weights says nothing about them
+    other = client.get(f"/trials/{curriculum['r1t2'].slug}/").content.decode()
+    assert 'data-testid="standin-weights"' not in other

@@ -1,6 +1,7 @@
 """Reads about practice: drafts, revealed hints, the reference solution, activity, the queue."""
 
 import hashlib
+import os
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -114,6 +115,27 @@ def _bundle_folder(root: Path, slug: str) -> Path | None:
         if data.get("slug") == slug:
             return toml.parent
     return None
+
+
+# --- pretrained weights --------------------------------------------------------------------------------
+
+# torchvision's ResNet-18 checkpoint and the marker `exercises.kit.weights` writes beside a stand-in.
+STANDIN_MARKER = Path("hub") / "checkpoints" / "resnet18-f37072fd.pth.standin"
+
+
+def uses_pretrained_weights(version: ExerciseVersion) -> bool:
+    """Whether the trial loads torchvision's pretrained ResNet-18 (its statement or starter code asks for it)."""
+    return any('weights="DEFAULT"' in text for text in (version.statement_en, version.starter_code))
+
+
+def standin_weights_in_use() -> bool:
+    """Whether this installation's weights cache holds the generated stand-in, not the ImageNet weights.
+
+    The web process sees the cache graders bind in embedded mode and in the compose file's shared volume
+    (TORCH_HOME, else <HUASHEN_VAR_DIR>/torch-home, as `manage.py fetch_weights` resolves it).
+    """
+    home = Path(os.environ.get("TORCH_HOME") or Path(settings.VAR_DIR) / "torch-home")
+    return (home / STANDIN_MARKER).is_file()
 
 
 # --- the queue -------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from huashen.practice.selectors import (
     hint_count,
     hints_revealed,
     latest_submission_id,
+    standin_weights_in_use,
+    uses_pretrained_weights,
 )
 from huashen.practice.services import activity_record
 
@@ -81,6 +83,7 @@ def trial(request: HttpRequest, slug: str) -> HttpResponse:
             "hints": hints,
             "hint_count": config["hintCount"],
             "passed": passed,
+            "standin_weights": uses_pretrained_weights(version) and standin_weights_in_use(),
             "config": config,
         },
     )
