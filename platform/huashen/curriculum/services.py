@@ -6,9 +6,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from huashen.curriculum.bundles import BundleError, ExerciseSpec, RealmSpec, read_curriculum
 from huashen.curriculum.models import Exercise, ExerciseVersion, Realm, SyncReport
+from huashen.errors import DomainError
 
 PARKED = 1000
 
@@ -136,3 +138,60 @@ def _create_version(exercise: Exercise, spec: ExerciseSpec, *, number: int) -> E
         files=spec.files,
         source="sync",
     )
+
+
+def exercise_content_check(*, statement_zh: str, statement_en: str, hints: object) -> list[dict[str, str]]:
+    """The edited texts of a trial as a version stores them, or a DomainError naming the field."""
+    for field_name, text in (("statement_zh", statement_zh), ("statement_en", statement_en)):
+        if not text.strip():
+            raise DomainError("required", _("说明不能为空。"), field_name)
+    if not isinstance(hints, list) or not all(
+        isinstance(hint, dict)
+        and set(hint) == {"zh", "en"}
+        and all(isinstance(text, str) and text.strip() for text in hint.values())
+        for hint in hints
+    ):
+        raise DomainError("invalid", _('提示必须是 [{"zh": "…", "en": "…"}, …] 形式的列表。'), "hints")
+    return [{"zh": hint["zh"].strip(), "en": hint["en"].strip()} for hint in hints]
+
+
+@transaction.atomic
+def exercise_content_edit(
+    *, exercise: Exercise, statement_zh: str, statement_en: str, hints: object
+) -> ExerciseVersion:
+    """A new current version of `exercise` with edited statements and hints; the old one stays as it was.
+
+    Everything else is copied from the current version, the content hash too: it names the bundle's files,
+    which the grader checks and which a change of the texts students read does not touch. So the next sync
+    leaves the edit in place until the files on disk change, and then the files win with a newer version.
+    """
+    clean_hints = exercise_content_check(statement_zh=statement_zh, statement_en=statement_en, hints=hints)
+    locked = Exercise.objects.select_for_update().select_related("current_version").get(pk=exercise.pk)
+    current = locked.current_version
+    if current is None:
+        raise DomainError("not_found", _("这个试炼还没有任何版本。"), status=404)
+    latest = (
+        ExerciseVersion.objects.filter(exercise=locked).order_by("-number").values_list("number", flat=True)
+    )
+    version = ExerciseVersion.objects.create(
+        exercise=locked,
+        number=(latest.first() or 0) + 1,
+        content_hash=current.content_hash,
+        title_zh=current.title_zh,
+        title_en=current.title_en,
+        points=current.points,
+        grading=current.grading,
+        device=current.device,
+        limits=current.limits,
+        rubric=current.rubric,
+        statement_zh=statement_zh.strip(),
+        statement_en=statement_en.strip(),
+        hints=clean_hints,
+        starter_code=current.starter_code,
+        files=current.files,
+        source="admin",
+    )
+    locked.current_version = version
+    locked.save(update_fields=["current_version"])
+    exercise.current_version = version
+    return version
