@@ -11,7 +11,7 @@ PORT ?= 8000
 # Test parallelism: this many pytest workers (2-core machines: 2).
 JOBS ?= 2
 
-.PHONY: help install install-test frontend messages run test test-fast test-browser lint format services-start services-stop clean
+.PHONY: help install install-test frontend messages run test test-fast test-browser lint format services-start services-stop clean bench
 
 help:
 	@echo "make run        install what is missing and serve Huashen on http://$(HOST):$(PORT) (embedded shape)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-browser  the end-to-end browser suite alone (own PostgreSQL + Redis, Chromium)"
 	@echo "make lint       ruff, ruff format --check, mypy, import contracts, TypeScript types"
 	@echo "make format     ruff format + ruff --fix"
+	@echo "make bench      benchmarks (warm vs cold sandbox, reference grading): a table and bench/results.json"
 
 install:
 	@bash scripts/install.sh bubblewrap gettext
@@ -79,6 +80,11 @@ test-browser: install-test frontend messages
 	@source var/test-services-browser/env; status=0; \
 	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -p no:xdist -m browser tests/browser $(PYTEST_ARGS) || status=$$?; \
 	  bash scripts/services.sh stop var/test-services-browser; exit $$status
+
+# Benchmarks, not tests: each figure beside its baseline from the same run (root for the warm rows).
+bench: install
+	@PYTHONPATH=. $(PY) bench/sandbox_start.py
+	@PYTHONPATH=. $(PY) bench/reference_grading.py
 
 clean:
 	rm -rf var frontend/dist .mypy_cache .ruff_cache .pytest_cache

@@ -7,14 +7,17 @@ from what the runner observed (cgroups, signals, the clock), and pass/fail from 
 the observations the probe left behind.
 """
 
+import contextlib
 import functools
 import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -35,6 +38,7 @@ from workers.protocol import (
     clean_text,
 )
 from workers.sandbox.policy import SandboxPolicy
+from workers.sandbox.pool import PoolSetup, WarmPool, WarmUnavailable, warm_possible, warm_requested
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed, sandbox_account
 
 logger = logging.getLogger(__name__)
@@ -99,8 +103,14 @@ class Grader:
     torch_home: Path | None = field(default_factory=lambda: _torch_home_from_env())
     gpu_devices: tuple[str, ...] = ()
     threads: int = field(default_factory=lambda: int(os.environ.get("HUASHEN_SANDBOX_THREADS", "1")))
+    # The warm sandbox pool (workers/sandbox/pool.py): HUASHEN_WARM_POOL=0 turns it off. Only a grader
+    # that confines jobs with cgroups (root, require_cgroups) runs warm, and only once the pool passed
+    # its own self-test; until then, and whenever the pool cannot take a job, jobs run cold.
+    warm: bool = field(default_factory=warm_requested)
     _lib_dir: Path | None = field(default=None, init=False)
     _bundles: dict[str, Path] = field(default_factory=dict, init=False)
+    _pool: WarmPool | None = field(default=None, init=False)
+    _checker: "WarmChecker | None" = field(default=None, init=False)
 
     def bundle(self, slug: str) -> Path:
         if slug not in self._bundles:
@@ -126,6 +136,39 @@ class Grader:
                 path.chmod(0o755 if path.is_dir() else 0o644)
             self._lib_dir = lib
         return self._lib_dir
+
+    def warm_pool(self, *, wait: bool = False) -> WarmPool | None:
+        """This grader's warm pool, started (in the background unless `wait`) at the first call; None
+        when the warm path is off or impossible here."""
+        if not (self.warm and self.require_cgroups):
+            return None
+        if self._pool is None:
+            from workers.sandbox.selftest import warm_self_test
+
+            reason = warm_possible()
+            if reason is not None:
+                logger.warning("the warm sandbox is off for this grader: %s", reason)
+                self.warm = False
+                return None
+            setup = PoolSetup(
+                lib_dir=self.lib_dir(),
+                torch_home=self.torch_home,
+                devices=self.gpu_devices if self.device == "gpu" else (),
+                threads=self.threads,
+            )
+            self._pool = WarmPool(setup, self_test=warm_self_test)
+            self._pool.start(wait=wait)
+        elif wait and self._pool.ready() is None:
+            self._pool.start(wait=True)
+        return self._pool
+
+    def warm_checker(self) -> "WarmChecker | None":
+        """The long-lived checker, with the warm pool's setting (and only where the pool may run)."""
+        if not (self.warm and self.require_cgroups):
+            return None
+        if self._checker is None:
+            self._checker = WarmChecker(self.torch_home)
+        return self._checker
 
 
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -191,9 +234,14 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
                 verdict = _limit_verdict(outcome, request)
                 if verdict is not None:
                     return _result(request, verdict, grader, resources=resources)
-                report = _run_check(bundle, out, request.mode, verify_out, torch_home=grader.torch_home)
+                report = _run_check(
+                    bundle, out, request.mode, verify_out, torch_home=grader.torch_home,
+                    checker=grader.warm_checker(),
+                )  # fmt: skip
         else:
-            report = _run_check(bundle, out, request.mode, torch_home=grader.torch_home)
+            report = _run_check(
+                bundle, out, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker()
+            )
     if report is None:
         return _result(request, Verdict.INTERNAL_ERROR, grader, resources=resources)
     if report.get("internal_errors"):
@@ -250,10 +298,22 @@ def _run_job(
         elif isinstance(event.get("resources"), dict):
             reported.update(event["resources"])
 
-    outcome = run_sandboxed(
-        policy, request.limits, job_name=work.name, on_output=on_output, on_event=on_event,
-        require_cgroups=grader.require_cgroups,
-    )  # fmt: skip
+    outcome = None
+    pool = grader.warm_pool()
+    if pool is not None:
+        try:
+            outcome = pool.run(
+                policy, request.limits, job_name=work.name, on_output=on_output, on_event=on_event
+            )
+            logger.info("submission %s: warm sandbox run", request.submission_id)
+        except WarmUnavailable as why:
+            # Nothing of the job ran: the cold path takes it (the pool replaces its zygote meanwhile).
+            logger.info("submission %s: cold sandbox run (%s)", request.submission_id, why)
+    if outcome is None:
+        outcome = run_sandboxed(
+            policy, request.limits, job_name=work.name, on_output=on_output, on_event=on_event,
+            require_cgroups=grader.require_cgroups,
+        )  # fmt: skip
     if not reported.get("harness_started") and not outcome.launch_error and _plain_exit(outcome):
         # bwrap or the interpreter never got as far as the harness: ours, not the student's.
         outcome.launch_error = f"the harness never started (exit {outcome.exit_code})"
@@ -376,10 +436,8 @@ def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> Verdict | 
     return None
 
 
-def _run_check(
-    bundle: Path, out: Path, mode: Mode, verify_out: Path | None = None, *, torch_home: Path | None = None
-) -> dict[str, Any] | None:
-    env = {
+def _checker_env(torch_home: Path | None) -> dict[str, str]:
+    return {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(REPO),
         "HOME": str(Path(tempfile.gettempdir())),
@@ -387,16 +445,97 @@ def _run_check(
         "LANG": "C.UTF-8",
         **({"TORCH_HOME": str(torch_home)} if torch_home else {}),
     }
-    try:
-        completed = subprocess.run(
+
+
+class WarmChecker:
+    """A long-lived trusted checker process (`workers.checker.serve`): torch imported once, a fresh fork
+    per check. Same environment and user as the cold checker. On a timeout or any protocol trouble it
+    is killed and the next check starts a new one; a check it cannot answer returns None and the
+    grader runs that check cold."""
+
+    def __init__(self, torch_home: Path | None) -> None:
+        self.torch_home = torch_home
+        self.process: subprocess.Popen[str] | None = None
+        self.lock = threading.Lock()
+
+    def _start(self) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
             [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-             "from workers.checker import main; sys.exit(main(sys.argv[1:]))",
-             str(REPO), str(bundle), str(out), mode.value, *([str(verify_out)] if verify_out else [])],
-            capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, env=env, check=False,
+             "from workers.checker import serve; sys.exit(serve())", str(REPO)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_checker_env(self.torch_home),
+            start_new_session=True,
         )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        logger.error("the check of %s timed out", bundle.name)
-        return None
+        if _read_line(process, timeout=CHECK_TIMEOUT_SECONDS) != {"ready": True}:
+            _kill(process)
+            raise OSError("the warm checker did not start")
+        return process
+
+    def run(self, argv: list[str]) -> subprocess.CompletedProcess[str] | None:
+        with self.lock:
+            try:
+                if self.process is None or self.process.poll() is not None:
+                    self.process = self._start()
+                assert self.process.stdin is not None
+                self.process.stdin.write(json.dumps(argv) + "\n")
+                self.process.stdin.flush()
+                reply = _read_line(self.process, timeout=CHECK_TIMEOUT_SECONDS)
+            except (OSError, ValueError) as error:
+                logger.warning("the warm checker failed (%s); this check runs cold", error)
+                reply = None
+            if not isinstance(reply, dict) or not isinstance(reply.get("code"), int):
+                if self.process is not None:
+                    _kill(self.process)
+                    self.process = None
+                return None
+            return subprocess.CompletedProcess(argv, reply["code"], str(reply.get("report", "")), "")
+
+    def close(self) -> None:
+        if self.process is not None:
+            _kill(self.process)
+            self.process = None
+
+
+def _read_line(process: subprocess.Popen[str], *, timeout: float) -> Any:
+    import select
+
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    if not ready:
+        raise OSError(f"no answer in {timeout} s")
+    line = process.stdout.readline()
+    if not line:
+        raise OSError("the warm checker exited")
+    return json.loads(line)
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _run_check(
+    bundle: Path,
+    out: Path,
+    mode: Mode,
+    verify_out: Path | None = None,
+    *,
+    torch_home: Path | None = None,
+    checker: WarmChecker | None = None,
+) -> dict[str, Any] | None:
+    argv = [str(bundle), str(out), mode.value, *([str(verify_out)] if verify_out else [])]
+    completed = checker.run(argv) if checker is not None else None
+    if completed is None:
+        try:
+            completed = subprocess.run(
+                [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+                 "from workers.checker import main; sys.exit(main(sys.argv[1:]))", str(REPO), *argv],
+                capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, env=_checker_env(torch_home),
+                check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            logger.error("the check of %s timed out", bundle.name)
+            return None
     if completed.returncode != 0:
         logger.error("the check of %s failed: %s", bundle.name, completed.stderr[-4000:])
         return None

@@ -13,6 +13,11 @@ listeners, and everything the host checks after each attack.
 - a sentinel process running as the sandbox account on the host (what a job could kill if it were not
   in its own PID namespace).
 
+Both sandbox paths: `security` is parametrized over `cold` (every job through bwrap, HUASHEN_WARM_POOL=0)
+and `warm` (the zygote pool of workers/sandbox/pool.py; every attack must have run warm, and the
+zygotes' own processes, published by the grader in $TMPDIR/huashen-zygotes-*.json, are not "left
+running").
+
 `attacker` (per test, with `transactional_db`) syncs the fixture curriculum, makes a student and runs
 attacks through `submission_create` → Redis `cpu` queue → grader → bwrap → check → `platform` queue →
 platform worker → PostgreSQL, then checks from the host: see `Attacker.submit`.
@@ -55,10 +60,12 @@ from tests.integration.conftest import WorkerProcess, _celery, start_grader, wai
 from tests.security.attacks import Attack
 from workers.protocol import event_stream_key
 from workers.sandbox.policy import SANDBOX_USER
+from workers.sandbox.pool import REGISTRY_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
 BUNDLE = FIXTURES / "01-sandbox" / "01-probe"
+PROBE_TRIAL = "sandbox-probe"  # the fixture trial of BUNDLE
 CONFINED_CGROUPS = ("/job-", "/test-", "/selftest-", "/huashen-probe-")  # names the runner gives jobs
 
 
@@ -125,8 +132,18 @@ class SecurityHost:
     sandbox_uid: int
     host_ips: list[str]
     unix_sockets: list[str]
+    path: str = "cold"  # the sandbox path under test: cold (bwrap per job) or warm (the zygote pool)
+    warmed: bool = False
     grader: WorkerProcess = field(init=False)
     platform: WorkerProcess = field(init=False)
+
+    def zygote_pids(self) -> set[int]:
+        """The warm pool's own processes (bwrap, its init, the zygote), as the grader publishes them."""
+        pids: set[int] = set()
+        for registry in self.tmp.glob(f"{REGISTRY_PREFIX}*.json"):
+            with contextlib.suppress(OSError, ValueError):
+                pids.update(int(pid) for pid in json.loads(registry.read_text()))
+        return pids
 
     # -- rendering attacks ------------------------------------------------------------------------
     def facts(self, mark: str) -> dict[str, str]:
@@ -222,8 +239,9 @@ class SecurityHost:
                 continue  # dead and waiting to be reaped (by this container's init, for orphans): runs nothing
             table[int(entry.name)] = (int(fields["Uid"].split()[0]), int(fields["PPid"].split()[0]))
         found = []
+        zygotes = self.zygote_pids()
         for pid, (uid, _ppid) in table.items():
-            if uid != self.sandbox_uid or pid == self.sentinel.pid:
+            if uid != self.sandbox_uid or pid == self.sentinel.pid or pid in zygotes:
                 continue
             ancestor, mine = pid, False
             while ancestor > 1 and ancestor in table:
@@ -272,7 +290,7 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["cold", "warm"])
 def security(
     request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
 ) -> Iterator[SecurityHost]:
@@ -312,6 +330,7 @@ def security(
             base, jobs, tmp, secrets, canary_tmp, canary_root, canary_npy, account, django_db_blocker
         )
         sinks, sentinel = host.sinks, host.sentinel
+        host.path = request.param
         with pytest.MonkeyPatch.context() as patch:
             # The web side's secret: in this process (submission_create runs here) and the platform
             # worker. The SECRET prefix keeps it out of the grader's environment (start_grader drops it).
@@ -324,6 +343,7 @@ def security(
                     "HUASHEN_HONEYTOKEN": secrets["grader honeytoken"],
                     "HUASHEN_JOBS_DIR": str(jobs),
                     "TMPDIR": str(tmp),
+                    "HUASHEN_WARM_POOL": "1" if host.path == "warm" else "0",
                 },
             )
             started.append(host.grader)
@@ -495,6 +515,9 @@ class Attacker:
             problems.append(f"score {submission.score}, expected 0")
         if seconds > attack.max_seconds:
             problems.append(f"took {seconds:.1f} s, over {attack.max_seconds} s")
+        ran_on = _sandbox_path(host.grader.output()[grader_log_before:], submission.pk)
+        if ran_on != host.path:
+            problems.append(f"the job ran on the {ran_on} path, not the {host.path} path under test")
         summary = json.dumps(
             {"verdict": submission.verdict, "score": submission.score, "seconds": round(seconds, 2),
              "resources": submission.resources, "checks": submission.checks,
@@ -513,10 +536,37 @@ class Attacker:
         return Outcome(submission, seconds, stream)
 
 
+def _sandbox_path(grader_log: str, submission_id: int) -> str:
+    """Which path the grader says it ran this submission's job on (workers/grader.py logs it)."""
+    if f"submission {submission_id}: warm sandbox run" in grader_log:
+        return "warm"
+    return "cold"
+
+
+def _warm_up(host: SecurityHost, student: User) -> None:
+    """The warm pool starts at the grader's first job (which runs cold) and must pass its own self-test
+    before any job runs warm: send one job, then wait for the pool."""
+    exercise = Exercise.objects.get(slug=PROBE_TRIAL)
+    submission = submission_create(user=student, exercise=exercise, code="print('warm-up')\n", mode="submit")
+    wait_for_result(submission, host.grader, host.platform, timeout=120)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        log = host.grader.output()
+        if "the warm sandbox passed its self-test" in log and host.zygote_pids():
+            host.warmed = True
+            return
+        if "the warm sandbox failed its self-test" in log or "the warm sandbox did not start" in log:
+            break
+        time.sleep(0.2)
+    pytest.fail("the grader's warm pool did not come up:\n" + host.grader.output()[-5000:])
+
+
 @pytest.fixture
 def attacker(security: SecurityHost, transactional_db: None) -> Attacker:
     result = exercises_sync(root=FIXTURES)
     assert result.ok, result.errors
     # No password: hashing one costs about half a second, and this student never signs in.
     student = user_create(username=f"attacker-{uuid.uuid4().hex[:8]}", password=None)  # type: ignore[arg-type]
+    if security.path == "warm" and not security.warmed:
+        _warm_up(security, student)
     return Attacker(security, student)

@@ -41,7 +41,7 @@ def masked_dataset_dirs(site_packages: Path) -> list[Path]:
 class SandboxPolicy:
     """Everything bwrap needs to know about one run. Build with `SandboxPolicy.for_job`."""
 
-    work_dir: Path  # host path bound read-write at /work
+    work_dir: Path | None  # host path bound read-write at /work (None: an empty /work, the zygote's)
     lib_dir: Path  # host path bound read-only at /opt/huashen/lib
     command: tuple[str, ...]
     env: dict[str, str]
@@ -53,12 +53,16 @@ class SandboxPolicy:
     torch_home: Path | None = None
     seccomp_fd: int | None = None
     extra_args: tuple[str, ...] = field(default=())
+    # The warm pool's zygote only (pool.py): capabilities kept inside the sandbox's own user namespace,
+    # and extra read-only binds (host path, sandbox path). A job's policy has neither.
+    caps: tuple[str, ...] = ()
+    extra_binds: tuple[tuple[Path, str], ...] = ()
 
     @classmethod
     def for_job(
         cls,
         *,
-        work_dir: Path,
+        work_dir: Path | None,
         lib_dir: Path,
         script: str,
         env: dict[str, str],
@@ -114,6 +118,8 @@ def bwrap_argv(policy: SandboxPolicy, bwrap: str = "bwrap") -> list[str]:
         "--hostname", "sandbox",
         "--clearenv",
     ]  # fmt: skip
+    for cap in policy.caps:
+        argv += ["--cap-add", cap]
     for name, value in sorted(policy.env.items()):
         argv += ["--setenv", name, value]
     argv += ["--ro-bind", "/usr", "/usr"]
@@ -134,12 +140,17 @@ def bwrap_argv(policy: SandboxPolicy, bwrap: str = "bwrap") -> list[str]:
     argv += ["--ro-bind", str(policy.lib_dir), LIB]
     if policy.torch_home:
         argv += ["--ro-bind", str(policy.torch_home), TORCH_HOME]
+    for source, target in policy.extra_binds:
+        argv += ["--ro-bind", str(source), target]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--size", str(policy.tmp_bytes), "--tmpfs", "/tmp"]
     argv += ["--size", str(policy.shm_bytes), "--tmpfs", "/dev/shm"]
     for device in policy.devices:
         argv += ["--dev-bind", device, device]
-    argv += ["--bind", str(policy.work_dir), WORK, "--chdir", WORK]
+    if policy.work_dir is None:
+        argv += ["--dir", WORK, "--chdir", WORK]
+    else:
+        argv += ["--bind", str(policy.work_dir), WORK, "--chdir", WORK]
     if policy.seccomp_fd is not None:
         argv += ["--seccomp", str(policy.seccomp_fd)]
     argv += ["--remount-ro", "/"]

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from workers.protocol import Limits
 from workers.sandbox import cgroups
@@ -202,6 +203,36 @@ def run_sandboxed(
         return _refused(
             f"running as root without the {SANDBOX_USER} account: refusing to launch bwrap as root"
         )
+    seccomp_file = tempfile.NamedTemporaryFile(prefix="huashen-seccomp-", suffix=".bpf")  # noqa: SIM115
+
+    def launch(cgroup: cgroups.JobCgroup | None) -> SandboxOutcome:
+        write_filter(seccomp_file.file)
+        seccomp_file.flush()
+        os.chmod(seccomp_file.name, 0o644)
+        argv = launch_chain(
+            dataclasses.replace(policy, seccomp_fd=SECCOMP_FD), limits, drop_to=SANDBOX_USER if root else None
+        )
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        if cgroup is not None:
+            env["HUASHEN_CGROUP_PROCS"] = " ".join(cgroup.procs_files())
+        return _supervise(argv, env, seccomp_file.name, limits, on_output, on_event, cgroup)
+
+    try:
+        return run_confined(limits, job_name=job_name, require_cgroups=require_cgroups, launch=launch)
+    finally:
+        seccomp_file.close()
+
+
+def run_confined(
+    limits: Limits,
+    *,
+    job_name: str,
+    require_cgroups: bool,
+    launch: Callable[[cgroups.JobCgroup | None], SandboxOutcome],
+) -> SandboxOutcome:
+    """The job's cgroups around `launch(cgroup)` (the cold chain or a warm run): created before, the
+    whole tree killed and the usage read after, and the outcome completed from them. Shared by both
+    paths so limits, usage and verdict inputs are the same."""
     started = time.monotonic()
     cgroup = cgroups.JobCgroup(job_name, memory_bytes=limits.memory_mb * 1024 * 1024, pids=limits.pids)
     try:
@@ -212,21 +243,9 @@ def run_sandboxed(
             return _refused(f"cannot confine the job: {error}")
         logger.warning("SANDBOX WITHOUT CGROUPS: memory and process limits are not enforced (%s)", error)
         confined = False
-    seccomp_file = tempfile.NamedTemporaryFile(prefix="huashen-seccomp-", suffix=".bpf")  # noqa: SIM115
     try:
-        write_filter(seccomp_file.file)
-        seccomp_file.flush()
-        os.chmod(seccomp_file.name, 0o644)
-        policy = dataclasses.replace(policy, seccomp_fd=SECCOMP_FD)
-        argv = launch_chain(policy, limits, drop_to=SANDBOX_USER if root else None)
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        if confined:
-            env["HUASHEN_CGROUP_PROCS"] = " ".join(cgroup.procs_files())
-        outcome = _supervise(
-            argv, env, seccomp_file.name, limits, on_output, on_event, cgroup if confined else None
-        )
+        outcome = launch(cgroup if confined else None)
     finally:
-        seccomp_file.close()
         if confined:
             outcome_usage = cgroup.usage()
             dead = cgroup.kill_all()
@@ -269,7 +288,6 @@ def _supervise(
         (os.POSIX_SPAWN_DUP2, events_w, EVENTS_FD),
         (os.POSIX_SPAWN_OPEN, SECCOMP_FD, seccomp_path, os.O_RDONLY, 0),
     ]
-    outcome = SandboxOutcome(exit_code=None, wall_seconds=0.0, cpu_seconds=0.0, peak_memory_mb=0.0)
     try:
         pid = os.posix_spawnp(
             "sh", ["sh", "-c", JOIN_CGROUPS, "sh", *argv], env, file_actions=actions, setsid=True
@@ -277,10 +295,54 @@ def _supervise(
     except OSError as error:
         for fd in (stdout_r, stdout_w, stderr_r, stderr_w, events_r, events_w):
             os.close(fd)
-        outcome.launch_error = f"cannot start the sandbox: {error}"
-        return outcome
+        return SandboxOutcome(
+            exit_code=None, wall_seconds=0.0, cpu_seconds=0.0, peak_memory_mb=0.0,
+            launch_error=f"cannot start the sandbox: {error}",
+        )  # fmt: skip
     for fd in (stdout_w, stderr_w, events_w):
         os.close(fd)
+    return watch(_ChainProcess(pid), stdout_r, stderr_r, events_r, limits, on_output, on_event, cgroup)
+
+
+class _ChainProcess:
+    """The cold launch chain, a child of this process (its own session: killpg ends the chain)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        waited, raw = os.waitpid(self.pid, os.WNOHANG)
+        return raw if waited else None
+
+    def kill(self) -> None:
+        with suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+    def wait(self) -> int:
+        return os.waitpid(self.pid, 0)[1]
+
+
+class Watched(Protocol):
+    """What `watch` needs of a running job: its wait status once it ended, a kill, a final wait."""
+
+    def poll(self) -> int | None: ...
+    def kill(self) -> None: ...
+    def wait(self) -> int: ...
+
+
+def watch(
+    job: Watched,
+    stdout_r: int,
+    stderr_r: int,
+    events_r: int,
+    limits: Limits,
+    on_output: Callable[[str, str], None],
+    on_event: Callable[[dict[str, object]], None],
+    cgroup: cgroups.JobCgroup | None,
+) -> SandboxOutcome:
+    """Read the job's output and events as they come, cap them, enforce the wall clock, and report how
+    it ended. Closes the three read ends. The same for the cold chain and a warm run."""
+    outcome = SandboxOutcome(exit_code=None, wall_seconds=0.0, cpu_seconds=0.0, peak_memory_mb=0.0)
     deadline = time.monotonic() + limits.wall_seconds
     output_cap = limits.output_kb * 1024
     output_bytes = event_bytes = 0
@@ -298,8 +360,7 @@ def _supervise(
     drain_deadline: float | None = None
 
     def kill() -> None:
-        with suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+        job.kill()
         if cgroup is not None:
             cgroup.kill_all()
 
@@ -310,9 +371,8 @@ def _supervise(
                 outcome.timed_out = True
                 kill()
             if status is None:
-                waited, raw = os.waitpid(pid, os.WNOHANG)
-                if waited:
-                    status = raw
+                status = job.poll()
+                if status is not None:
                     drain_deadline = time.monotonic() + 2.0
             elif drain_deadline is not None and time.monotonic() > drain_deadline:
                 kill()  # the command is gone but something still holds its pipes: end it and stop reading
@@ -361,7 +421,7 @@ def _supervise(
             os.close(fd)
         if status is None:
             kill()
-            _pid, status = os.waitpid(pid, 0)
+            status = job.wait()
     code = os.waitstatus_to_exitcode(status)
     outcome.exit_code = code if code >= 0 else 128 - code
     if outcome.exit_code == 128 + signal.SIGSYS:

@@ -1,0 +1,307 @@
+"""The warm sandbox's inside: a zygote that imported torch once and forks a fresh, confined child per run.
+
+This file runs INSIDE a bwrap sandbox (see `pool.py` for the host side) as uid 65534 of the sandbox's
+own user namespace, launched by the cold launch chain as the unprivileged host account huashen-sandbox
+with one difference from a job's sandbox: it keeps CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_SETPCAP *inside
+that user namespace* (never on the host) and has no seccomp filter, because it needs them to give each
+run its own namespaces. It only imports only the standard library, torch, torchvision and numpy, never
+runs student code itself, and holds no platform secret (it starts from an empty environment).
+
+Per run (one request on the control socket, fd 4, carrying the run's stdout, stderr, event pipe and a
+run socket):
+
+    zygote --fork--> C: unshare(NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS), make mounts private,
+                        report its pid over the run socket (SCM_CREDENTIALS: the host sees its host pid),
+                        wait for "go" (the host has put C in the job's cgroups and mounted the job's
+                        work dir at /work in C's mount namespace)
+                     C --fork--> G (pid 1 of the new PID namespace):
+                        fresh /proc, size-capped /tmp and /dev/shm, hostname, loopback up, rlimits,
+                        stdio on the run's pipes, every other fd closed, new session, all
+                        capabilities dropped (bounding, ambient, inheritable, permitted, effective),
+                        no_new_privs, the same seccomp filter as the cold path, the clean environment,
+                        every RNG reseeded from os.urandom, then the harness, as the cold path runs it
+                     C waits for G and reports its wait status on the run socket; G's death ends its
+                     PID namespace, so no process of the run survives it.
+
+Protocol (SOCK_SEQPACKET, one JSON object per message): host → zygote request `{"env", "limits",
+"tmp_bytes", "shm_bytes", "script", "threads"}` + 4 fds; C → host `{"ready": true}` (with credentials),
+host → C `{"go": true}`, C → host `{"exit": status}`. The zygote says `{"zygote": "ready"}` on fd 4 once
+its imports are done.
+"""
+
+import array
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import struct
+import sys
+
+CONTROL_FD = 4
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_CAP_AMBIENT = 38, 24, 22, 47
+PR_SET_DUMPABLE, PR_SET_PDEATHSIG = 4, 1
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+SECCOMP_MODE_FILTER = 2
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+HARNESS = "/opt/huashen/lib/harness/run.py"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what}: {os.strerror(code)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    _check(
+        _libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def _fresh_tmpfs(target: str, size: int) -> None:
+    # Over the zygote's own (empty, and locked in place: this namespace's mounts came from a more
+    # privileged user namespace): hidden below the run's fresh one.
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+
+
+def _loopback_up() -> None:
+    """What bwrap does in a new network namespace: `lo` up, nothing else."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def _drop_capabilities() -> None:
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != errno.EINVAL:
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {cap} from the bounding set")
+    _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+    header = struct.pack("Ii", LINUX_CAPABILITY_VERSION_3, 0)
+    data = bytes(24)  # two all-zero {effective, permitted, inheritable} records
+    _check(_libc.syscall(126, header, data), "capset")  # SYS_capset on x86_64
+    with open("/proc/self/status") as handle:
+        status = handle.read()
+    for field in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        value = status.split(field + ":")[1].split()[0]
+        if int(value, 16) != 0:
+            raise OSError(errno.EPERM, f"{field} is {value} after dropping every capability")
+
+
+def _load_seccomp(program: bytes) -> None:
+    """The cold path's filter, the same bytes bwrap loads with --seccomp (after no_new_privs)."""
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = struct.pack("HxxxxxxQ", len(program) // 8, ctypes.addressof(buffer))
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0), "seccomp")
+
+
+def _reseed() -> None:
+    """A forked child shares its parent's RNG state: every generator gets fresh entropy."""
+    random.seed(os.urandom(32))
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+
+
+def _set_limits(limits: dict[str, int]) -> None:
+    cpu = int(limits["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["fsize"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["nofile"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _run_job(request: dict, fds: list[int], seccomp: bytes) -> None:
+    """G: pid 1 of the run's PID namespace. Confine itself, fork the job (H). Never returns."""
+    status = 70
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        _fresh_tmpfs("/tmp", int(request["tmp_bytes"]))  # noqa: S108 - the sandbox's own, fresh
+        _fresh_tmpfs("/dev/shm", int(request["shm_bytes"]))  # noqa: S108
+        socket.sethostname("sandbox")
+        _loopback_up()
+        _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+        _set_limits(request["limits"])
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        for target, fd in zip((1, 2, 3), fds[:3], strict=True):
+            os.dup2(fd, target)
+        os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0] + 64)
+        os.setsid()
+        os.chdir("/work")
+        _drop_capabilities()
+        _load_seccomp(seccomp)
+        os.environ.clear()
+        os.environ.update({str(key): str(value) for key, value in request["env"].items()})
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        job = os.fork()
+    except BaseException as error:
+        os.write(2, f"huashen warm sandbox: cannot confine the run: {error!r}\n".encode())
+        os._exit(status)
+    if job != 0:
+        # Not dumpable: the job (same uid) cannot read this init's memory or environment via /proc/1.
+        _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        _init(job)
+    _harness(request)
+
+
+def _init(job: int) -> None:
+    """G stays pid 1 (like bwrap's init): reaps orphans, and exits with the job's status; its exit ends
+    the PID namespace, which kills whatever the job left behind."""
+    while True:
+        try:
+            pid, raw = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(70)
+        except InterruptedError:
+            continue
+        if pid == job:
+            os._exit(os.waitstatus_to_exitcode(raw) if os.WIFEXITED(raw) else 128 + os.WTERMSIG(raw))
+
+
+def _harness(request: dict) -> None:
+    """H (pid 2, like the cold path's python): reseed, then the harness exactly as `python -I -B -u` runs
+    it. Never returns."""
+    status = 70
+    try:
+        _reseed()
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(max(1, int(request.get("threads", 1))))
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as the interpreter sets it at start
+    except BaseException as error:
+        os.write(2, f"huashen warm sandbox: cannot start the run: {error!r}\n".encode())
+        os._exit(status)
+    import runpy
+
+    sys.argv = [request.get("script", HARNESS)]
+    sys.path[0] = os.path.dirname(sys.argv[0])
+    try:
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        status = 0
+    except SystemExit as leaving:
+        code = leaving.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        status = 1
+    try:
+        import atexit
+
+        atexit._run_exitfuncs()  # what the interpreter does at exit
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(status & 0xFF)
+
+
+def _run(request: dict, fds: list[int], seccomp: bytes) -> None:
+    """C: new namespaces, report, wait for the host, fork G, report G's status. Never returns."""
+    run_socket = socket.socket(fileno=fds[3])
+    try:
+        _check(
+            _libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
+            "unshare",
+        )
+        _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+        run_socket.send(b'{"ready": true}')  # the host reads our host pid from the credentials
+        if json.loads(run_socket.recv(4096) or b"{}").get("go") is not True:
+            os._exit(0)  # the host refused (could not confine us): run nothing
+        child = os.fork()
+        if child == 0:
+            run_socket.close()
+            _run_job(request, fds, seccomp)
+        for fd in fds[:3]:
+            os.close(fd)
+        while True:
+            try:
+                _pid, raw = os.waitpid(child, 0)
+                break
+            except ChildProcessError:
+                raw = 70 << 8
+                break
+            except InterruptedError:
+                continue
+        run_socket.send(json.dumps({"exit": raw}).encode())
+    except BaseException as error:
+        os.write(2, f"huashen warm sandbox: {error!r}\n".encode())
+    os._exit(0)
+
+
+def _receive(control: socket.socket) -> tuple[dict | None, list[int]]:
+    fds = array.array("i")
+    message, ancillary, _flags, _address = control.recvmsg(65536, socket.CMSG_SPACE(16 * fds.itemsize))
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    if not message:
+        return None, list(fds)
+    return json.loads(message), list(fds)
+
+
+def serve() -> None:
+    control = socket.socket(fileno=CONTROL_FD)
+    with open("/opt/huashen/zygote/seccomp.bpf", "rb") as handle:
+        seccomp = handle.read()
+    with open("/opt/huashen/zygote/env.json") as handle:
+        os.environ.update({str(key): str(value) for key, value in json.load(handle).items()})
+    # What every run would otherwise import itself: the expensive part of a cold start.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import numpy  # noqa: F401
+    import torch
+
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        pass
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped by the kernel, not by us
+    control.send(json.dumps({"zygote": "ready", "pid": os.getpid()}).encode())
+    while True:
+        request, fds = _receive(control)
+        if request is None:
+            os._exit(0)  # the host closed the control socket: the pool is done with us
+        if len(fds) != 4:
+            for fd in fds:
+                os.close(fd)
+            os._exit(3)  # a malformed request: the host replaces a zygote that exits
+        child = os.fork()
+        if child == 0:
+            control.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _run(request, fds, seccomp)
+        for fd in fds:
+            os.close(fd)
+
+
+if __name__ == "__main__":
+    serve()
