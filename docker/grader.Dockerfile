@@ -52,6 +52,16 @@ RUN python -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb')
 COPY workers/ workers/
 COPY exercises/ exercises/
 
+# Realm 4's pretrained weights, bound read-only into the sandbox from $TORCH_HOME (docker/grader.env).
+# Offline this is the deterministic stand-in checkpoint; where the internet is reachable, mount a volume
+# filled by `manage.py fetch_weights` over it instead.
+RUN python -c "from exercises.kit.weights import ensure_resnet18; ensure_resnet18('/opt/huashen/torch-home')" \
+    && chmod -R a+rX /opt/huashen/torch-home
+
+# The image's default user is unprivileged. docker-compose.yml starts graders as root *in the container*
+# with only the capabilities confinement needs (see the comment there and docs/deploy.md): the runner
+# creates the job's cgroups and tmpfs, then drops to huashen-sandbox before bwrap; student code never
+# runs as root or with a capability.
 USER huashen
 
 CMD ["celery", "-A", "workers.celery_app", "worker", "-Q", "cpu", "--concurrency", "2"]

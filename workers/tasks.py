@@ -27,6 +27,10 @@ def grader() -> Grader:
         gpu_nodes: tuple[str, ...] = ()
         if device == "gpu":
             nodes = [f"/dev/nvidia{index}" for index in visible.split(",") if index.strip().isdigit()]
+            if not any(Path(node).exists() for node in nodes):
+                # In a container the reserved GPU keeps its host node name (/dev/nvidia3) while CUDA
+                # numbers it 0: the container holds only the nodes of its own GPUs, so take those.
+                nodes = sorted(str(node) for node in Path("/dev").glob("nvidia[0-9]*"))
             shared = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]
             gpu_nodes = tuple(node for node in [*nodes, *shared] if Path(node).exists())
         _grader = Grader(

@@ -187,3 +187,113 @@ def test_web_and_platform_worker_share_the_web_image(services: dict[str, dict[st
     assert web.get("image") == worker.get("image")
     assert web.get("build") == worker.get("build")
     assert services["grader-cpu"].get("build") == services["grader-gpu"].get("build")
+
+
+# --- the shape of issue 7: two web replicas behind a proxy, env files, graceful stops, one slot per GPU ----
+
+WORKERS = ("web", "platform-worker", "grader-cpu", "grader-gpu")
+DOCKER = ROOT / "docker"
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration ("16m", "1m30s", "30s") in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", str(duration))
+    assert parts and "".join(n + u for n, u in parts) == str(duration), f"not a duration: {duration!r}"
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def _option(words: list[str], flag: str) -> str:
+    assert flag in words, f"{flag} missing from {words}"
+    return words[words.index(flag) + 1]
+
+
+def test_two_web_replicas_behind_one_proxy(services: dict[str, dict[str, Any]]) -> None:
+    web = services["web"]
+    assert (web.get("deploy") or {}).get("replicas") == 2
+    assert not web.get("ports"), "replicas cannot share a published port: publish the proxy instead"
+    proxy = services["proxy"]
+    assert proxy.get("ports"), "the proxy is the one published port"
+    assert (proxy.get("depends_on") or {}).get("web", {}).get("condition") == "service_healthy"
+    assert _healthcheck_test(proxy)
+    config = (DOCKER / "nginx.conf").read_text(encoding="utf-8")
+    assert re.search(r"proxy_pass\s+\$web;", config) and "http://web:8000" in config
+    assert "proxy_set_header Upgrade $http_upgrade" in config, "WebSockets need the upgrade headers"
+    assert not re.search(r"\b(ip_hash|sticky|hash\s+\$)", config), "no sticky sessions: any replica serves"
+    assert re.search(r"location\s*=\s*/metrics\s*\{\s*return 404;", config), "/metrics is never public"
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_the_application_services_read_env_files_with_json_logs(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    files = [
+        entry if isinstance(entry, str) else entry["path"]
+        for entry in _as_list(services[name].get("env_file"))
+    ]
+    assert files, f"{name} has no env_file"
+    assert _environment(services[name]).get("LOG_FORMAT") == "json"
+
+
+@pytest.mark.parametrize("name", ("web", "platform-worker"))
+def test_the_platform_reads_its_secrets_from_files(services: dict[str, dict[str, Any]], name: str) -> None:
+    variables = _environment(services[name])
+    assert variables["SECRET_KEY_FILE"].startswith("/run/secrets/")
+    assert variables["METRICS_TOKEN_FILE"].startswith("/run/secrets/")
+    assert {"secret_key", "metrics_token"} <= set(services[name].get("secrets") or [])
+    assert "SECRET_KEY" not in variables and "METRICS_TOKEN" not in variables
+
+
+def test_both_sides_agree_on_the_hard_limit(services: dict[str, dict[str, Any]]) -> None:
+    limits = {name: _environment(services[name]).get("GRADING_HARD_LIMIT_SECONDS") for name in WORKERS}
+    assert len(set(limits.values())) == 1 and None not in limits.values(), limits
+
+
+@pytest.mark.parametrize("name", GRADERS)
+def test_a_stopped_grader_has_time_to_finish_its_run(services: dict[str, dict[str, Any]], name: str) -> None:
+    service = services[name]
+    hard_limit = int(_environment(service)["GRADING_HARD_LIMIT_SECONDS"])
+    grace = _seconds(service.get("stop_grace_period", "10s"))
+    assert grace >= hard_limit, f"{name}: SIGKILL after {grace}s would cut a run allowed {hard_limit}s"
+    assert service.get("stop_signal", "SIGTERM") == "SIGTERM", "SIGTERM is Celery's warm shutdown"
+
+
+def test_the_gpu_grader_has_one_slot_for_its_one_gpu(services: dict[str, dict[str, Any]]) -> None:
+    service = services["grader-gpu"]
+    assert _option(_command_words(service["command"]), "--concurrency") == "1"
+    visible = _environment(service)["CUDA_VISIBLE_DEVICES"]
+    assert re.fullmatch(r"\d+", visible), f"one GPU per grader process, not {visible!r}"
+    devices = service["deploy"]["resources"]["reservations"]["devices"]
+    assert len(devices) == 1
+    assert devices[0].get("count") == 1 or len(devices[0].get("device_ids") or []) == 1
+    assert _environment(service)["HUASHEN_DEVICE"] == "gpu"
+
+
+@pytest.mark.parametrize("name", GRADERS)
+def test_graders_get_only_the_capabilities_confinement_needs(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    service = services[name]
+    assert service.get("cap_drop") == ["ALL"]
+    allowed = {"SYS_ADMIN", "SETUID", "SETGID", "KILL", "CHOWN", "FOWNER", "DAC_OVERRIDE"}
+    added = set(service.get("cap_add") or [])
+    assert added <= allowed, f"{name} adds {sorted(added - allowed)}"
+    assert not service.get("privileged"), f"{name} must not be privileged"
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    undocumented = sorted(cap for cap in added if cap not in guide)
+    assert not undocumented, f"docs/deploy.md does not explain {undocumented}"
+
+
+def test_the_web_image_has_no_torch_and_the_grader_image_has_torch_and_bwrap() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    base = [re.match(r"[A-Za-z0-9_.-]+", line).group(0).lower() for line in project["dependencies"]]  # type: ignore[union-attr]
+    assert not {"torch", "torchvision", "grad-cam"} & set(base), (
+        "the web image installs the base dependencies"
+    )
+    web = (DOCKER / "web.Dockerfile").read_text(encoding="utf-8")
+    assert "['project']['dependencies']" in web and "torch" not in re.sub(r"#.*", "", web)
+    grader = (DOCKER / "grader.Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"pip install torch==", grader) and "bubblewrap" in grader
+    assert re.search(r"useradd .*huashen-sandbox", grader), "the grader image creates the sandbox account"
