@@ -166,8 +166,8 @@ def exercise_content_edit(
     leaves the edit in place until the files on disk change, and then the files win with a newer version.
     """
     clean_hints = exercise_content_check(statement_zh=statement_zh, statement_en=statement_en, hints=hints)
-    locked = Exercise.objects.select_for_update().select_related("current_version").get(pk=exercise.pk)
-    current = locked.current_version
+    locked = Exercise.objects.select_for_update().get(pk=exercise.pk)
+    current = ExerciseVersion.objects.filter(pk=locked.current_version_id).first()
     if current is None:
         raise DomainError("not_found", _("这个试炼还没有任何版本。"), status=404)
     latest = (
