@@ -175,6 +175,7 @@ export function mountTrialPage(root: HTMLElement): void {
       return;
     }
     current = mountSubmissionView(runView, result.data.id, { statusElement: status, onFinished });
+    status.scrollIntoView({ block: "nearest" });
   };
 
   runButton.addEventListener("click", () => void start("run"));
