@@ -64,9 +64,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
     if request.path.startswith("/api/") and isinstance(exception, RequestDataTooBig):
         return JsonResponse(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    return _api_error(request, "bad_request", _("请求无效。"), status.HTTP_400_BAD_REQUEST) or html_bad_request(
-        request, exception
-    )
+    return _api_error(
+        request, "bad_request", _("请求无效。"), status.HTTP_400_BAD_REQUEST
+    ) or html_bad_request(request, exception or Exception())
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from huashen.accounts.models import User
 from huashen.accounts.services import user_set_language
 from huashen.accounts.tokens import api_token_create, api_token_revoke, api_tokens_for_user
+from huashen.api.authentication import LanguageTokenAuthentication
 from huashen.api.schema import ErrorOutput
 from huashen.curriculum.models import Exercise
 from huashen.grading.models import Mode, Status, Submission, Verdict
@@ -306,7 +308,9 @@ class SubmissionDetailView(APIView):
 
 # --- API tokens -----------------------------------------------------------------------------------------
 class TokenInput(serializers.Serializer):
-    name = serializers.CharField(max_length=64, help_text="what the token is for, e.g. the machine it lives on")
+    name = serializers.CharField(
+        max_length=64, help_text="what the token is for, e.g. the machine it lives on"
+    )
 
 
 class TokenOutput(serializers.Serializer):
@@ -318,10 +322,16 @@ class TokenOutput(serializers.Serializer):
 
 
 class NewTokenOutput(TokenOutput):
-    token = serializers.CharField(help_text="the secret: shown this once, send it as `Authorization: Token …`")
+    token = serializers.CharField(
+        help_text="the secret: shown this once, send it as `Authorization: Token …`"
+    )
 
 
 class TokenListCreateView(APIView):
+    # Username and password (HTTP Basic) are accepted here and only here: it is how `huashen login`
+    # turns a password into a token without scraping the sign-in page.
+    authentication_classes = [LanguageTokenAuthentication, BasicAuthentication, SessionAuthentication]
+
     @extend_schema(responses=TokenOutput(many=True))
     def get(self, request: Request) -> Response:
         return Response(TokenOutput(api_tokens_for_user(user=_user(request)), many=True).data)

@@ -3,8 +3,8 @@
 Browsers follow submissions with their session cookie (Channels' AuthMiddlewareStack); the `huashen`
 command-line client has no cookie, so it sends the same header it uses for the REST API. Only a header
 is read, never a query parameter: URLs end up in access logs, and a token there would leak with them.
-A header naming an unknown or revoked token closes the socket with 4401 before it is accepted, so a
-client can tell "log in again" from "no such submission" (4404).
+A header naming an unknown or revoked token closes the socket with 4401 at once, so a client can tell
+"log in again" from "no such submission" (4404).
 """
 
 from typing import Any
@@ -48,6 +48,9 @@ class TokenAuthMiddleware:
         if user is None:
             message = await receive()
             if message["type"] == "websocket.connect":
+                # Accepted, then closed: a close before the accept reaches the client as a bare HTTP 403,
+                # and the code is what tells it to log in again.
+                await send({"type": "websocket.accept"})
                 await send({"type": "websocket.close", "code": UNAUTHORIZED})
             return None
         return await self.inner({**scope, "user": user}, receive, send)

@@ -1,0 +1,3 @@
+from huashen_cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""The client's words in both languages of the platform (zh-Hans is the source, as on the server).
+
+The language is HUASHEN_LANG if set, else the account's language saved at `huashen login`, else Chinese.
+"""
+
+import os
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # errors
+    "not_logged_in": (
+        "尚未登录：先运行 `huashen login 服务器地址`。",
+        "Not logged in: run `huashen login SERVER_URL` first.",
+    ),
+    "unreachable": ("无法连接服务器 {server}：{reason}", "Cannot reach the server {server}: {reason}"),
+    "bad_token": (
+        "令牌无效或已被撤销：请重新运行 `huashen login`。",
+        "The token is invalid or was revoked: run `huashen login` again.",
+    ),
+    "bad_credentials": ("用户名或密码不对。", "Wrong username or password."),
+    "server_error": (
+        "服务器出错（HTTP {status}）：{message}",
+        "The server failed (HTTP {status}): {message}",
+    ),
+    "api_error": ("{message}", "{message}"),
+    "not_json": (
+        "服务器的回答不是 API 的格式（HTTP {status}）：地址对吗？",
+        "The server's answer is not the API's (HTTP {status}): is the URL right?",
+    ),
+    "file_missing": ("读不到文件 {path}：{reason}", "Cannot read {path}: {reason}"),
+    "file_not_utf8": ("{path} 不是 UTF-8 文本。", "{path} is not UTF-8 text."),
+    "no_password": (
+        "需要密码：在终端里输入，或用 --password-stdin 从标准输入读。",
+        "A password is needed: type it at a terminal, or pass --password-stdin.",
+    ),
+    # login
+    "username_prompt": ("用户名：", "Username: "),
+    "password_prompt": ("密码：", "Password: "),
+    "logged_in": (
+        "已登录 {server}，用户 {username}（{role}）。令牌保存在 {path}。",
+        "Logged in to {server} as {username} ({role}). Token saved in {path}.",
+    ),
+    "logged_out": ("已退出，令牌已撤销。", "Logged out; the token was revoked."),
+    # realms and status
+    "realm_line": (
+        "{order}. {name} — 已通过 {passed}/{total}{lock}",
+        "{order}. {name} — passed {passed}/{total}{lock}",
+    ),
+    "locked": ("（未开启）", " (locked)"),
+    "state_locked": ("未开启", "locked"),
+    "state_open": ("未尝试", "open"),
+    "state_attempted": ("尝试中", "attempted"),
+    "state_passed": ("已通过", "passed"),
+    "status_total": ("共通过 {passed}/{total} 个试炼。", "Passed {passed} of {total} trials."),
+    "best": ("最好 {score:.0f}%", "best {score:.0f}%"),
+    # exercise
+    "starter_written": ("已写入初始代码：{path}", "Starter code written to {path}"),
+    "starter_kept": ("{path} 已存在，没有覆盖。", "{path} exists; left as it is."),
+    "points": ("{points} 分 · {device} · 提示 {hints} 条", "{points} points · {device} · {hints} hints"),
+    # submit
+    "submitted": ("已提交 #{id}（{mode}）：{exercise}", "Submitted #{id} ({mode}): {exercise}"),
+    "queued": ("排队等待评测…", "Waiting in the queue…"),
+    "queued_for": ("排队等待评测… {seconds} 秒", "Waiting in the queue… {seconds}s"),
+    "running": ("开始运行（{device}）", "Running ({device})"),
+    "reconnecting": ("连接中断，重新连接…", "Connection lost; reconnecting…"),
+    "live_unavailable": (
+        "实时日志不可用（{reason}），改为轮询结果。",
+        "The live log is unavailable ({reason}); polling for the result.",
+    ),
+    "verdict": ("结果：{verdict}  得分 {score}", "Verdict: {verdict}  score {score}"),
+    "check_line": ("{mark} {title}  {score}/{max_score}", "{mark} {title}  {score}/{max_score}"),
+    "artifact": ("[图像] {name}", "[image] {name}"),
+    "metric": ("[指标] {text}", "[metric] {text}"),
+    "details": ("详情：{url}", "Details: {url}"),
+    # history
+    "history_empty": ("还没有提交。", "No submissions yet."),
+    "history_columns": ("编号|试炼|模式|状态|结果|得分|时间", "id|trial|mode|status|verdict|score|time"),
+}
+
+VERDICTS: dict[str, tuple[str, str]] = {
+    "passed": ("通过", "passed"),
+    "failed": ("未通过", "failed"),
+    "error": ("运行出错", "error"),
+    "time_limit": ("超时", "time limit"),
+    "memory_limit": ("内存超限", "memory limit"),
+    "output_limit": ("输出超限", "output limit"),
+    "gpu_oom": ("显存不足", "GPU out of memory"),
+    "sandbox_violation": ("违反沙箱规则", "sandbox violation"),
+    "internal_error": ("平台内部错误", "internal error"),
+}
+
+
+class Language:
+    """Which of the two languages to speak; `zh` is the default, as on the platform."""
+
+    def __init__(self, saved: str | None = None) -> None:
+        chosen = os.environ.get("HUASHEN_LANG") or saved or "zh-hans"
+        self.english = chosen.lower().startswith("en")
+
+    def __call__(self, key: str, **values: object) -> str:
+        zh, en = MESSAGES[key]
+        return (en if self.english else zh).format(**values)
+
+    def pick(self, bilingual: dict[str, str] | None) -> str:
+        """The right half of a `{"zh", "en"}` pair from the API (the other one if it is empty)."""
+        if not bilingual:
+            return ""
+        first, second = ("en", "zh") if self.english else ("zh", "en")
+        return bilingual.get(first) or bilingual.get(second) or ""
+
+    def verdict(self, verdict: str | None) -> str:
+        if verdict is None:
+            return "—"
+        zh, en = VERDICTS.get(verdict, (verdict, verdict))
+        return en if self.english else zh
