@@ -95,7 +95,8 @@ def cohort_matrix(
     """Students × published trials with state and best score, sorted, one page of rows (all with page=None).
 
     Four queries whatever the cohort's size: realms, trials, students, progress. Sorting by progress or
-    last activity needs every row's totals, so all rows are built (cheap tuples) and then one page is kept.
+    last activity needs every student's totals, which come from the progress tuples; cells are built only
+    for the rows of the page.
     """
     realms = list(Realm.objects.filter(retired=False).order_by("order"))
     exercises_query = published_exercises().select_related("realm", "current_version")
@@ -105,30 +106,50 @@ def cohort_matrix(
     students = list(
         User.objects.filter(memberships__cohort=cohort).order_by("username").values_list("id", "username")
     )
-    progress: dict[tuple[int, int], Mapping[str, Any]] = {
-        (row["user_id"], row["exercise_id"]): row
-        for row in ExerciseProgress.objects.filter(
-            user__memberships__cohort=cohort, exercise__in=[e.pk for e in exercises]
-        ).values("user_id", "exercise_id", "attempts", "best_score", "passed_at", "last_submitted_at")
-    }
-    rows = [
-        MatrixRow(
-            student_id, username, [_cell(e.pk, progress.get((student_id, e.pk)), e.slug) for e in exercises]
-        )
-        for student_id, username in students
-    ]
+    progress: dict[tuple[int, int], tuple[Any, ...]] = {}
+    passed: dict[int, int] = {}
+    scores: dict[int, float] = {}
+    latest: dict[int, dt.datetime] = {}
+    rows_of_progress = ExerciseProgress.objects.filter(
+        user__memberships__cohort=cohort, exercise__in=[e.pk for e in exercises]
+    ).values_list(*PROGRESS_FIELDS)
+    for row in rows_of_progress:
+        user_id, exercise_id, _attempts, best_score, passed_at, last_submitted_at = row
+        progress[(user_id, exercise_id)] = row
+        if passed_at is not None:
+            passed[user_id] = passed.get(user_id, 0) + 1
+        scores[user_id] = scores.get(user_id, 0.0) + best_score
+        if last_submitted_at is not None and (user_id not in latest or last_submitted_at > latest[user_id]):
+            latest[user_id] = last_submitted_at
     sort = sort if sort in SORTS else "name"
     if sort == "progress":
-        rows.sort(key=lambda row: (-row.passed, -sum(c.best_score for c in row.cells), row.username))
+        students.sort(
+            key=lambda student: (-passed.get(student[0], 0), -scores.get(student[0], 0.0), student[1])
+        )
     elif sort == "activity":
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-        rows.sort(key=lambda row: (row.last_activity or epoch, row.username), reverse=True)
-    total = len(rows)
+        students.sort(key=lambda student: (latest.get(student[0], epoch), student[1]), reverse=True)
+    total = len(students)
     pages = max(1, -(-total // per_page))
     if page is not None:
         page = min(max(1, page), pages)
-        rows = rows[(page - 1) * per_page : page * per_page]
+        students = students[(page - 1) * per_page : page * per_page]
+    rows = [
+        MatrixRow(
+            student_id,
+            username,
+            [_cell(e.pk, _progress_fields(progress.get((student_id, e.pk))), e.slug) for e in exercises],
+        )
+        for student_id, username in students
+    ]
     return Matrix(cohort, realms, exercises, rows, total, page or 1, pages, sort, realm_slug)
+
+
+PROGRESS_FIELDS = ("user_id", "exercise_id", "attempts", "best_score", "passed_at", "last_submitted_at")
+
+
+def _progress_fields(row: tuple[Any, ...] | None) -> Mapping[str, Any] | None:
+    return dict(zip(PROGRESS_FIELDS, row, strict=True)) if row is not None else None
 
 
 def matrix_cell_for(*, user_id: int, exercise_id: int) -> dict[str, Any]:

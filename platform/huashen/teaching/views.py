@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -123,7 +124,11 @@ def cohort_matrix(request: HttpRequest, cohort_id: int) -> HttpResponse:
         sort=request.GET.get("sort", "name"),
         page=_int(request.GET.get("page"), 1),
     )
-    return render(request, "teaching/matrix.html", {"cohort": cohort, "matrix": matrix})
+    # 2,500 cell links a page: one reversed prefix, not a reverse() per cell.
+    student_base = reverse("teaching:student", args=[cohort.pk, 0]).removesuffix("0/")
+    return render(
+        request, "teaching/matrix.html", {"cohort": cohort, "matrix": matrix, "student_base": student_base}
+    )
 
 
 @instructor_required
