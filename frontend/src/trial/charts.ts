@@ -1,10 +1,22 @@
 // Live charts of the metrics a run reports: one uPlot chart per metric name, redrawn at most once a frame.
 
 import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
 
 import { t } from "./i18n";
 import { chartData, MetricSeries } from "./series";
+
+let canvasSupport: boolean | null = null;
+
+function canDraw(doc: Document): boolean {
+  if (canvasSupport === null) {
+    try {
+      canvasSupport = doc.createElement("canvas").getContext("2d") !== null;
+    } catch {
+      canvasSupport = false;
+    }
+  }
+  return canvasSupport;
+}
 
 const COLOURS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#117a65"];
 
@@ -66,6 +78,7 @@ export class Charts {
   }
 
   private plot(name: string, box: HTMLElement, data: [number[], number[]]): uPlot | null {
+    if (!canDraw(box.ownerDocument)) return null; // the caption and point count still show the metric
     const width = Math.max(240, Math.min(box.clientWidth || this.element.clientWidth || 320, 560));
     const colour = COLOURS[this.charts.size % COLOURS.length];
     try {
@@ -82,7 +95,7 @@ export class Charts {
         box,
       );
     } catch {
-      return null; // no canvas (an old browser): the caption and point count still show the metric
+      return null;
     }
   }
 }

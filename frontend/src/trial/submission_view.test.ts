@@ -1,0 +1,97 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { SocketLike } from "./live";
+import { mountSubmissionView } from "./submission_view";
+
+class FakeSocket implements SocketLike {
+  onopen: SocketLike["onopen"] = null;
+  onmessage: SocketLike["onmessage"] = null;
+  onclose: SocketLike["onclose"] = null;
+  onerror: SocketLike["onerror"] = null;
+  constructor(readonly url: string) {}
+  close(): void {}
+  event(seq: number, kind: string, payload: unknown): void {
+    this.onmessage?.({ data: JSON.stringify({ type: "event", seq, kind, payload, time: 0 }) });
+  }
+}
+
+const RUNNING = { id: 5, exercise: "t", mode: "run", status: "running", verdict: "", score: null, checks: [],
+  resources: {}, device: "", message: {}, traceback: "", artifacts: [] };
+const DONE = { ...RUNNING, status: "done", verdict: "passed", score: 100,
+  checks: [{ key: "shape", passed: true, score: 1, max_score: 1, title: { zh: "形状", en: "Shape" }, message: { zh: "", en: "" } }] };
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+describe("mountSubmissionView", () => {
+  let answers: unknown[];
+
+  beforeEach(() => {
+    document.documentElement.lang = "en";
+    document.body.innerHTML = '<div id="view"></div>';
+    answers = [RUNNING, DONE];
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify(answers.shift()), { status: 200 })));
+  });
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("streams the log, survives a reconnect without loss or repeats, then shows the verdict", async () => {
+    const sockets: FakeSocket[] = [];
+    const scheduled: (() => void)[] = [];
+    const element = document.getElementById("view") as HTMLElement;
+    mountSubmissionView(element, 5, {
+      live: {
+        baseUrl: "ws://test",
+        socketFactory: (url) => {
+          const socket = new FakeSocket(url);
+          sockets.push(socket);
+          return socket;
+        },
+        schedule: (callback) => scheduled.push(callback),
+      },
+    });
+    await settle();
+    const socket = sockets[0];
+    socket.onopen?.({});
+    expect(document.body.dataset.live).toBe("open");
+    socket.event(1, "status", { status: "running", device: "cpu" });
+    expect(element.querySelector("[data-testid=status]")?.textContent).toBe("Running on CPU…");
+    socket.event(2, "stdout", "line 1\nline 2\n");
+    socket.event(3, "metric", { step: 1, metrics: { loss: 0.5 } });
+    socket.onclose?.({ code: 1006 });
+    expect(document.body.dataset.live).toBe("closed");
+    scheduled.shift()?.();
+    const again = sockets[1];
+    expect(again.url).toBe("ws://test/ws/submissions/5/?after=3");
+    again.onopen?.({});
+    again.event(2, "stdout", "line 1\nline 2\n"); // replayed: dropped
+    again.event(4, "stderr", "<b>line 3</b>\n");
+    again.event(5, "status", { status: "done", verdict: "passed", score: 100 });
+    again.onclose?.({ code: 1000 });
+    await settle();
+
+    const lines = [...element.querySelectorAll<HTMLElement>("[data-testid=terminal] [data-seq]")];
+    expect(lines.map((line) => [line.dataset.seq, line.textContent])).toEqual([
+      ["2", "line 1"],
+      ["2", "line 2"],
+      ["4", "<b>line 3</b>"],
+    ]);
+    expect(element.querySelector("[data-testid=terminal] b")).toBeNull();
+    expect(element.querySelector("[data-testid=charts] [data-testid=chart][data-metric=loss]")).not.toBeNull();
+    expect(element.querySelector("[data-testid=verdict]")?.getAttribute("data-verdict")).toBe("passed");
+    expect(element.querySelector("[data-testid=status]")?.textContent).toBe("Passed");
+    expect(element.querySelector("[data-testid=checks] li[data-check=shape]")?.getAttribute("data-passed")).toBe("true");
+  });
+
+  it("says so when the submission is not found", async () => {
+    answers = [];
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ error: { code: "not_found", message: "Not found.", field: null } }), { status: 404 })));
+    const element = document.getElementById("view") as HTMLElement;
+    mountSubmissionView(element, 99, { live: { socketFactory: () => new FakeSocket("x") } });
+    await settle();
+    expect(element.querySelector("[data-testid=status]")?.textContent).toBe("This submission was not found.");
+  });
+});
