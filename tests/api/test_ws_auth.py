@@ -1,0 +1,87 @@
+"""API tokens on the submission WebSocket: `Authorization: Token …` on the upgrade, through the real ASGI app."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from huashen.accounts.models import ApiToken
+from huashen.accounts.tokens import api_token_create
+from huashen.api.ws_auth import UNAUTHORIZED, token_from_headers
+from huashen.asgi import application
+from huashen.grading import dispatch
+from huashen.grading.consumers import NOT_FOUND
+from huashen.grading.services import submission_create
+from tests.conftest import Personas
+
+# Transactional: Channels closes the thread's connections when a socket ends (see tests/grading/test_consumer.py).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def alice_submission(personas: Personas, curriculum: dict, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    return submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="submit").pk
+
+
+def _socket(submission_id: int, secret: str | None) -> WebsocketCommunicator:
+    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
+    if secret is not None:
+        headers.append((b"authorization", f"Token {secret}".encode()))
+    return WebsocketCommunicator(application, f"/ws/submissions/{submission_id}/", headers=headers)
+
+
+def test_a_token_opens_the_authors_submission(personas: Personas, alice_submission: int) -> None:
+    async def scenario() -> None:
+        new = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
+        communicator = _socket(alice_submission, new.secret)
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_an_unknown_or_revoked_token_is_closed_with_4401(personas: Personas, alice_submission: int) -> None:
+    async def scenario() -> None:
+        new = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
+        await database_sync_to_async(ApiToken.objects.filter(pk=new.token.pk).delete)()
+        for secret in (new.secret, "hs_never-issued", "not-even-ours"):
+            communicator = _socket(alice_submission, secret)
+            connected, _ = await communicator.connect()
+            assert connected  # accepted only to say why it closes
+            closing = await communicator.receive_output(timeout=5)
+            assert closing == {"type": "websocket.close", "code": UNAUTHORIZED}
+            await communicator.wait()
+
+    async_to_sync(scenario)()
+
+
+def test_another_students_token_sees_no_such_submission(personas: Personas, alice_submission: int) -> None:
+    async def scenario() -> None:
+        new = await database_sync_to_async(api_token_create)(user=personas.bob, name="cli")
+        connected, code = await _socket(alice_submission, new.secret).connect()
+        assert (connected, code) == (False, NOT_FOUND)
+
+    async_to_sync(scenario)()
+
+
+def test_without_a_token_or_session_nothing_is_shown(alice_submission: int) -> None:
+    async def scenario() -> None:
+        connected, code = await _socket(alice_submission, None).connect()
+        assert (connected, code) == (False, NOT_FOUND)
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ([(b"authorization", b"Token hs_abc")], "hs_abc"),
+        ([(b"Authorization", b"token   hs_abc ")], "hs_abc"),
+        ([(b"authorization", b"Bearer hs_abc")], None),
+        ([(b"cookie", b"sessionid=x")], None),
+    ],
+)
+def test_the_token_is_read_from_the_authorization_header_only(headers: list, expected: str | None) -> None:
+    assert token_from_headers(headers) == expected
