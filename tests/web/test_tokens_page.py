@@ -75,3 +75,4 @@ def test_the_page_speaks_english(alice: Client, personas: Personas) -> None:
     personas.alice.save(update_fields=["language"])
     page = alice.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "API tokens" in page and "Revoke" in page and "Your tokens" in page
+    assert "Tokens let scripts" in page and "令牌" not in page.split("<main")[1]
