@@ -48,7 +48,17 @@ def _draft_text(code: str | bytes) -> str:
 def draft_save(*, user: User, exercise: Exercise, code: str | bytes) -> Draft:
     """Store `code` as the student's draft of `exercise` (one per student and trial), and note the save."""
     text = _draft_text(code)
-    draft, _created = Draft.objects.update_or_create(user=user, exercise=exercise, defaults={"code": text})
+    # Write first, read after: a transaction that starts with a write takes SQLite's write lock at once
+    # (waiting its turn), where a read upgraded to a write fails with "database is locked" when a grader
+    # result is being stored at the same moment (embedded mode). PostgreSQL does not mind either way.
+    updated = Draft.objects.filter(user=user, exercise=exercise).update(code=text, updated_at=timezone.now())
+    if updated:
+        draft = Draft.objects.get(user=user, exercise=exercise)
+    else:
+        draft, _created = Draft.objects.get_or_create(user=user, exercise=exercise, defaults={"code": text})
+        if draft.code != text:  # a concurrent first save won the insert: ours is the later text
+            Draft.objects.filter(pk=draft.pk).update(code=text, updated_at=timezone.now())
+            draft.refresh_from_db()
     activity_record(
         user_id=user.pk,
         exercise_id=exercise.pk,
