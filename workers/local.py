@@ -8,6 +8,7 @@ loudly. Events go to a callback instead of a Redis Stream; the platform stores t
 event log. No Django here: the platform passes callbacks in.
 """
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from workers.events import CallbackSink
 from workers.grader import Grader, grade
+from workers.logs import log_context
 from workers.protocol import GradeEvent, GradeRequest, GradeResult
 
 logger = logging.getLogger(__name__)
@@ -69,8 +71,11 @@ class LocalExecutor:
             except Exception:
                 logger.exception("submission %s: an event could not be delivered", request.submission_id)
 
-        result = grade(request, self.grader, CallbackSink(deliver))
-        try:
-            on_result(result)
-        except Exception:
-            logger.exception("submission %s: the result could not be recorded", request.submission_id)
+        # The pool's threads do not inherit the submitting request's context: name the job's ids again.
+        with log_context(request_id=request.request_id or None, submission_id=request.submission_id):
+            result = grade(request, self.grader, CallbackSink(deliver))
+            result = dataclasses.replace(result, request_id=request.request_id, grader="embedded")
+            try:
+                on_result(result)
+            except Exception:
+                logger.exception("submission %s: the result could not be recorded", request.submission_id)
