@@ -78,7 +78,7 @@ test-fast: install messages
 test-browser: install-test frontend messages
 	@bash scripts/services.sh start var/test-services-browser
 	@source var/test-services-browser/env; status=0; \
-	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -p no:xdist -m browser tests/browser $(PYTEST_ARGS) || status=$$?; \
+	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -p no:xdist -m browser tests/browser tests/teaching/browser $(PYTEST_ARGS) || status=$$?; \
 	  bash scripts/services.sh stop var/test-services-browser; exit $$status
 
 # Benchmarks, not tests: each figure beside its baseline from the same run (root for the warm rows).
