@@ -35,7 +35,7 @@ def test_a_token_opens_the_authors_submission(personas: Personas, alice_submissi
     async def scenario() -> None:
         new = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
         communicator = _socket(alice_submission, new.secret)
-        connected, _ = await communicator.connect()
+        connected, _ = await communicator.connect(timeout=10)
         assert connected
         await communicator.disconnect()
 
@@ -48,11 +48,11 @@ def test_an_unknown_or_revoked_token_is_closed_with_4401(personas: Personas, ali
         await database_sync_to_async(ApiToken.objects.filter(pk=new.token.pk).delete)()
         for secret in (new.secret, "hs_never-issued", "not-even-ours"):
             communicator = _socket(alice_submission, secret)
-            connected, _ = await communicator.connect()
+            connected, _ = await communicator.connect(timeout=10)
             assert connected  # accepted only to say why it closes
             closing = await communicator.receive_output(timeout=5)
             assert closing == {"type": "websocket.close", "code": UNAUTHORIZED}
-            await communicator.wait()
+            await communicator.wait(timeout=10)
 
     async_to_sync(scenario)()
 
@@ -60,7 +60,7 @@ def test_an_unknown_or_revoked_token_is_closed_with_4401(personas: Personas, ali
 def test_another_students_token_sees_no_such_submission(personas: Personas, alice_submission: int) -> None:
     async def scenario() -> None:
         new = await database_sync_to_async(api_token_create)(user=personas.bob, name="cli")
-        connected, code = await _socket(alice_submission, new.secret).connect()
+        connected, code = await _socket(alice_submission, new.secret).connect(timeout=10)
         assert (connected, code) == (False, NOT_FOUND)
 
     async_to_sync(scenario)()
@@ -68,7 +68,7 @@ def test_another_students_token_sees_no_such_submission(personas: Personas, alic
 
 def test_without_a_token_or_session_nothing_is_shown(alice_submission: int) -> None:
     async def scenario() -> None:
-        connected, code = await _socket(alice_submission, None).connect()
+        connected, code = await _socket(alice_submission, None).connect(timeout=10)
         assert (connected, code) == (False, NOT_FOUND)
 
     async_to_sync(scenario)()
