@@ -24,7 +24,10 @@ function csrfToken(): string {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function api<T>(url: string, init: { method?: string; body?: unknown } = {}): Promise<ApiResult<T>> {
+export async function api<T>(
+  url: string,
+  init: { method?: string; body?: unknown; keepalive?: boolean } = {},
+): Promise<ApiResult<T>> {
   const method = init.method ?? "GET";
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "GET") {
@@ -37,6 +40,7 @@ export async function api<T>(url: string, init: { method?: string; body?: unknow
       method,
       headers,
       credentials: "same-origin",
+      keepalive: init.keepalive ?? false,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
   } catch {

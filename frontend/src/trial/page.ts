@@ -102,7 +102,12 @@ export function mountTrialPage(root: HTMLElement): void {
     const sending = code;
     saving = true;
     showSave(t("saving"), "saving");
-    const result = await api<{ updated_at: string }>(config.urls.draft, { method: "PUT", body: { code: sending } });
+    // keepalive: a save started as the page goes away (pagehide) still reaches the server.
+    const result = await api<{ updated_at: string }>(config.urls.draft, {
+      method: "PUT",
+      body: { code: sending },
+      keepalive: sending.length < 16_000,
+    });
     saving = false;
     if (result.ok) {
       savedCode = sending;
@@ -174,7 +179,11 @@ export function mountTrialPage(root: HTMLElement): void {
       status.dataset.state = "error";
       return;
     }
-    current = mountSubmissionView(runView, result.data.id, { statusElement: status, onFinished });
+    current = mountSubmissionView(runView, result.data.id, {
+      statusElement: status,
+      onFinished,
+      onGaveUp: () => setBusy(false),
+    });
     status.scrollIntoView({ block: "nearest" });
   };
 

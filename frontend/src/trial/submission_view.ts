@@ -12,6 +12,7 @@ import { Terminal } from "./terminal";
 export interface SubmissionViewOptions {
   statusElement?: HTMLElement; // the page's own status line; otherwise the view makes one
   onFinished?: (detail: SubmissionDetail) => void;
+  onGaveUp?: () => void; // no result will come (not found, connection lost for good, detail unreadable)
   live?: Partial<LiveOptions>; // for tests: a socket factory, a scheduler
   queuePollMs?: number;
 }
@@ -86,6 +87,7 @@ export function mountSubmissionView(
     element.setAttribute("aria-busy", "false");
     if (!result.ok || result.data === null) {
       say(t("loadFailed", { message: result.error?.message ?? "" }), "error");
+      options.onGaveUp?.();
       return;
     }
     renderFeedback(feedback, result.data);
@@ -145,8 +147,14 @@ export function mountSubmissionView(
       if (state === "open") setLive("open");
       else setLive("closed");
       if (state === "reconnecting" && !finished) say(t("reconnecting"), "reconnecting");
-      if (state === "not_found") say(t("notFound"), "error");
-      if (state === "failed" && !finished) say(t("connectionFailed"), "error");
+      if (state === "not_found") {
+        say(t("notFound"), "error");
+        options.onGaveUp?.();
+      }
+      if (state === "failed" && !finished) {
+        say(t("connectionFailed"), "error");
+        options.onGaveUp?.();
+      }
     },
     ...options.live,
   });
@@ -172,6 +180,7 @@ export function mountSubmissionView(
     if (!result.ok || result.data === null) {
       element.setAttribute("aria-busy", "false");
       say(result.status === 404 ? t("notFound") : t("loadFailed", { message: result.error?.message ?? "" }), "error");
+      options.onGaveUp?.();
       return;
     }
     const detail = result.data;
