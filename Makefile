@@ -26,7 +26,7 @@ install:
 	@bash scripts/install.sh bubblewrap gettext
 
 install-test:
-	@bash scripts/install.sh bubblewrap gettext redis-server chromium fonts-wqy-zenhei
+	@bash scripts/install.sh bubblewrap gettext redis-server chromium fonts-wqy-zenhei fonts-noto-color-emoji
 
 frontend:
 	@command -v npm >/dev/null || { echo "npm not found — install Node.js 20 and npm (e.g. sudo apt-get install nodejs npm)"; exit 1; }

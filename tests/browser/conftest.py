@@ -26,7 +26,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+import redis
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 from huashen.curriculum.services import exercises_sync
 from tests.integration.conftest import WorkerProcess, start_grader, start_platform_worker, worker_database_url
@@ -113,6 +114,9 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
     if os.environ.get("PYTEST_XDIST_WORKER"):
         pytest.fail("browser tests share the Redis queues with their workers: run them in one process")
     services = {"database": os.environ["DATABASE_URL"], "redis": os.environ["REDIS_URL"]}
+    # Submission ids restart with every test database, and a finished submission's event stream outlives
+    # it in Redis for a while: a stream left by an earlier run would be replayed as this run's.
+    redis.Redis.from_url(services["redis"]).flushdb()
     logs = tmp_path_factory.mktemp("stack")
     started: list[WorkerProcess] = []
     try:
@@ -157,6 +161,9 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
+        # Waiting, not timing: a page reacts within seconds, but on a loaded 2-core machine a sandboxed
+        # job (which imports torch first) can take longer than Playwright's 5 s default to print.
+        expect.set_options(timeout=30_000)
         yield chromium
         chromium.close()
 
@@ -203,7 +210,7 @@ class Browse:
         context = self.browser.new_context(
             base_url=self.stack.url, viewport={"width": width, "height": height}, locale="zh-CN"
         )
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(30_000)
         self.contexts.append(context)
         page = context.new_page()
         self.console.attach(page)

@@ -13,7 +13,10 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
-TRIAL_1_1 = ROOT / "exercises" / "01-tensors" / "01-tensor-basics"
+BUNDLES = {
+    "tensor-basics": ROOT / "exercises" / "01-tensors" / "01-tensor-basics",  # 1.1
+    "autograd": ROOT / "exercises" / "01-tensors" / "04-autograd",  # 1.4: imports the solution once
+}
 PASSWORD = "correct horse battery staple 42"
 HAN = re.compile(r"[\u4e00-\u9fff]")
 GRADING_TIMEOUT_MS = 90_000
@@ -84,9 +87,9 @@ def terminal_lines(page: Page) -> list[tuple[int, str]]:
     )
 
 
-def reference_solution() -> str:
-    return (TRIAL_1_1 / "reference" / "solution.py").read_text()
+def reference_solution(slug: str) -> str:
+    return (BUNDLES[slug] / "reference" / "solution.py").read_text()
 
 
-def wrong_solution(name: str) -> str:
-    return (TRIAL_1_1 / "wrong" / f"{name}.py").read_text()
+def wrong_solution(slug: str, name: str) -> str:
+    return (BUNDLES[slug] / "wrong" / f"{name}.py").read_text()
