@@ -2,9 +2,11 @@
 
 The schema is read from the running app (`/api/v1/schema/`), so an endpoint added anywhere is fuzzed
 without touching this file. Calls go through Django's WSGI handler in the test's own database
-transaction, authenticated as the student alice with an API token. Nothing reaches a grader: a submission
-would only be sent on commit, which never comes inside the test transaction, and the dispatch is
-replaced by a list besides. Bounded and reproducible: a few examples per operation, derandomized.
+transaction, authenticated with an API token as the student alice (every operation) and as her
+instructor carol (the teaching operations, where an instructor sees more). Nothing reaches a grader: a
+submission would only be sent on commit, which never comes inside the test transaction, and the
+dispatch is replaced by a list besides. Bounded and reproducible: a few examples per operation,
+derandomized.
 """
 
 from collections.abc import Iterator
@@ -16,15 +18,30 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from huashen.accounts.models import ApiToken
+from huashen.accounts.models import ApiToken, User
 from huashen.accounts.tokens import api_token_create
 from huashen.grading import dispatch
+from huashen.grading.services import submission_create
 from tests.conftest import Personas
 
 MAX_EXAMPLES = 25
 # DRF coerces scalars into the declared type (`{"name": 0}` is the name "0"), so a body the schema calls
 # invalid can be accepted; every other check runs, the server-error and response-conformance ones first.
 LENIENT_BY_DESIGN = [schemathesis.checks.negative_data_rejection]
+
+# Where an instructor sees more than a student: fuzzed a second time as carol (alice's instructor).
+INSTRUCTOR_PATHS = r"^/api/v1/(cohorts|reviews|submissions/\{)"
+FUZZ_SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
 
@@ -42,12 +59,25 @@ def wsgi_in_test_transaction() -> Iterator[None]:
 
 
 @pytest.fixture
-def student_auth(
+def seeded(
     personas: Personas, curriculum: dict, monkeypatch: pytest.MonkeyPatch, settings_override: None
-) -> "StudentAuth":
+) -> Personas:
+    """The personas, and a few of alice's submissions (queued) for the instructor views to find."""
     sent: list = []
     monkeypatch.setattr(dispatch, "send_grade_request", sent.append)
-    return StudentAuth(personas)
+    for mode in ("run", "submit"):
+        submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode=mode)
+    return personas
+
+
+@pytest.fixture
+def student_auth(seeded: Personas) -> "TokenAuth":
+    return TokenAuth(seeded.alice)
+
+
+@pytest.fixture
+def instructor_auth(seeded: Personas) -> "TokenAuth":
+    return TokenAuth(seeded.carol)
 
 
 @pytest.fixture
@@ -57,11 +87,11 @@ def settings_override(settings) -> None:
     settings.SUBMISSIONS_PER_MINUTE = 100_000
 
 
-class StudentAuth:
-    """alice's token, re-made with the same secret whenever the fuzzer revokes it through DELETE."""
+class TokenAuth:
+    """A persona's token, re-made with the same secret whenever the fuzzer revokes it through DELETE."""
 
-    def __init__(self, personas: Personas) -> None:
-        new = api_token_create(user=personas.alice, name="fuzz")
+    def __init__(self, user: User) -> None:
+        new = api_token_create(user=user, name="fuzz")
         self.row = {
             field.attname: getattr(new.token, field.attname) for field in ApiToken._meta.concrete_fields
         }
@@ -75,18 +105,17 @@ class StudentAuth:
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
+@FUZZ_SETTINGS
 def test_the_api_answers_every_generated_request_as_documented(
-    case: schemathesis.Case, wsgi_in_test_transaction: None, student_auth: StudentAuth
+    case: schemathesis.Case, wsgi_in_test_transaction: None, student_auth: TokenAuth
 ) -> None:
     case.call_and_validate(headers=student_auth.ensure(), excluded_checks=LENIENT_BY_DESIGN)
+
+
+@pytest.mark.django_db
+@schema.include(path_regex=INSTRUCTOR_PATHS).parametrize()
+@FUZZ_SETTINGS
+def test_the_teaching_endpoints_answer_an_instructor_as_documented(
+    case: schemathesis.Case, wsgi_in_test_transaction: None, instructor_auth: TokenAuth
+) -> None:
+    case.call_and_validate(headers=instructor_auth.ensure(), excluded_checks=LENIENT_BY_DESIGN)
