@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import re
+import time
 from typing import Any
 
 import pytest
@@ -197,7 +198,17 @@ def test_readyz_reads_real_heartbeats(stream_redis: redis.Redis, settings: Any) 
         503,
         ["graders: none seen for the cpu queue"],
     )
-    beat = {"hostname": "cpu-1", "queues": ["cpu"], "device": "cpu", "slots": 2, "load": 0.1, "time": 0}
+    stale = {"hostname": "cpu-0", "queues": ["cpu"], "slots": 1, "time": time.time() - 3600}  # a hung beat
+    stream_redis.set(HEARTBEAT_KEY_PREFIX + "cpu-0", json.dumps(stale), ex=60)
+    assert Client().get("/readyz").status_code == 503
+    beat = {
+        "hostname": "cpu-1",
+        "queues": ["cpu"],
+        "device": "cpu",
+        "slots": 2,
+        "load": 0.1,
+        "time": time.time(),
+    }
     stream_redis.set(HEARTBEAT_KEY_PREFIX + "cpu-1", json.dumps(beat), ex=60)
     response = Client().get("/readyz")
     assert response.status_code == 200
