@@ -23,6 +23,9 @@ from workers.logs import current_request_id, log_context, new_request_id, sane_r
 
 REQUEST_ID_HEADER = "X-Request-ID"
 access_logger = logging.getLogger("huashen.access")
+# Load balancers, container healthchecks and Prometheus call these every few seconds: their successes
+# are logged at DEBUG, so the access log stays about people.
+PROBE_ROUTES = {"healthz", "readyz", "metrics"}
 
 
 def request_uuid() -> uuid.UUID:
@@ -54,7 +57,9 @@ class RequestMetricsMiddleware:
         route = metrics.route_label(request)
         metrics.observe_request(route=route, method=request.method or "", status=response.status_code,
                                 seconds=elapsed)  # fmt: skip
-        access_logger.info(
-            "%s %s %s %.1f ms (%s)", request.method, request.path, response.status_code, elapsed * 1000, route
-        )
+        level = logging.DEBUG if route in PROBE_ROUTES and response.status_code < 400 else logging.INFO
+        access_logger.log(
+            level, "%s %s %s %.1f ms (%s)", request.method, request.path, response.status_code, elapsed * 1000,
+            route,
+        )  # fmt: skip
         return response

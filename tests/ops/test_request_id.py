@@ -66,12 +66,20 @@ def test_error_responses_carry_it_too(db: None) -> None:
 
 def test_the_log_lines_of_a_request_carry_its_id(db: None, logged: list[logging.LogRecord]) -> None:
     given = str(uuid.uuid4())
-    APIClient().get("/readyz", HTTP_X_REQUEST_ID=given)
+    APIClient().get("/api/v1/submissions/", HTTP_X_REQUEST_ID=given)
     access = [record for record in logged if record.name == "huashen.access"]
     assert access and access[-1].request_id == given
-    assert "/readyz" in access[-1].getMessage()
-    APIClient().get("/healthz")
+    assert "/api/v1/submissions/" in access[-1].getMessage()
+    APIClient().get("/api/v1/realms/")
     assert logged[-1].request_id not in {"", given}
+
+
+def test_successful_probes_are_not_in_the_access_log(db: None, logged: list[logging.LogRecord]) -> None:
+    APIClient().get("/healthz")
+    APIClient().get("/metrics")  # refused: that one is worth a line
+    access = [record.getMessage() for record in logged if record.name == "huashen.access"]
+    assert not [line for line in access if "/healthz" in line]
+    assert [line for line in access if "/metrics 401" in line]
 
 
 def test_a_submission_keeps_the_id_of_the_request_that_made_it(
