@@ -18,47 +18,43 @@ from huashen_cli.messages import Language
 from huashen_cli.terminal import Terminal, error
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(say: Language) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="huashen",
-        description="化神 Huashen command-line client: trials, submissions and live grading logs.",
-        epilog="Exit codes: 0 success/passed, 1 failed, 2 usage or authentication error. "
-        "Set HUASHEN_LANG=en for English, NO_COLOR=1 for plain output.",
+        prog="huashen", description=say("help_description"), epilog=say("help_epilog")
     )
-    parser.add_argument("--no-color", action="store_true", help="never colour the output")
+    parser.add_argument("--no-color", action="store_true", help=say("help_no_color"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    login = commands.add_parser("login", help="sign in to a server and save an API token")
-    login.add_argument("server", help="the server's address, e.g. https://huashen.example.edu")
-    login.add_argument("--username", "-u", help="your username (asked for when missing)")
-    login.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    login.add_argument("--token", help="use an existing token (made on the API tokens page) instead")
-    login.add_argument("--name", help="the new token's name (default: huashen-cli on this machine)")
+    login = commands.add_parser("login", help=say("help_login"))
+    login.add_argument("server", help=say("help_server"))
+    login.add_argument("--username", "-u", help=say("help_username"))
+    login.add_argument("--password-stdin", action="store_true", help=say("help_password_stdin"))
+    login.add_argument("--token", help=say("help_token"))
+    login.add_argument("--name", help=say("help_name"))
 
-    commands.add_parser("logout", help="revoke the saved token and forget it")
-    commands.add_parser("realms", help="the realms and their trials")
-    commands.add_parser("status", help="your progress: trials passed and best scores")
+    commands.add_parser("logout", help=say("help_logout"))
+    commands.add_parser("realms", help=say("help_realms"))
+    commands.add_parser("status", help=say("help_status"))
 
-    exercise = commands.add_parser("exercise", help="show a trial's statement and write its starter file")
-    exercise.add_argument("slug", help="the trial, e.g. tensor-basics")
-    exercise.add_argument("--output", "-o", type=Path, help="where to write the starter (default: SLUG.py)")
+    exercise = commands.add_parser("exercise", help=say("help_exercise"))
+    exercise.add_argument("slug", help=say("help_slug"))
+    exercise.add_argument("--output", "-o", type=Path, help=say("help_output"))
 
-    submit = commands.add_parser("submit", help="submit a solution and follow its grading live")
-    submit.add_argument("slug", help="the trial")
-    submit.add_argument("file", type=Path, help="your solution")
-    submit.add_argument("--run", action="store_true", help="a practice run: not graded against the checks")
+    submit = commands.add_parser("submit", help=say("help_submit"))
+    submit.add_argument("slug", help=say("help_slug"))
+    submit.add_argument("file", type=Path, help=say("help_file"))
+    submit.add_argument("--run", action="store_true", help=say("help_run"))
 
-    history = commands.add_parser("history", help="your submissions, newest first")
-    history.add_argument("slug", nargs="?", help="only this trial's")
-    history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    history = commands.add_parser("history", help=say("help_history"))
+    history.add_argument("slug", nargs="?", help=say("help_history_slug"))
+    history.add_argument("--limit", type=int, default=20, help=say("help_limit"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    arguments = parser.parse_args(argv)  # exits 2 on a usage error, as argparse does
     settings = config_file.load()
     say = Language(settings.language or None)
+    arguments = build_parser(say).parse_args(argv)  # exits 2 on a usage error, as argparse does
     out = Terminal(colour=False if arguments.no_color else None)
     try:
         return COMMANDS[arguments.command](arguments, settings, say, out)
@@ -316,7 +312,7 @@ def cmd_history(
     arguments: argparse.Namespace, settings: config_file.Config, say: Language, out: Terminal
 ) -> int:
     if arguments.limit < 1:
-        raise CliError("--limit must be at least 1", EXIT_USAGE)
+        raise CliError(say("limit_too_small"), EXIT_USAGE)
     api = _client(settings, say)
     try:
         page = api.get("submissions/", exercise=arguments.slug, page_size=min(arguments.limit, 100))

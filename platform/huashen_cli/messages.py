@@ -73,6 +73,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "details": ("详情：{url}", "Details: {url}"),
     # history
     "history_empty": ("还没有提交。", "No submissions yet."),
+    # --help
+    "help_description": (
+        "化神命令行客户端：试炼、提交与实时评测日志。",
+        "化神 Huashen command-line client: trials, submissions and live grading logs.",
+    ),
+    "help_epilog": (
+        "退出码：0 成功或通过，1 失败，2 用法或认证错误。HUASHEN_LANG=en 显示英文，NO_COLOR=1 不用颜色。",
+        "Exit codes: 0 success/passed, 1 failed, 2 usage or authentication error. Set HUASHEN_LANG=en for English, NO_COLOR=1 for plain output.",
+    ),
+    "help_no_color": ("不使用颜色", "never colour the output"),
+    "help_login": ("登录服务器并保存 API 令牌", "sign in to a server and save an API token"),
+    "help_server": (
+        "服务器地址，例如 https://huashen.example.edu",
+        "the server's address, e.g. https://huashen.example.edu",
+    ),
+    "help_username": ("用户名（缺省时询问）", "your username (asked for when missing)"),
+    "help_password_stdin": ("从标准输入读取密码", "read the password from standard input"),
+    "help_token": (
+        "改用已有的令牌（在“API 令牌”页面生成）",
+        "use an existing token (made on the API tokens page) instead",
+    ),
+    "help_name": (
+        "新令牌的名称（默认：huashen-cli on 本机名）",
+        "the new token's name (default: huashen-cli on this machine)",
+    ),
+    "help_logout": ("撤销保存的令牌并忘记它", "revoke the saved token and forget it"),
+    "help_realms": ("各个境界及其试炼", "the realms and their trials"),
+    "help_status": ("我的进度：通过的试炼和最好成绩", "your progress: trials passed and best scores"),
+    "help_exercise": (
+        "显示试炼说明并写出初始代码文件",
+        "show a trial's statement and write its starter file",
+    ),
+    "help_slug": ("试炼，例如 tensor-basics", "the trial, e.g. tensor-basics"),
+    "help_output": ("初始代码写到哪里（默认：试炼名.py）", "where to write the starter (default: SLUG.py)"),
+    "help_submit": ("提交答案并实时查看评测", "submit a solution and follow its grading live"),
+    "help_file": ("你的答案文件", "your solution"),
+    "help_run": (
+        "练习运行：照常检查，但不计入进度",
+        "a practice run: checked, but not counted in your progress",
+    ),
+    "help_history": ("我的提交，最新的在前", "your submissions, newest first"),
+    "help_history_slug": ("只看这个试炼的", "only this trial's"),
+    "help_limit": ("显示多少条（默认 20）", "how many (default 20)"),
+    "limit_too_small": ("--limit 至少为 1。", "--limit must be at least 1."),
     "history_columns": ("编号|试炼|模式|状态|结果|得分|时间", "id|trial|mode|status|verdict|score|time"),
 }
 

@@ -127,3 +127,12 @@ def test_a_bilingual_field_falls_back_to_the_other_language(monkeypatch: pytest.
     monkeypatch.setenv("HUASHEN_LANG", "en")
     assert Language().pick({"zh": "张量", "en": ""}) == "张量"
     assert Language().pick({"zh": "张量", "en": "Tensors"}) == "Tensors"
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [("en", "submit a solution and follow its grading live"), ("", "提交答案并实时查看评测")],
+)
+def test_the_help_speaks_both_languages(huashen: Callable[..., Run], language: str, expected: str) -> None:
+    result = huashen("--help", env={"HUASHEN_LANG": language})
+    assert result.code == 0 and expected in result.out
