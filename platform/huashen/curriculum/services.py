@@ -167,7 +167,8 @@ def exercise_content_edit(
     """
     clean_hints = exercise_content_check(statement_zh=statement_zh, statement_en=statement_en, hints=hints)
     locked = Exercise.objects.select_for_update().get(pk=exercise.pk)
-    current = ExerciseVersion.objects.filter(pk=locked.current_version_id).first()
+    version_id = locked.current_version_id
+    current = ExerciseVersion.objects.filter(pk=version_id).first() if version_id is not None else None
     if current is None:
         raise DomainError("not_found", _("这个试炼还没有任何版本。"), status=404)
     latest = (
