@@ -73,6 +73,9 @@ def test_the_student_view_counts_time_and_hints(personas: Personas, trials: dict
     for minutes in (0, 2, 4):
         ActivityEvent.objects.create(user=personas.alice, exercise=trials["a1"], kind=ActivityKind.DRAFT_SAVED,
                                      at=start + dt.timedelta(minutes=minutes))  # fmt: skip
+    ActivityEvent.objects.create(
+        user=personas.alice, exercise=trials["a1"], kind=ActivityKind.OPENED, at=start
+    )
     HintReveal.objects.create(user=personas.alice, exercise=trials["a1"], index=0)
     graded(personas.alice, trials["a1"])
     client = Client()
@@ -83,4 +86,8 @@ def test_the_student_view_counts_time_and_hints(personas: Personas, trials: dict
 
     view = student_view(student=personas.alice)
     assert view.hints_used == 1 and view.seconds_on_task == pytest.approx(240)
-    assert [s.exercise_id for s in view.timeline] == [trials["a1"].pk]
+    # the submission, then (older) the opening; drafts are not in it, runs and submits are their submissions
+    assert [(entry.kind, entry.exercise.pk) for entry in view.timeline] == [
+        ("submission", trials["a1"].pk), ("opened", trials["a1"].pk),
+    ]  # fmt: skip
+    assert "#" + str(view.timeline[0].submission.pk) in page

@@ -20,7 +20,7 @@ from huashen.curriculum.models import Exercise, GradingMode, Realm
 from huashen.errors import DomainError
 from huashen.grading.models import ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import published_exercises
-from huashen.practice.models import HintReveal
+from huashen.practice.models import ActivityEvent, ActivityKind, HintReveal
 from huashen.practice.selectors import activity_for_users
 from huashen.teaching.models import Review
 
@@ -222,7 +222,7 @@ def cohort_exercise_get(*, slug: str) -> Exercise:
 
 def student_submissions_for_trial(*, student: User, exercise: Exercise) -> QuerySet[Submission]:
     return (
-        Submission.objects.filter(user=student, exercise=exercise)
+        Submission.objects.filter(user=student, exercise=exercise, regrade_of__isnull=True)
         .select_related("version", "review")
         .order_by("-created_at", "-pk")
     )
@@ -239,10 +239,18 @@ class StudentTrialSummary:
 
 
 @dataclass
+class TimelineEntry:
+    at: dt.datetime
+    exercise: Exercise
+    kind: str  # "submission", or an ActivityKind: opened / hint_revealed
+    submission: Submission | None
+
+
+@dataclass
 class StudentView:
     student: User
     trials: list[StudentTrialSummary]
-    timeline: list[Submission]
+    timeline: list[TimelineEntry]
 
     @property
     def seconds_on_task(self) -> float:
@@ -283,11 +291,23 @@ def student_view(*, student: User, timeline_limit: int = 200) -> StudentView:
                 summary.first_at if summary else None,
             )
         )
-    timeline = list(
-        Submission.objects.filter(user=student)
+    submissions = (
+        Submission.objects.filter(user=student, regrade_of__isnull=True)
         .select_related("exercise", "version", "review")
         .order_by("-created_at", "-pk")[:timeline_limit]
     )
+    # Runs and submits are in the timeline as their submissions; the other activity as itself.
+    events = (
+        ActivityEvent.objects.filter(user=student, kind__in=[ActivityKind.OPENED, ActivityKind.HINT_REVEALED])
+        .select_related("exercise")
+        .order_by("-at", "-pk")[:timeline_limit]
+    )
+    timeline = sorted(
+        [TimelineEntry(s.created_at, s.exercise, "submission", s) for s in submissions]
+        + [TimelineEntry(e.at, e.exercise, e.kind, None) for e in events],
+        key=lambda entry: entry.at,
+        reverse=True,
+    )[:timeline_limit]
     return StudentView(student, trials, timeline)
 
 
@@ -387,9 +407,12 @@ def trial_statistics(*, cohort: Cohort, exercise: Exercise, top_checks: int = 10
 
 
 def trial_submissions_for_cohort(*, cohort: Cohort, exercise: Exercise) -> QuerySet[Submission]:
-    """Every submission of the cohort's students to a trial (the CSV export), oldest first."""
+    """Every submission of the cohort's students to a trial (the CSV export), oldest first; regrade re-runs
+    are not the students' work and are left out."""
     return (
-        Submission.objects.filter(user__memberships__cohort=cohort, exercise=exercise)
+        Submission.objects.filter(
+            user__memberships__cohort=cohort, exercise=exercise, regrade_of__isnull=True
+        )
         .select_related("user", "version", "review", "review__reviewer")
         .order_by("created_at", "pk")
     )
