@@ -293,13 +293,13 @@ def student_view(*, student: User, timeline_limit: int = 200) -> StudentView:
         )
     submissions = (
         Submission.objects.filter(user=student, regrade_of__isnull=True)
-        .select_related("exercise", "version", "review")
+        .select_related("exercise__realm", "version", "review")
         .order_by("-created_at", "-pk")[:timeline_limit]
     )
     # Runs and submits are in the timeline as their submissions; the other activity as itself.
     events = (
         ActivityEvent.objects.filter(user=student, kind__in=[ActivityKind.OPENED, ActivityKind.HINT_REVEALED])
-        .select_related("exercise")
+        .select_related("exercise__realm")
         .order_by("-at", "-pk")[:timeline_limit]
     )
     timeline = sorted(
