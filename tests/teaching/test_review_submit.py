@@ -126,6 +126,7 @@ def test_the_review_form_then_the_student_sees_the_review(personas: Personas, tr
     assert 'name="score-clarity"' in form.content.decode()
     invalid = teacher.post(f"/teach/reviews/{work.pk}/", {"score-clarity": "70", "score-evidence": "1"})
     assert invalid.status_code == 200 and not Review.objects.exists()
+    assert 'value="70"' in invalid.content.decode() and 'role="alert"' in invalid.content.decode()
     done = teacher.post(f"/teach/reviews/{work.pk}/",
                         {"score-clarity": "45", "score-evidence": "40", "comment": "清楚的实验"})  # fmt: skip
     assert done.status_code == 302 and done["Location"] == "/teach/reviews/"

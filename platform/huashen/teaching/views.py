@@ -230,10 +230,12 @@ def review_form(request: HttpRequest, submission_id: int) -> HttpResponse:
         else:
             messages.success(request, _("评审已保存。"))
             return redirect("teaching:review-queue")
+    # What the reviewer typed comes back with an error, so nothing has to be scored twice.
+    criteria = [{**c, "value": request.POST.get(f"score-{c['key']}", "")} for c in rubric]
     return render(
         request,
         "teaching/review_form.html",
-        {"submission": submission, "rubric": rubric, "error": error, "posted": request.POST},
+        {"submission": submission, "rubric": criteria, "error": error, "posted": request.POST},
     )
 
 
