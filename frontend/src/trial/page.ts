@@ -83,7 +83,7 @@ export function mountTrialPage(root: HTMLElement): void {
   // --- editor and autosave --------------------------------------------------------------------------
   let code = config.code;
   let savedCode = config.code;
-  let saving = false;
+  let saving: Promise<void> | null = null;
   const fallback = editorBox.querySelector<HTMLTextAreaElement>("textarea");
   if (fallback) code = savedCode = fallback.value || config.code;
 
@@ -94,13 +94,16 @@ export function mountTrialPage(root: HTMLElement): void {
   };
 
   const save = async (): Promise<void> => {
-    if (saving) {
+    if (saving !== null) {
       autosave.schedule(); // one request at a time; the latest text goes next
       return;
     }
     if (code === savedCode) return;
-    const sending = code;
-    saving = true;
+    saving = put(code);
+    await saving;
+    saving = null;
+  };
+  const put = async (sending: string): Promise<void> => {
     showSave(t("saving"), "saving");
     // keepalive: a save started as the page goes away (pagehide) still reaches the server.
     const result = await api<{ updated_at: string }>(config.urls.draft, {
@@ -108,7 +111,6 @@ export function mountTrialPage(root: HTMLElement): void {
       body: { code: sending },
       keepalive: sending.length < 16_000,
     });
-    saving = false;
     if (result.ok) {
       savedCode = sending;
       showSave(t("saved", { time: timeNow() }), "saved");
@@ -161,7 +163,6 @@ export function mountTrialPage(root: HTMLElement): void {
   const start = async (mode: "run" | "submit"): Promise<void> => {
     if (busy) return;
     setBusy(true);
-    autosave.flush();
     // The last run's results go at once: nothing on screen may be mistaken for this run's verdict.
     current?.stop();
     current = null;
@@ -169,6 +170,9 @@ export function mountTrialPage(root: HTMLElement): void {
     status.removeAttribute("data-verdict");
     status.textContent = t("sending");
     status.dataset.state = "sending";
+    autosave.flush();
+    // The draft first, then the submission: one write at a time (the embedded shape's SQLite takes one).
+    if (saving !== null) await saving;
     const result = await api<{ id: number }>(config.urls.submissions, {
       method: "POST",
       body: { exercise: config.slug, code, mode },
