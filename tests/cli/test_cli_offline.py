@@ -136,3 +136,31 @@ def test_a_bilingual_field_falls_back_to_the_other_language(monkeypatch: pytest.
 def test_the_help_speaks_both_languages(huashen: Callable[..., Run], language: str, expected: str) -> None:
     result = huashen("--help", env={"HUASHEN_LANG": language})
     assert result.code == 0 and expected in result.out
+
+
+def test_the_console_script_names_the_clients_main() -> None:
+    import importlib
+    import tomllib
+
+    from tests.cli.conftest import ROOT
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["huashen"]
+    module, function = target.split(":")
+    assert callable(getattr(importlib.import_module(module), function))
+
+
+def test_the_client_loads_no_django_and_nothing_of_the_server() -> None:
+    import subprocess
+    import sys
+
+    from tests.cli.conftest import ROOT
+
+    probe = "import sys, huashen_cli.main; print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'huashen', 'workers', 'rest_framework', 'channels'}))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PYTHONPATH": str(ROOT / "platform")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
