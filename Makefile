@@ -82,9 +82,12 @@ test-browser: install-test frontend messages
 	  bash scripts/services.sh stop var/test-services-browser; exit $$status
 
 # Benchmarks, not tests: each figure beside its baseline from the same run (root for the warm rows).
-bench: install
+bench: install-test
 	@PYTHONPATH=. $(PY) bench/sandbox_start.py
 	@PYTHONPATH=. $(PY) bench/reference_grading.py
+	@bash scripts/services.sh start var/bench-services
+	@source var/bench-services/env; status=0; PYTHONPATH=. $(PY) bench/drain.py || status=$$?; \
+	  bash scripts/services.sh stop var/bench-services; exit $$status
 
 clean:
 	rm -rf var frontend/dist .mypy_cache .ruff_cache .pytest_cache

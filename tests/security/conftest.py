@@ -15,8 +15,8 @@ listeners, and everything the host checks after each attack.
 
 Both sandbox paths: `security` is parametrized over `cold` (every job through bwrap, HUASHEN_WARM_POOL=0)
 and `warm` (the zygote pool of workers/sandbox/pool.py; every attack must have run warm, and the
-zygotes' own processes, published by the grader in $TMPDIR/huashen-zygotes-*.json, are not "left
-running").
+pool's own processes, the zygotes the grader publishes in $TMPDIR/huashen-zygotes-*.json and the spare
+runs in the pool's cgroup, where no job's code ever runs, are not "left running").
 
 `attacker` (per test, with `transactional_db`) syncs the fixture curriculum, makes a student and runs
 attacks through `submission_create` → Redis `cpu` queue → grader → bwrap → check → `platform` queue →
@@ -60,7 +60,7 @@ from tests.integration.conftest import WorkerProcess, _celery, start_grader, wai
 from tests.security.attacks import Attack
 from workers.protocol import event_stream_key
 from workers.sandbox.policy import SANDBOX_USER
-from workers.sandbox.pool import REGISTRY_PREFIX
+from workers.sandbox.pool import POOL_CGROUP_MARK, REGISTRY_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
@@ -243,6 +243,9 @@ class SecurityHost:
         for pid, (uid, _ppid) in table.items():
             if uid != self.sandbox_uid or pid == self.sentinel.pid or pid in zygotes:
                 continue
+            with contextlib.suppress(OSError):
+                if POOL_CGROUP_MARK in Path(f"/proc/{pid}/cgroup").read_text():
+                    continue  # the warm pool's own processes (a spare run waiting): no job's code runs there
             ancestor, mine = pid, False
             while ancestor > 1 and ancestor in table:
                 if ancestor == self.grader.process.pid:

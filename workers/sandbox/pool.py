@@ -8,14 +8,15 @@ give each run its own namespaces; `zygote.py` explains the inside). It runs no s
 A warm run (`WarmPool.run`), inside the same `run_confined` as a cold run (the job's cgroups, usage,
 the kill of the whole tree):
 
-1. the run's stdout, stderr and event pipes and a run socket go to the zygote (SCM_RIGHTS); it forks C,
-   which enters new mount/PID/network/IPC/UTS namespaces and says "ready";
-2. the kernel tells us C's host pid (SCM_CREDENTIALS); we check it is the zygote's child and the sandbox
-   account's, put it in the job's cgroups, and mount the job's work dir (the host tmpfs, `nosuid,nodev,
+1. the run's stdout, stderr and event pipes and a run socket go to the zygote (SCM_RIGHTS), which hands
+   them to its spare run, forked ahead: C in new mount/PID/network/IPC/UTS namespaces, G its pid 1 and
+   H (the job, pid 2), which says "ready";
+2. the kernel tells us H's host pid (SCM_CREDENTIALS); we check it descends from the zygote and is the
+   sandbox account's, put it in the job's cgroups (H runs the job, so all of it is there), and mount the job's work dir (the host tmpfs, `nosuid,nodev,
    noexec`) at /work in C's mount namespace (open_tree + setns + move_mount, from a forked helper);
-3. "go": C forks the run's init, which confines itself (fresh /proc, /tmp, /dev/shm, rlimits, all
-   capabilities dropped, no_new_privs, the cold path's seccomp filter, the clean environment, reseeded
-   RNGs) and runs the harness; the runner's `watch` reads the output as for a cold run.
+3. "go": H confines itself (fresh /tmp and /dev/shm, rlimits, all capabilities dropped, no_new_privs,
+   the cold path's seccomp filter, the clean environment, reseeded RNGs) and runs the harness; the
+   runner's `watch` reads the output as for a cold run. C reports G's wait status.
 
 Anything wrong before "go" (a dead zygote, a pid that is not what it should be, a cgroup or mount that
 fails) raises `WarmUnavailable`: nothing of the student's ran, the zygote is replaced, and the grader
@@ -68,6 +69,7 @@ START_TIMEOUT_SECONDS = 90.0
 READY_TIMEOUT_SECONDS = 10.0
 RECYCLE_AFTER = 200
 REGISTRY_PREFIX = "huashen-zygotes-"  # $TMPDIR/huashen-zygotes-<grader pid>.json: the zygotes' host pids
+POOL_CGROUP_MARK = "/job-zygote-"  # in a process's cgroup path: the pool's own (zygote, spare runs)
 
 SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429
 OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC = 1, 0o2000000
@@ -75,6 +77,9 @@ MOVE_MOUNT_F_EMPTY_PATH = 4
 CLONE_NEWNS = 0x00020000
 AT_FDCWD = -100
 _libc = ctypes.CDLL(None, use_errno=True)
+# Resolved now, not in the forked helper of `_mount_work` (a symbol lookup there could wait forever on a
+# loader lock another thread of the grader held at fork time).
+_setns, _syscall = _libc.setns, _libc.syscall
 
 
 class WarmUnavailable(RuntimeError):
@@ -170,8 +175,8 @@ class Zygote:
         if ready.get("zygote") != "ready" or not pid:
             raise WarmUnavailable(f"the zygote did not start: {ready!r}")
         self.pid = pid
-        self.pids = [self.chain_pid, *_descendants(self.chain_pid)]
-        if self.pid not in self.pids or _uid_of(self.pid) != _sandbox_uid():
+        self.pids = _ancestry(pid, self.chain_pid)  # bwrap, bwrap's init, the zygote
+        if not self.pids or _uid_of(self.pid) != _sandbox_uid():
             raise WarmUnavailable("the zygote is not the sandbox account's child of its launch chain")
         _register(self)
 
@@ -247,7 +252,8 @@ class Zygote:
             message, child = _receive_json(ours, timeout=READY_TIMEOUT_SECONDS)
             if message.get("ready") is not True or not child:
                 raise WarmUnavailable(f"the run did not start: {message!r}")
-            if _parent_of(child) != self.pid or _uid_of(child) != _sandbox_uid():
+            # H (the job) → G (its init) → C (the run's keeper) → the zygote, all the sandbox account's.
+            if _parent_of(_parent_of(_parent_of(child))) != self.pid or _uid_of(child) != _sandbox_uid():
                 raise WarmUnavailable(f"pid {child} is not a run of this zygote")
             for procs in cgroup.procs_files():
                 Path(procs).write_text(str(child))
@@ -277,7 +283,7 @@ class Zygote:
 
 
 class _WarmProcess:
-    """A warm run as `watch` sees it: C reports its run's wait status on the run socket."""
+    """A warm run as `watch` sees it: C reports its run's wait status on the run socket; H is `pid`."""
 
     def __init__(self, run_socket: socket.socket, pid: int) -> None:
         self.socket = run_socket
@@ -342,7 +348,7 @@ def _receive_json(sock: socket.socket, *, timeout: float) -> tuple[dict, int]:
 def _mount_work(pid: int, work: Path) -> None:
     """Mount the host's `work` at /work in process `pid`'s mount namespace, from a forked helper (setns
     needs a single-threaded process): a clone of the host mount, so its nosuid,nodev,noexec stay."""
-    tree = _libc.syscall(SYS_OPEN_TREE, AT_FDCWD, str(work).encode(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
+    tree = _syscall(SYS_OPEN_TREE, AT_FDCWD, str(work).encode(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
     if tree < 0:
         raise WarmUnavailable(f"open_tree {work}: {os.strerror(ctypes.get_errno())}")
     try:
@@ -354,8 +360,8 @@ def _mount_work(pid: int, work: Path) -> None:
     if helper == 0:
         code = 1
         try:
-            if _libc.setns(namespace, CLONE_NEWNS) == 0 and (
-                _libc.syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, b"/work", MOVE_MOUNT_F_EMPTY_PATH) == 0
+            if _setns(namespace, CLONE_NEWNS) == 0 and (
+                _syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, b"/work", MOVE_MOUNT_F_EMPTY_PATH) == 0
             ):
                 code = 0
         finally:
@@ -390,18 +396,15 @@ def _sandbox_uid() -> int:
     return account.pw_uid if account else -2
 
 
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            parents[int(entry.name)] = _parent_of(int(entry.name))
-    found, frontier = [], [root]
-    while frontier:
-        current = frontier.pop()
-        children = [pid for pid, parent in parents.items() if parent == current]
-        found += children
-        frontier += children
-    return found
+def _ancestry(pid: int, root: int) -> list[int]:
+    """[root, ..., pid] when `pid` descends from `root`, else []."""
+    chain = [pid]
+    while chain[-1] != root:
+        parent = _parent_of(chain[-1])
+        if parent <= 1 or len(chain) > 8:
+            return []
+        chain.append(parent)
+    return chain[::-1]
 
 
 _REGISTRY_LOCK = threading.Lock()

@@ -8,24 +8,25 @@ run its own namespaces. It only imports only the standard library, torch, torchv
 runs student code itself, and holds no platform secret (it starts from an empty environment).
 
 Per run (one request on the control socket, fd 4, carrying the run's stdout, stderr, event pipe and a
-run socket):
+run socket), with everything forked ahead as the zygote's spare so that no fork is on the critical path:
 
-    zygote --fork--> C: unshare(NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS), make mounts private,
-                        report its pid over the run socket (SCM_CREDENTIALS: the host sees its host pid),
-                        wait for "go" (the host has put C in the job's cgroups and mounted the job's
-                        work dir at /work in C's mount namespace)
-                     C --fork--> G (pid 1 of the new PID namespace):
-                        fresh /proc, size-capped /tmp and /dev/shm, hostname, loopback up, rlimits,
-                        stdio on the run's pipes, every other fd closed, new session, all
-                        capabilities dropped (bounding, ambient, inheritable, permitted, effective),
-                        no_new_privs, the same seccomp filter as the cold path, the clean environment,
-                        every RNG reseeded from os.urandom, then the harness, as the cold path runs it
-                     C waits for G and reports its wait status on the run socket; G's death ends its
-                     PID namespace, so no process of the run survives it.
+    zygote --fork--> C: unshare(NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS), mounts private
+                     C --fork--> G: pid 1 of the new PID namespace: fresh /proc, hostname, loopback up
+                                 G --fork--> H (pid 2): waits for its run
+                                 G drops every capability, no_new_privs, seccomp, not dumpable, then
+                                   reaps and exits with H's status (its exit ends the PID namespace)
+    request → zygote hands it to C → C hands it to H and keeps the run socket
+    H reports its pid over the run socket (SCM_CREDENTIALS: the host sees its host pid) and waits for
+      "go" (the host has put H in the job's cgroups and mounted the job's work dir at /work in the run's
+      mount namespace); then H: size-capped /tmp and /dev/shm, rlimits, stdio on the run's pipes, every
+      other fd closed, new session, all capabilities dropped (bounding, ambient, inheritable,
+      permitted, effective), no_new_privs, the same seccomp filter as the cold path, the clean
+      environment, every RNG reseeded from os.urandom, then the harness, as the cold path runs it
+    C waits for G and reports its wait status on the run socket. The zygote forks the next spare.
 
 Protocol (SOCK_SEQPACKET, one JSON object per message): host → zygote request `{"env", "limits",
-"tmp_bytes", "shm_bytes", "script", "threads"}` + 4 fds; C → host `{"ready": true}` (with credentials),
-host → C `{"go": true}`, C → host `{"exit": status}`. The zygote says `{"zygote": "ready"}` on fd 4 once
+"tmp_bytes", "shm_bytes", "script", "threads"}` + 4 fds; H → host `{"ready": true}` (with credentials),
+host → H `{"go": true}`, C → host `{"exit": status}`. The zygote says `{"zygote": "ready"}` on fd 4 once
 its imports are done.
 """
 
@@ -136,22 +137,28 @@ def _set_limits(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _run_job(request: dict, fds: list[int], seccomp: bytes) -> None:
-    """G: pid 1 of the run's PID namespace. Confine itself, fork the job (H). Never returns."""
+def _job(handoff: socket.socket, seccomp: bytes) -> None:
+    """H, pid 2 of the run's PID namespace, forked ahead: wait for the run, report, wait for "go",
+    confine itself, run the harness. Never returns."""
     status = 70
     try:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        request, fds = _receive(handoff)
+        handoff.close()
+        if request is None or len(fds) != 4:
+            os._exit(0)  # the zygote went away or handed over nothing: run nothing
+        run_socket = socket.socket(fileno=fds[3])
+        run_socket.send(b'{"ready": true}')  # the host reads our host pid from the credentials
+        if json.loads(run_socket.recv(4096) or b"{}").get("go") is not True:
+            os._exit(0)  # the host refused (could not confine us): run nothing
+        # From here on we are in the job's cgroups and /work is the job's work dir.
         _fresh_tmpfs("/tmp", int(request["tmp_bytes"]))  # noqa: S108 - the sandbox's own, fresh
         _fresh_tmpfs("/dev/shm", int(request["shm_bytes"]))  # noqa: S108
-        socket.sethostname("sandbox")
-        _loopback_up()
-        _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
         _set_limits(request["limits"])
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
         for target, fd in zip((1, 2, 3), fds[:3], strict=True):
             os.dup2(fd, target)
-        os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0] + 64)
+        os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0] + 64)  # the run socket too
         os.setsid()
         os.chdir("/work")
         _drop_capabilities()
@@ -159,29 +166,44 @@ def _run_job(request: dict, fds: list[int], seccomp: bytes) -> None:
         os.environ.clear()
         os.environ.update({str(key): str(value) for key, value in request["env"].items()})
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        job = os.fork()
     except BaseException as error:
         os.write(2, f"huashen warm sandbox: cannot confine the run: {error!r}\n".encode())
         os._exit(status)
-    if job != 0:
-        # Not dumpable: the job (same uid) cannot read this init's memory or environment via /proc/1.
-        _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        _init(job)
     _harness(request)
 
 
-def _init(job: int) -> None:
-    """G stays pid 1 (like bwrap's init): reaps orphans, and exits with the job's status; its exit ends
-    the PID namespace, which kills whatever the job left behind."""
-    while True:
-        try:
-            pid, raw = os.waitpid(-1, 0)
-        except ChildProcessError:
-            os._exit(70)
-        except InterruptedError:
-            continue
-        if pid == job:
-            os._exit(os.waitstatus_to_exitcode(raw) if os.WIFEXITED(raw) else 128 + os.WTERMSIG(raw))
+# G's program after it forked H: a small interpreter (not a copy of the zygote, so that its exit, which
+# the run's status waits for, is cheap), not dumpable, reaping until the job ends.
+INIT = """
+import ctypes, os, sys
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+job = int(sys.argv[1])
+while True:
+    try:
+        pid, raw = os.waitpid(-1, 0)
+    except ChildProcessError:
+        os._exit(70)
+    except InterruptedError:
+        continue
+    if pid == job:
+        os._exit(os.waitstatus_to_exitcode(raw) if os.WIFEXITED(raw) else 128 + os.WTERMSIG(raw))
+"""
+
+
+def _init(job: int, seccomp: bytes) -> None:
+    """G, pid 1 of the run's PID namespace (like bwrap's init): confined like the job, then exec'd into
+    INIT, which is not dumpable (the job, same uid, cannot read its memory or environment via
+    /proc/1), reaps orphans and exits with the job's status; its exit ends the PID namespace, which
+    kills whatever the job left behind. Never returns."""
+    try:
+        _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
+        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0] + 64)
+        _drop_capabilities()  # ambient ones too: nothing survives the exec
+        _load_seccomp(seccomp)
+        os.execve(sys.executable, [sys.executable, "-I", "-S", "-c", INIT, str(job)], {})  # noqa: S606
+    except BaseException as error:
+        os.write(2, f"huashen warm sandbox: cannot confine the run's init: {error!r}\n".encode())
+    os._exit(70)
 
 
 def _harness(request: dict) -> None:
@@ -189,6 +211,12 @@ def _harness(request: dict) -> None:
     it. Never returns."""
     status = 70
     try:
+        import atexit
+
+        # Exit handlers the zygote's imports registered are the zygote's, not this run's: at exit a
+        # run calls only the ones registered while it ran (a process that imported torch itself and
+        # exits cleanly would run torch's; they only tidy up a process that is about to vanish).
+        atexit._clear()
         _reseed()
         torch = sys.modules.get("torch")
         if torch is not None:
@@ -224,27 +252,47 @@ def _harness(request: dict) -> None:
         os._exit(status & 0xFF)
 
 
-def _run(request: dict, fds: list[int], seccomp: bytes) -> None:
-    """C: new namespaces, report, wait for the host, fork G, report G's status. Never returns."""
-    run_socket = socket.socket(fileno=fds[3])
+def _spare(handoff: socket.socket, seccomp: bytes) -> None:
+    """C, forked ahead of its request with its whole chain, so that no fork and no unshare is on a run's
+    critical path: new namespaces, then G (pid 1: a fresh /proc, the hostname, loopback up) and H (the
+    job, waiting for its run). C passes the run on to H, keeps the run socket, and reports G's wait
+    status on it. Never returns."""
     try:
         _check(
             _libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
             "unshare",
         )
         _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-        run_socket.send(b'{"ready": true}')  # the host reads our host pid from the credentials
-        if json.loads(run_socket.recv(4096) or b"{}").get("go") is not True:
-            os._exit(0)  # the host refused (could not confine us): run nothing
-        child = os.fork()
-        if child == 0:
-            run_socket.close()
-            _run_job(request, fds, seccomp)
+        to_job, job_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        init = os.fork()
+        if init == 0:
+            handoff.close()
+            to_job.close()
+            _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+            socket.sethostname("sandbox")
+            _loopback_up()
+            job = os.fork()
+            if job == 0:
+                _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+                _job(job_end, seccomp)
+            _init(job, seccomp)
+        job_end.close()
+        request, fds = _receive(handoff)
+        handoff.close()
+        if request is None or len(fds) != 4:
+            os._exit(0)  # the zygote went away or handed over nothing: run nothing (G and H follow)
+        to_job.sendmsg(
+            [json.dumps(request).encode()],
+            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())],
+        )
+        to_job.close()
+        run_socket = socket.socket(fileno=fds[3])
         for fd in fds[:3]:
             os.close(fd)
         while True:
             try:
-                _pid, raw = os.waitpid(child, 0)
+                _pid, raw = os.waitpid(init, 0)
                 break
             except ChildProcessError:
                 raw = 70 << 8
@@ -286,6 +334,7 @@ def serve() -> None:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped by the kernel, not by us
     control.send(json.dumps({"zygote": "ready", "pid": os.getpid()}).encode())
+    spare = _fork_spare(control, seccomp)
     while True:
         request, fds = _receive(control)
         if request is None:
@@ -294,13 +343,29 @@ def serve() -> None:
             for fd in fds:
                 os.close(fd)
             os._exit(3)  # a malformed request: the host replaces a zygote that exits
-        child = os.fork()
-        if child == 0:
-            control.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            _run(request, fds, seccomp)
+        try:
+            spare.sendmsg(
+                [json.dumps(request).encode()],
+                [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())],
+            )
+        except OSError:
+            os._exit(4)  # the spare died: the host sees no "ready" and replaces this zygote
+        spare.close()
         for fd in fds:
             os.close(fd)
+        spare = _fork_spare(control, seccomp)
+
+
+def _fork_spare(control: socket.socket, seccomp: bytes) -> socket.socket:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    child = os.fork()
+    if child == 0:
+        control.close()
+        ours.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _spare(theirs, seccomp)
+    theirs.close()
+    return ours
 
 
 if __name__ == "__main__":
