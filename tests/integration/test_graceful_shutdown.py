@@ -55,14 +55,28 @@ def _lines(worker: WorkerProcess, needle: str, submission_id: int) -> list[dict]
     return found
 
 
+WARM_READY = "the warm sandbox passed its self-test"  # workers.sandbox.pool, once its zygote is up
+
+
+@pytest.mark.parametrize("sandbox", ["cold", "warm"])
 def test_sigterm_lets_the_run_in_hand_finish_and_records_it_once(
     services: dict,
     platform_worker_process: WorkerProcess,
     grader_for,
     probe_trial: Exercise,
     personas: Personas,
+    sandbox: str,
 ) -> None:
-    grader = grader_for(FIXTURES)
+    grader = grader_for(FIXTURES, extra_env={"HUASHEN_WARM_POOL": "0" if sandbox == "cold" else "1"})
+    if sandbox == "warm":  # the pool starts with the grader's first job (which runs cold): wait for it
+        first = submission_create(
+            user=personas.alice, exercise=probe_trial, code="def answer():\n    return 1729\n", mode="run"
+        )
+        wait_for_result(first, platform_worker_process, grader, timeout=120)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and WARM_READY not in grader.output():
+            time.sleep(0.2)
+        assert WARM_READY in grader.output(), grader.output()[-4000:]
     code = "import time\n\ndef answer():\n    time.sleep(4)\n    return 1729\n"
     submission = submission_create(user=personas.alice, exercise=probe_trial, code=code, mode="submit")
     deadline = time.monotonic() + 60
@@ -84,6 +98,8 @@ def test_sigterm_lets_the_run_in_hand_finish_and_records_it_once(
     assert grader.process.wait(timeout=60) == 0, grader.output()[-4000:]  # a warm shutdown, then exit
 
     assert len(_lines(grader, "graded:", submission.pk)) == 1
+    if sandbox == "warm":
+        assert _lines(grader, "warm sandbox run", submission.pk), "the run did not take the warm path"
     assert len(_lines(platform_worker_process, "recorded:", submission.pk)) == 1
     client = redis.Redis.from_url(services["redis"])
     # acknowledged after the result went out: nothing waits in the queue or for a redelivery
