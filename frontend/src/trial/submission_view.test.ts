@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { SocketLike } from "./live";
-import { mountSubmissionView } from "./submission_view";
+import { mountSubmissionIslands, mountSubmissionView } from "./submission_view";
 
 class FakeSocket implements SocketLike {
   onopen: SocketLike["onopen"] = null;
@@ -93,5 +93,24 @@ describe("mountSubmissionView", () => {
     mountSubmissionView(element, 99, { live: { socketFactory: () => new FakeSocket("x") } });
     await settle();
     expect(element.querySelector("[data-testid=status]")?.textContent).toBe("This submission was not found.");
+  });
+
+  it("mounts every submission island on a page once, and skips bad ids", async () => {
+    document.body.innerHTML =
+      '<div data-island="submission" data-submission-id="5"></div><div data-island="submission" data-submission-id="x"></div>';
+    const sockets: string[] = [];
+    vi.stubGlobal("WebSocket", function (this: unknown, url: string) {
+      sockets.push(url);
+      return { close: () => undefined };
+    });
+    mountSubmissionIslands(document);
+    mountSubmissionIslands(document);
+    await settle();
+    const [good, bad] = [...document.querySelectorAll<HTMLElement>('[data-island="submission"]')];
+    expect(good.dataset.mounted).toBe("1");
+    expect(good.querySelector("[data-testid=terminal]")).not.toBeNull();
+    expect(bad.dataset.mounted).toBeUndefined();
+    expect(sockets).toHaveLength(1);
+    expect(sockets[0]).toMatch(/\/ws\/submissions\/5\/\?after=0$/);
   });
 });
