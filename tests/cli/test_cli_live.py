@@ -124,7 +124,9 @@ def test_clear_errors_for_a_wrong_password_an_unknown_trial_and_a_revoked_token(
     assert revoked.code == 2 and "revoked" in revoked.err
 
 
-def test_chinese_is_the_default_language(daphne_server: str, curriculum_and_alice: None, huashen) -> None:
+def test_chinese_by_default_and_logout_revokes_the_token(
+    daphne_server: str, curriculum_and_alice: None, huashen: Callable[..., Run], home: Path
+) -> None:
     login = huashen(
         "login",
         daphne_server,
@@ -135,3 +137,9 @@ def test_chinese_is_the_default_language(daphne_server: str, curriculum_and_alic
         env={"HUASHEN_LANG": ""},
     )
     assert login.code == 0 and "已登录" in login.out
+    assert ApiToken.objects.filter(user__username="alice").count() == 1
+    # logout revokes the token on the server and forgets it here
+    logout = huashen("logout", env={"HUASHEN_LANG": ""})
+    assert logout.code == 0 and "令牌已撤销" in logout.out
+    assert not ApiToken.objects.exists()
+    assert not (home / ".config" / "huashen" / "config.json").exists()
