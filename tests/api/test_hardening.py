@@ -243,3 +243,14 @@ def test_the_detail_carries_the_log_once_done(alice: APIClient, history: list) -
     )  # fmt: skip
     body = alice.get(f"{SUBMISSIONS}{done.pk}/").json()
     assert [event["kind"] for event in body["log"]] == ["stdout", "status"]
+
+
+def test_the_schema_documents_the_error_answers_and_retry_after(api: APIClient) -> None:
+    paths = api.get("/api/v1/schema/", {"format": "json"}).json()["paths"]
+    create = paths["/api/v1/submissions/"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "404", "413", "415", "429"} <= set(create)
+    assert create["413"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOutput")
+    assert "Retry-After" in create["429"]["headers"]
+    assert set(paths["/api/v1/tokens/{token_id}/"]["delete"]["responses"]) >= {"204", "401", "403", "404"}
+    # a body is JSON and nothing else
+    assert set(paths["/api/v1/submissions/"]["post"]["requestBody"]["content"]) == {"application/json"}

@@ -283,6 +283,15 @@ class SubmissionListCreateView(generics.ListAPIView):
 
     @extend_schema(
         request=SubmissionInput,
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="seconds until the next submission is accepted",
+            )
+        ],
         responses={
             201: SubmissionDetailOutput,
             429: OpenApiResponse(ErrorOutput, description="too many submissions: see `Retry-After`"),
