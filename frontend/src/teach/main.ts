@@ -1,4 +1,7 @@
-// Teaching pages: the live progress matrix and the trial statistics chart.
+// Teaching pages: the live progress matrix and the trial statistics chart. The entry's styles (uPlot's)
+// come out as /static/frontend/teach.css, which the statistics page links.
+
+import "uplot/dist/uPlot.min.css";
 
 import { followMatrix } from "./matrix";
 import { drawSubmissionsChart, type ChartData } from "./statistics";

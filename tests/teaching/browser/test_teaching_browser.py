@@ -135,3 +135,14 @@ def test_the_matrix_csv_downloads(browse: Browse, personas: Personas) -> None:
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["student", "passed", "last_activity", "tensor-basics"]
     assert [(row[0], row[3]) for row in rows[1:]] == [("alice", ""), ("bob", "25.0")]
+
+
+def test_trial_statistics_draw_their_chart(browse: Browse, personas: Personas) -> None:
+    record(personas.alice, "tensor-basics", WireVerdict.FAILED, 30.0)
+    record(personas.alice, "tensor-basics")
+    page = browse.new_page()
+    log_in(page, "carol")
+    page.goto(f"/teach/cohorts/{personas.cohort_a.pk}/trials/tensor-basics/")
+    expect(page.locator("[data-testid=pass-rate]")).to_have_text("50%")
+    expect(page.locator("#submissions-chart canvas")).to_be_visible()
+    screenshot(page, "teaching-trial-statistics")
