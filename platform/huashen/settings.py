@@ -195,7 +195,8 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PLATFORM_DIR / "huashen" / "static"]
-FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+# The Vite build; HUASHEN_FRONTEND_DIST serves a copy instead (the browser tests pin the bundle they start with).
+FRONTEND_DIST = Path(env_str("HUASHEN_FRONTEND_DIST") or BASE_DIR / "frontend" / "dist")
 if FRONTEND_DIST.is_dir():
     STATICFILES_DIRS.append(FRONTEND_DIST)
 

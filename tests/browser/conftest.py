@@ -1,8 +1,8 @@
 """The distributed shape, started by the tests themselves, driven through Debian's Chromium.
 
-The browser tests share one stack: daphne serving `huashen.asgi:application` on a free port, a platform
-worker and a Celery grader worker (bwrap): separate processes on this run's PostgreSQL test database and
-Redis. Each test has its own data (`transactional_db`: flushed after it) with the real curriculum synced
+The browser tests share one stack: daphne serving `huashen.asgi:application` on a free port (with a
+copy of the Vite bundle taken at the start), a platform worker and a Celery grader worker (bwrap):
+separate processes on this run's PostgreSQL test database and Redis. Each test has its own data (`transactional_db`: flushed after it) with the real curriculum synced
 from exercises/. One Chromium serves them all; each test gets fresh browser contexts (no shared cookies).
 
 Both live for this package only: Playwright's sync API registers a running event loop on the main
@@ -17,6 +17,7 @@ var/test-artifacts/browser/.
 import os
 import re
 import secrets
+import shutil
 import socket
 import sys
 import time
@@ -34,7 +35,8 @@ from tests.integration.conftest import WorkerProcess, start_grader, start_platfo
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "browser"
-TRIAL_SCRIPT = ROOT / "frontend" / "dist" / "frontend" / "trial.js"
+FRONTEND_DIST = ROOT / "frontend" / "dist"
+TRIAL_SCRIPT = Path("frontend") / "trial.js"  # in the bundle
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -51,6 +53,7 @@ class Stack:
     web: WorkerProcess
     platform: WorkerProcess
     grader: WorkerProcess
+    frontend: Path  # the copy of the Vite bundle daphne serves
 
     def alive(self) -> None:
         for name, process in (
@@ -71,7 +74,30 @@ class Stack:
         return "\n".join(parts)
 
 
-def _start_daphne(redis_url: str, database_url: str, log: Path) -> tuple[WorkerProcess, str]:
+def _snapshot_frontend(target: Path) -> Path:
+    """A copy of frontend/dist as it is now, for daphne to serve: a rebuild while the tests run (a watch
+    build, another checkout's `make frontend`) must not swap files under a page that is loading them.
+    A copy taken while a build was writing is taken again."""
+    for _ in range(20):
+        shutil.rmtree(target, ignore_errors=True)
+        if FRONTEND_DIST.is_dir():
+            shutil.copytree(FRONTEND_DIST, target)
+            copied = {
+                path.relative_to(target): path.stat().st_size for path in target.rglob("*") if path.is_file()
+            }
+            source = {
+                path.relative_to(FRONTEND_DIST): path.stat().st_size
+                for path in FRONTEND_DIST.rglob("*")
+                if path.is_file()
+            }
+            if copied == source and TRIAL_SCRIPT in copied:
+                return target
+        time.sleep(0.5)
+    target.mkdir(parents=True, exist_ok=True)
+    return target  # incomplete: the tests that need the trial page fail, naming `make frontend`
+
+
+def _start_daphne(redis_url: str, database_url: str, frontend: Path, log: Path) -> tuple[WorkerProcess, str]:
     port = _free_port()
     env = {
         **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},
@@ -79,6 +105,7 @@ def _start_daphne(redis_url: str, database_url: str, log: Path) -> tuple[WorkerP
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "HUASHEN_EXECUTOR": "celery",
+        "HUASHEN_FRONTEND_DIST": str(frontend),
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(40),
     }
@@ -125,10 +152,13 @@ def stack(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> It
         started.append(platform)
         grader = start_grader(services, ROOT / "exercises", logs / "grader.log")
         started.append(grader)
-        web, url = _start_daphne(services["redis"], database_url, logs / "daphne.log")
+        frontend = _snapshot_frontend(logs / "frontend-dist")
+        web, url = _start_daphne(services["redis"], database_url, frontend, logs / "daphne.log")
         started.append(web)
         _wait_ready(url, web)
-        yield Stack(url=url, redis_url=services["redis"], web=web, platform=platform, grader=grader)
+        yield Stack(
+            url=url, redis_url=services["redis"], web=web, platform=platform, grader=grader, frontend=frontend
+        )
     finally:
         for process in reversed(started):
             process.stop()
@@ -142,13 +172,11 @@ def curriculum(transactional_db: None) -> None:
 
 
 @pytest.fixture
-def trial_script() -> Path:
+def trial_script(stack: Stack) -> Path:
     """The trial page's island, built by Vite; without it the editor never appears."""
-    if not TRIAL_SCRIPT.is_file():
-        pytest.fail(
-            f"{TRIAL_SCRIPT.relative_to(ROOT)} is missing: build the front end first (`make frontend`)"
-        )
-    return TRIAL_SCRIPT
+    if not (stack.frontend / TRIAL_SCRIPT).is_file():
+        pytest.fail(f"frontend/dist/{TRIAL_SCRIPT} is missing: build the front end first (`make frontend`)")
+    return stack.frontend / TRIAL_SCRIPT
 
 
 # --- the browser ---------------------------------------------------------------------------------------

@@ -61,10 +61,14 @@ def write_code(page: Page, code: str) -> None:
     expect(editor).to_contain_text(code.strip().splitlines()[-1].strip())
 
 
-def start(page: Page, button: str) -> int:
-    """Press Run or Submit; the submission's id, read from the live socket the page opens for it."""
+def start(page: Page, button: str, *, keys: str | None = None) -> int:
+    """Press Run or Submit (or, with `keys`, its shortcut in the editor); the submission's id, read from
+    the live socket the page opens for it."""
     with page.expect_websocket(lambda socket: "/ws/submissions/" in socket.url) as opened:
-        page.locator(f"[data-testid={button}]").click()
+        if keys is None:
+            page.locator(f"[data-testid={button}]").click()
+        else:
+            page.locator("[data-testid=editor] .cm-content").press(keys)
     match = re.search(r"/ws/submissions/(\d+)/", opened.value.url)
     assert match, opened.value.url
     return int(match.group(1))

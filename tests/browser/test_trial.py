@@ -22,6 +22,7 @@ from tests.browser.conftest import Browse, screenshot
 from tests.browser.pages import (
     HAN,
     check_item,
+    log_in,
     open_trial,
     reference_solution,
     sign_up,
@@ -56,6 +57,7 @@ def test_a_wrong_answer_fails_with_its_message_then_the_fix_passes_and_the_map_s
     sign_up(page, student("alice"))
     expect(trial_card(page, SLUG)).to_have_attribute("data-state", "open")
     open_trial(page, SLUG)
+    expect(page.locator("[data-testid=reference]")).to_be_hidden()  # not before a pass
 
     write_code(page, wrong_solution(SLUG, "hard_coded_cpu"))  # the device is hard-coded: a hidden check fails
     wrong = start(page, "submit")
@@ -81,6 +83,9 @@ def test_a_wrong_answer_fails_with_its_message_then_the_fix_passes_and_the_map_s
         expect(check_item(page, key)).to_have_attribute("data-passed", "true")
     expect(page.locator("[data-testid=resources]")).to_contain_text("CPU")
     screenshot(page, "trial-results-passed")
+    reference = page.locator("[data-testid=reference]")  # offered once the trial is passed
+    reference.locator("[data-action=show-reference]").click()
+    expect(reference).to_contain_text("def make_tensor")
     assert (stored(right).verdict, stored(right).score) == ("passed", 100.0)
 
     page.locator("nav a[href$='/realms/']").first.click()
@@ -100,6 +105,8 @@ from tqdm import tqdm
 
 from exercises.kit.report import report
 
+print("<img src=x onerror=\\"document.body.dataset.injected=1\\"><b>not bold</b>")
+print("\\x1b[31mred\\x1b[0m and plain")
 for step in tqdm(range(40), desc="train", ncols=72, mininterval=0, file=sys.stdout):
     report(step=step, loss=1.0 / (step + 1), accuracy=step / 39)
     time.sleep(0.1)
@@ -126,7 +133,16 @@ def test_a_tqdm_bar_redraws_in_place_and_reported_metrics_become_charts(browse: 
     bar_text = bar.text_content() or ""
     assert "\r" not in bar_text and bar_text.count("train:") == 1, repr(bar_text)
     assert "39/40" not in bar_text, repr(bar_text)
-    expect(page.locator("[data-testid=terminal]")).to_contain_text("training done")
+    terminal = page.locator("[data-testid=terminal]")
+    expect(terminal).to_contain_text("training done")
+    # HTML in the output is text, never markup; ANSI colours are rendered, their escapes never shown
+    expect(terminal).to_contain_text('<img src=x onerror="document.body.dataset.injected=1"><b>not bold</b>')
+    expect(terminal.locator("img, b")).to_have_count(0)
+    assert page.evaluate("document.body.dataset.injected") is None
+    red = terminal.locator("[data-seq] span", has_text="red")
+    expect(red).to_have_text("red")
+    expect(red).to_have_class(re.compile(r"\bansi-fg-1\b"))
+    assert "\x1b" not in (terminal.text_content() or "")
     for metric in ("loss", "accuracy"):
         chart = page.locator(f"[data-testid=charts] [data-testid=chart][data-metric={metric}]")
         expect(chart).to_be_visible()
@@ -202,6 +218,8 @@ def test_a_reconnect_mid_run_loses_and_repeats_nothing(browse: Browse) -> None:
     first = relayed[0]
     first.sever()
     expect(page.locator("[data-testid=status]")).to_have_attribute("data-state", "reconnecting")
+    expect(terminal).to_contain_text("tick 08")  # the run goes on, over a new connection
+    assert page.evaluate("document.body.dataset.live") == "open"
     verdict(page, "passed")
 
     assert len(relayed) == 2, [socket.url for socket in relayed]
@@ -288,9 +306,13 @@ def test_the_trial_page_in_english(browse: Browse) -> None:
     expect(page.locator(".statement")).to_contain_text("Everything PyTorch computes lives in")
     expect(page.locator("[data-testid=run]")).to_have_text("Run")
     expect(page.locator("[data-testid=submit]")).to_have_text("Submit")
+    page.locator("[data-testid=reveal-hint]").click()  # one at a time, in the page's language
+    expect(page.locator("[data-testid=hint]")).to_have_count(1)
+    assert not HAN.search(page.locator("[data-testid=hint]").inner_text())
     write_code(page, reference_solution(SLUG))
-    submission_id = start(page, "run")
+    submission_id = start(page, "run", keys="Control+Enter")  # the keyboard shortcut runs
     verdict(page, "passed")
+    assert stored(submission_id).mode == "run"
     checks = {c["key"]: c for c in stored(submission_id).checks}
     for key in VISIBLE_CHECKS:
         expect(check_item(page, key)).to_contain_text(checks[key]["title"]["en"])
@@ -300,3 +322,36 @@ def test_the_trial_page_in_english(browse: Browse) -> None:
     for link in page.locator("header.top nav a, header.top .account a, header.top .account button").all():
         assert not HAN.search(link.inner_text()), link.inner_text()
     screenshot(page, "trial-english-results")
+
+
+def test_the_draft_is_saved_on_the_server_and_reset_brings_the_starter_back(browse: Browse) -> None:
+    page = browse.new_page()
+    username = student("fay")
+    sign_up(page, username)
+    open_trial(page, SLUG)
+    draft = reference_solution(SLUG) + "\n# my draft, kept on the server\n"
+    write_code(page, draft)
+    expect(page.locator("[data-role=save-state]")).to_have_attribute("data-state", "saved")
+
+    elsewhere = browse.new_page()  # another browser: nothing local, only the account
+    log_in(elsewhere, username)
+    open_trial(elsewhere, SLUG)
+    editor = elsewhere.locator("[data-testid=editor] .cm-content")
+    expect(editor).to_contain_text("# my draft, kept on the server")
+
+    elsewhere.once("dialog", lambda dialog: dialog.accept())  # "replace your code with the starter?"
+    elsewhere.locator("[data-testid=reset]").click()
+    expect(editor).to_contain_text('raise NotImplementedError("make_tensor')
+    expect(editor).not_to_contain_text("# my draft")
+
+
+@pytest.mark.parametrize("path", ["/realms/", f"/trials/{SLUG}/"])
+def test_pages_fit_a_phone_screen(browse: Browse, path: str) -> None:
+    page = browse.new_page(width=390, height=844)
+    sign_up(page, student("gil"))
+    page.goto(path)
+    if "trials" in path:
+        expect(page.locator("[data-testid=editor] .cm-content")).to_be_editable()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+    screenshot(page, f"phone{path.replace('/', '-').rstrip('-')}")
