@@ -50,7 +50,7 @@ def stored(submission_id: int) -> Submission:
     return Submission.objects.get(pk=submission_id)
 
 
-def test_a_wrong_answer_fails_with_its_message_then_the_fix_passes_and_the_map_shows_it(
+def test_a_wrong_answer_fails_with_its_message_then_the_fix_passes_and_the_records_show_it(
     browse: Browse,
 ) -> None:
     page = browse.new_page()
@@ -93,6 +93,28 @@ def test_a_wrong_answer_fails_with_its_message_then_the_fix_passes_and_the_map_s
     expect(card).to_have_attribute("data-state", "passed")
     expect(card).to_contain_text("100")
     screenshot(page, "realm-map-after-pass")
+
+    # The records: both submissions in the trial's history, newest first; the two compared; the failed one
+    # on its own page with its code and its checks; the profile counting the pass.
+    card.locator(f"a[href$='/trials/{SLUG}/history/']").click()
+    rows = page.locator("[data-testid=history-row]")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-submission-id", str(right))
+    expect(rows.nth(0)).to_have_attribute("data-verdict", "passed")
+    expect(rows.nth(1)).to_have_attribute("data-submission-id", str(wrong))
+    expect(rows.nth(1)).to_have_attribute("data-verdict", "failed")
+    page.locator("main form button[type=submit]").click()  # compare: the older as A, the newer as B
+    diff = page.locator("[data-testid=diff]")
+    expect(diff).to_contain_text('DEVICE = "cpu"')
+    expect(diff).to_contain_text("def best_device")
+    page.goto(f"/submissions/{wrong}/")
+    expect(check_item(page, "device-follows-availability")).to_have_attribute("data-passed", "false")
+    expect(check_item(page, "device-follows-availability")).to_contain_text(message["zh"])
+    expect(page.locator("[data-testid=submission-code]")).to_contain_text('DEVICE = "cpu"')
+    page.locator("nav a[href$='/profile/']").first.click()
+    expect(page.locator("[data-testid=profile-realm][data-realm=tensors]")).to_have_attribute(
+        "data-passed", "1"
+    )
 
 
 TRAINING = """
