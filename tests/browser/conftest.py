@@ -260,6 +260,7 @@ def browse(
                 path = ARTIFACTS / f"FAILED-{request.node.name}-{index}-{number}.png"
                 page.screenshot(path=path, full_page=True)
                 print(f"screenshot of the failure: {path}")
+                SCREENSHOTS.append(path)
         print(stack.tails())
     for context in session.contexts:
         context.close()
@@ -268,8 +269,19 @@ def browse(
     stack.alive()
 
 
+SCREENSHOTS: list[Path] = []
+
+
 def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     print(f"screenshot: {path}")
+    SCREENSHOTS.append(path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SCREENSHOTS:
+        terminalreporter.write_line(f"browser screenshots ({len(SCREENSHOTS)}) in {ARTIFACTS}:")
+        for path in SCREENSHOTS:
+            terminalreporter.write_line(f"  {path.name}")
