@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUNDLES = {
     "tensor-basics": ROOT / "exercises" / "01-tensors" / "01-tensor-basics",  # 1.1
     "autograd": ROOT / "exercises" / "01-tensors" / "04-autograd",  # 1.4: imports the solution once
+    "grad-cam": ROOT / "exercises" / "03-vision-sequences" / "04-grad-cam",  # 3.4: an overlay image
 }
 PASSWORD = "correct horse battery staple 42"
 HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -7,17 +7,25 @@ that print run in trial 1.4 (autograd), whose probe imports the solution once: 1
 times (once per simulated device), so its module-level output appears three times.
 """
 
+import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 from playwright.sync_api import Page, WebSocketRoute, expect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from huashen.accounts.models import User
+from huashen.curriculum.models import Exercise
 from huashen.grading.models import Status, Submission
+from huashen.grading.services import submission_record_result
 from tests.browser.conftest import Browse, screenshot
 from tests.browser.pages import (
     HAN,
@@ -33,6 +41,7 @@ from tests.browser.pages import (
     write_code,
     wrong_solution,
 )
+from workers.protocol import GradeResult, Verdict
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.usefixtures("trial_script")]
 
@@ -377,3 +386,47 @@ def test_pages_fit_a_phone_screen(browse: Browse, path: str) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
     screenshot(page, f"phone{path.replace('/', '-').rstrip('-')}")
+
+
+def _pass_trials(username: str, realms: tuple[str, ...], per_realm: int) -> None:
+    """Passes stored through the result path, as a grader's results would be (no sandbox runs)."""
+    user = User.objects.get(username=username)
+    for realm in realms:
+        for exercise in Exercise.objects.filter(realm__slug=realm).select_related("current_version")[
+            :per_realm
+        ]:
+            submission = Submission.objects.create(
+                user=user, exercise=exercise, version=exercise.current_version, code="# passed\n", mode="submit",
+                deadline=timezone.now() + dt.timedelta(minutes=10),
+            )  # fmt: skip
+            submission_record_result(
+                result=GradeResult(submission_id=submission.pk, verdict=Verdict.PASSED, score=100.0)
+            )
+
+
+def test_images_a_run_produces_are_shown_with_its_result(browse: Browse) -> None:
+    page = browse.new_page()
+    username = student("hana")
+    sign_up(page, username)
+    # Grad-CAM is trial 3.4: three passes in each of realms 1 and 2 open realm 3. In a thread, as on the
+    # platform worker: recording a result announces it (async_to_sync), which may not run on this loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_in_own_connection, _pass_trials, username, ("tensors", "models"), 3).result()
+    page.reload()
+    expect(trial_card(page, "grad-cam")).to_have_attribute("data-state", "open")
+    open_trial(page, "grad-cam")
+    write_code(page, reference_solution("grad-cam"))
+    start(page, "run")
+    verdict(page, "passed")
+    images = page.locator("[data-testid=artifacts] img")
+    expect(images.first).to_be_visible()
+    assert images.first.evaluate("image => image.complete && image.naturalWidth > 0")  # a real, decoded PNG
+    images.first.scroll_into_view_if_needed()
+    screenshot(page, "trial-grad-cam-images")
+
+
+def _in_own_connection(function: Callable[..., None], *args: object) -> None:
+    try:
+        function(*args)
+    finally:
+        connection.close()
