@@ -430,3 +430,24 @@ def _in_own_connection(function: Callable[..., None], *args: object) -> None:
         function(*args)
     finally:
         connection.close()
+
+
+def test_a_run_waiting_for_the_grader_shows_its_place_in_the_queue(browse: Browse) -> None:
+    second = browse.new_page()  # ready before the first run starts, so it is sent while that one runs
+    sign_up(second, student("jun"))
+    open_trial(second, TRAINING_SLUG)
+    write_code(second, reference_solution(TRAINING_SLUG))
+
+    first = browse.new_page()
+    sign_up(first, student("ivy"))
+    open_trial(first, TRAINING_SLUG)
+    write_code(first, reference_solution(TRAINING_SLUG) + TICKING)
+    start(first, "run")
+    expect(first.locator("[data-testid=terminal]")).to_contain_text("tick 01")  # the one grader slot is busy
+
+    start(second, "run")
+    status = second.locator("[data-testid=status]")
+    expect(status).to_have_attribute("data-state", "queued")
+    expect(status).to_have_text("排队中：下一个就是你")  # nobody queued before it: the running job is not
+    verdict(first, "passed")
+    verdict(second, "passed")  # and it is graded once the slot is free
