@@ -360,7 +360,7 @@ def test_the_draft_is_saved_on_the_server_and_reset_brings_the_starter_back(brow
     username = student("fay")
     sign_up(page, username)
     open_trial(page, SLUG)
-    draft = reference_solution(SLUG) + "\n# my draft, kept on the server\n"
+    draft = "# my draft, kept on the server\n" + reference_solution(SLUG)  # on top: in view when reopened
     write_code(page, draft)
     expect(page.locator("[data-role=save-state]")).to_have_attribute("data-state", "saved")
 
