@@ -15,7 +15,9 @@ urlpatterns = [
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="submission"),
     path("exercises/<slug:slug>/draft/", practice_views.DraftView.as_view(), name="exercise-draft"),
     path("exercises/<slug:slug>/hints/", practice_views.HintsView.as_view(), name="exercise-hints"),
-    path("exercises/<slug:slug>/reference/", practice_views.ReferenceView.as_view(), name="exercise-reference"),
+    path(
+        "exercises/<slug:slug>/reference/", practice_views.ReferenceView.as_view(), name="exercise-reference"
+    ),
     path(
         "submissions/<int:submission_id>/queue/",
         practice_views.SubmissionQueueView.as_view(),

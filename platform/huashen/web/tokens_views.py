@@ -16,7 +16,7 @@ from huashen.accounts.models import User
 from huashen.accounts.tokens import api_token_create, api_token_revoke, api_tokens_for_user
 from huashen.errors import DomainError
 
-_NEW_SECRET = "huashen.new_token_secret"
+_NEW_SECRET = "huashen.new_token_secret"  # noqa: S105 - a session key name, not a secret
 
 
 class TokenForm(forms.Form):

@@ -10,9 +10,7 @@ urlpatterns = [
     path("realms/", records_views.realm_map, name="realm-map"),
     path("trials/<slug:slug>/history/", records_views.trial_history, name="trial-history"),
     path("submissions/<int:submission_id>/", records_views.submission_detail, name="submission"),
-    path(
-        "submissions/<int:left>/diff/<int:right>/", records_views.submission_diff, name="submission-diff"
-    ),
+    path("submissions/<int:left>/diff/<int:right>/", records_views.submission_diff, name="submission-diff"),
     path("profile/", records_views.profile, name="profile"),
     path("trials/<slug:slug>/", trial, name="trial"),
     path("signup/", views.sign_up, name="signup"),
