@@ -183,7 +183,8 @@ def trial_script(stack: Stack) -> Path:
 
 
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+def browser(stack: Stack) -> Iterator[Browser]:
+    """After the stack: none of its processes may inherit DJANGO_ALLOW_ASYNC_UNSAFE."""
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
         chromium = playwright.chromium.launch(
