@@ -258,7 +258,8 @@ def browse(
     if failed is not None and failed.failed:
         for index, context in enumerate(session.contexts):
             for number, page in enumerate(context.pages):
-                path = ARTIFACTS / f"FAILED-{request.node.name}-{index}-{number}.png"
+                name = re.sub(r"[^\w.-]+", "_", request.node.name)  # parametrized ids may hold slashes
+                path = ARTIFACTS / f"FAILED-{name}-{index}-{number}.png"
                 page.screenshot(path=path, full_page=True)
                 print(f"screenshot of the failure: {path}")
                 SCREENSHOTS.append(path)
