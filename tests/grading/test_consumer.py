@@ -20,6 +20,7 @@ from huashen.grading.eventlog import MemoryEventLog, final_payload
 from huashen.grading.models import Status, Submission
 from huashen.grading.services import submission_create, submission_record_result
 from tests.conftest import Personas
+from tests.sockets import refusal
 from workers.events import CallbackSink
 from workers.protocol import EventKind, GradeResult, Verdict
 
@@ -208,18 +209,18 @@ def test_a_lost_final_event_is_recovered_from_the_database(
 def test_other_students_and_other_instructors_get_4404(
     personas: Personas, submission: Submission, name: str
 ) -> None:
-    async def scenario() -> tuple[bool, int]:
-        return await connect(getattr(personas, name), submission.pk).connect(timeout=5)
+    async def scenario() -> tuple[str, int | None]:
+        return await refusal(connect(getattr(personas, name), submission.pk))
 
-    assert async_to_sync(scenario)() == (False, 4404)
+    assert async_to_sync(scenario)() == ("closed", 4404)
 
 
 def test_anonymous_and_unknown_submissions_get_4404(personas: Personas, submission: Submission) -> None:
-    async def scenario(user: Any, submission_id: int) -> tuple[bool, int]:
-        return await connect(user, submission_id).connect(timeout=5)
+    async def scenario(user: Any, submission_id: int) -> tuple[str, int | None]:
+        return await refusal(connect(user, submission_id))
 
-    assert async_to_sync(scenario)(AnonymousUser(), submission.pk) == (False, 4404)
-    assert async_to_sync(scenario)(personas.alice, submission.pk + 1000) == (False, 4404)
+    assert async_to_sync(scenario)(AnonymousUser(), submission.pk) == ("closed", 4404)
+    assert async_to_sync(scenario)(personas.alice, submission.pk + 1000) == ("closed", 4404)
 
 
 @pytest.mark.parametrize("name", ["carol", "erin"])

@@ -27,6 +27,7 @@ from huashen.grading.eventlog import DONE_TTL_SECONDS, get_event_log
 from huashen.grading.models import Status, Submission
 from huashen.grading.services import submission_create, submission_record_result
 from tests.conftest import PASSWORD, Personas
+from tests.sockets import refusal
 from workers.events import RedisStreamSink
 from workers.protocol import (
     HEARTBEAT_KEY_PREFIX,
@@ -138,10 +139,10 @@ def test_the_websocket_replays_and_follows_a_grader_stream_to_the_final_event(
     # bob may not follow alice's submission
     bob = _session_cookie("bob")
 
-    async def as_bob() -> tuple[bool, int]:
-        return await communicator(submission.pk, bob).connect(timeout=10)
+    async def as_bob() -> tuple[str, int | None]:
+        return await refusal(communicator(submission.pk, bob), timeout=10)
 
-    assert async_to_sync(as_bob)() == (False, 4404)
+    assert async_to_sync(as_bob)() == ("closed", 4404)
 
 
 @override_settings(ALLOWED_HOSTS=["testserver", "localhost"])

@@ -24,6 +24,7 @@ from huashen.grading.eventlog import MemoryEventLog
 from huashen.grading.models import Submission
 from huashen.grading.services import submission_create
 from tests.conftest import Personas
+from tests.sockets import refusal
 from workers.protocol import EventKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,8 +69,7 @@ def test_a_finished_socket_is_not_closed_twice(personas: Personas, running: Subm
             URLRouter(websocket_routes), f"/ws/submissions/{running.pk + 999}/"
         )
         communicator.scope["user"] = personas.alice
-        connected, code = await communicator.connect(timeout=5)
-        assert (connected, code) == (False, 4404)
+        assert await refusal(communicator) == ("closed", 4404)
         communicator.future.cancel()
         with pytest.raises(asyncio.CancelledError):
             await communicator.future

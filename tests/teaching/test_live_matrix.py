@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from huashen.asgi import websocket_routes
 from huashen.teaching.services import review_submit
 from tests.conftest import Personas
+from tests.sockets import refusal
 from tests.teaching.conftest import graded
 from workers.protocol import Verdict as WireVerdict
 
@@ -70,16 +71,14 @@ def test_an_admin_may_follow_any_cohort(personas: Personas, trials: dict) -> Non
 def test_everyone_else_is_closed_with_4404(personas: Personas, trials: dict, persona: str) -> None:
     user = AnonymousUser() if persona == "nobody" else getattr(personas, persona)
 
-    async def scenario() -> tuple[bool, int | None]:
-        communicator = connect(user, personas.cohort_a.pk)
-        return await communicator.connect(timeout=5)
+    async def scenario() -> tuple[str, int | None]:
+        return await refusal(connect(user, personas.cohort_a.pk))
 
-    connected, code = async_to_sync(scenario)()
-    assert (connected, code) == (False, 4404)
+    assert async_to_sync(scenario)() == ("closed", 4404)
 
 
 def test_a_missing_cohort_is_4404_too(personas: Personas) -> None:
-    async def scenario() -> tuple[bool, int | None]:
-        return await connect(personas.erin, 999_999).connect(timeout=5)
+    async def scenario() -> tuple[str, int | None]:
+        return await refusal(connect(personas.erin, 999_999))
 
-    assert async_to_sync(scenario)() == (False, 4404)
+    assert async_to_sync(scenario)() == ("closed", 4404)

@@ -63,10 +63,12 @@ describe("mountSubmissionView", () => {
     socket.event(3, "metric", { step: 1, metrics: { loss: 0.5 } });
     socket.onclose?.({ code: 1006 });
     expect(document.body.dataset.live).toBe("closed");
+    expect(element.querySelector("[data-testid=status]")?.textContent).toBe("Connection lost, reconnecting…");
     scheduled.shift()?.();
     const again = sockets[1];
     expect(again.url).toBe("ws://test/ws/submissions/5/?after=3");
     again.onopen?.({});
+    expect(element.querySelector("[data-testid=status]")?.textContent).toBe("Running on CPU…");
     again.event(2, "stdout", "line 1\nline 2\n"); // replayed: dropped
     again.event(4, "stderr", "<b>line 3</b>\n");
     again.event(5, "status", { status: "done", verdict: "passed", score: 100 });

@@ -101,6 +101,7 @@ export function mountSubmissionView(
     if (near) terminalBox.scrollTop = terminalBox.scrollHeight;
   };
 
+  let runningText = t("running");
   const onEvent = (event: GradeEvent): void => {
     if (!started) {
       started = true;
@@ -129,7 +130,9 @@ export function mountSubmissionView(
       case "status": {
         const payload = (event.payload ?? {}) as Record<string, unknown>;
         if (payload.status === "running" && !finished) {
-          say(typeof payload.device === "string" ? t("runningOn", { device: payload.device.toUpperCase() }) : t("running"), "running");
+          runningText =
+            typeof payload.device === "string" ? t("runningOn", { device: payload.device.toUpperCase() }) : t("running");
+          say(runningText, "running");
         } else if (payload.status === "done" && !finished) {
           say(t("finishing"), "finishing");
           void finish();
@@ -144,8 +147,13 @@ export function mountSubmissionView(
   const client = new LiveClient(submissionId, {
     onEvent,
     onState: (state) => {
-      if (state === "open") setLive("open");
-      else setLive("closed");
+      if (state === "open") {
+        setLive("open");
+        // Back after a reconnect: say again what the run is doing, not that the connection is lost.
+        if (statusLine.dataset.state === "reconnecting" && !finished) {
+          say(started ? runningText : t("queued"), started ? "running" : "queued");
+        }
+      } else setLive("closed");
       if (state === "reconnecting" && !finished) say(t("reconnecting"), "reconnecting");
       if (state === "not_found") {
         say(t("notFound"), "error");

@@ -85,6 +85,9 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
         try:
             await database_sync_to_async(self._authorized)()
         except DomainError:
+            # Accepted, then closed: a close before the accept reaches a browser as a bare HTTP 403
+            # (close code 1006), which a client cannot tell from a network fault and keeps retrying.
+            await self.accept()
             await self.close(code=NOT_FOUND)
             return
         await self.accept()

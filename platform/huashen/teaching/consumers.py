@@ -29,6 +29,8 @@ class MatrixConsumer(AsyncJsonWebsocketConsumer):
                 raise DomainError("not_found", "not found", status=404)
             await database_sync_to_async(cohort_get_for_instructor)(user=user, cohort_id=cohort_id)
         except DomainError:
+            # Accepted first: a close before the accept reaches a browser as a bare HTTP 403.
+            await self.accept()
             await self.close(code=NOT_FOUND)
             return
         self.group = matrix_group(cohort_id)

@@ -1,0 +1,14 @@
+"""How a WebSocket refusal looks from the client in the in-process tests."""
+
+from channels.testing import WebsocketCommunicator
+
+
+async def refusal(communicator: WebsocketCommunicator, timeout: float = 5) -> tuple[str, int | None]:
+    """("closed", code) for a socket accepted and then closed at once (what a browser can read);
+    ("refused", code) for one refused before the handshake (a browser sees only HTTP 403)."""
+    connected, code = await communicator.connect(timeout=timeout)
+    if not connected:
+        return "refused", code
+    message = await communicator.receive_output(timeout=timeout)
+    assert message["type"] == "websocket.close", message
+    return "closed", message.get("code", 1000)
