@@ -25,6 +25,7 @@ runs the job cold. A zygote that exits or misbehaves is replaced; every zygote i
 """
 
 import array
+import atexit
 import contextlib
 import ctypes
 import dataclasses
@@ -69,6 +70,7 @@ START_TIMEOUT_SECONDS = 90.0
 READY_TIMEOUT_SECONDS = 10.0
 RECYCLE_AFTER = 200
 REGISTRY_PREFIX = "huashen-zygotes-"  # $TMPDIR/huashen-zygotes-<grader pid>.json: the zygotes' host pids
+DIR_PREFIX = "huashen-zygote-p"  # $TMPDIR/huashen-zygote-p<grader pid>-*: a zygote's files
 POOL_CGROUP_MARK = "/job-zygote-"  # in a process's cgroup path: the pool's own (zygote, spare runs)
 
 SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429
@@ -118,7 +120,7 @@ class Zygote:
     def __init__(self, setup: PoolSetup) -> None:
         self.setup = setup
         self.name = job_name("zygote")
-        self.dir = Path(tempfile.mkdtemp(prefix="huashen-zygote-"))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
         self.cgroup = cgroups.JobCgroup(self.name, memory_bytes=ZYGOTE_MEMORY_MB * 2**20, pids=ZYGOTE_PIDS)
         self.control: socket.socket | None = None
         self.chain_pid = 0
@@ -427,12 +429,43 @@ def _write_registry() -> None:
 def _register(zygote: Zygote) -> None:
     """Publish the zygotes' host pids (operators and the security suite tell them from jobs by it)."""
     with _REGISTRY_LOCK:
+        if not _LIVE:
+            atexit.register(_stop_all)
+        _LIVE[zygote.name] = zygote
         _REGISTERED[zygote.name] = zygote.pids
         _write_registry()
 
 
+_LIVE: dict[str, Zygote] = {}
+
+
+def _stop_all() -> None:
+    """At exit: this process's zygotes go with it (a process killed outright leaves its cgroups, files
+    and registry to `reclaim_stale_zygotes`, which the worker runs at start)."""
+    for zygote in list(_LIVE.values()):
+        with contextlib.suppress(Exception):
+            zygote.stop()
+
+
+def reclaim_stale_zygotes() -> list[str]:
+    """Remove the zygote files and registries of grader processes that died (their cgroups are named
+    like jobs and reclaimed with them). Returns what was removed."""
+    removed = []
+    base = Path(tempfile.gettempdir())
+    for path in [*base.glob(f"{REGISTRY_PREFIX}*.json"), *base.glob(f"{DIR_PREFIX}*")]:
+        digits = path.name.removeprefix(REGISTRY_PREFIX).removeprefix(DIR_PREFIX).split("-")[0].split(".")[0]
+        if digits.isdigit() and not Path(f"/proc/{digits}").exists():
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def _unregister(zygote: Zygote) -> None:
     with _REGISTRY_LOCK:
+        _LIVE.pop(zygote.name, None)
         _REGISTERED.pop(zygote.name, None)
         _write_registry()
 
