@@ -87,6 +87,9 @@ bench: install-test
 	@PYTHONPATH=. $(PY) bench/reference_grading.py
 	@bash scripts/services.sh start var/bench-services
 	@source var/bench-services/env; status=0; PYTHONPATH=. $(PY) bench/drain.py || status=$$?; \
+	  PYTHONPATH=. $(PY) bench/latency.py || status=$$?; \
+	  PYTHONPATH=. $(PY) bench/fanout.py || status=$$?; \
+	  PYTHONPATH=. $(PY) bench/matrix.py || status=$$?; \
 	  bash scripts/services.sh stop var/bench-services; exit $$status
 
 clean:

@@ -1,0 +1,254 @@
+"""WebSocket fan-out: many browsers following running submissions on ONE web process (daphne).
+
+Submissions in status running (created with the ORM, owned by the followers' user) get a stdout line every
+`--interval` seconds, appended to their Redis stream exactly as a grader does it (workers.events.
+RedisStreamSink, from a separate producer process); each line carries its send time. Followers are
+websockets clients in one asyncio process, each on /ws/submissions/<id>/ with a token; the delay is from
+the append to the client receiving the line. At the end each submission gets its final event (status
+done) and every follower counts the lines it got. Baseline in the same run: one follower of one
+submission at the same line rate.
+
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/fanout.py [--submissions 50] [--followers 20]
+
+(`make bench` starts its own PostgreSQL and Redis.)
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from common import ROOT, save, table
+from latency import PASSWORD, Process, free_port, platform_env, prepare, wait_alive
+
+TRIAL = "tensor-basics"
+MARK = "sent="
+
+
+def create_running(username: str, count: int) -> list[int]:
+    """`count` submissions of `username` in status running; their ids."""
+    snippet = (
+        "import datetime as dt, json; from django.utils import timezone; "
+        "from huashen.accounts.models import User; from huashen.curriculum.models import Exercise; "
+        "from huashen.grading.models import Mode, Status, Submission; "
+        f"user = User.objects.get(username={username!r}); exercise = Exercise.objects.get(slug={TRIAL!r}); "
+        "now = timezone.now(); "
+        "made = Submission.objects.bulk_create([Submission(user=user, exercise=exercise, "
+        "version=exercise.current_version, code='print(1)', mode=Mode.SUBMIT, status=Status.RUNNING, "
+        f"device='cpu', started_at=now, deadline=now + dt.timedelta(hours=1)) for _ in range({count})]); "
+        "print('IDS', json.dumps([s.pk for s in made]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", snippet],
+        cwd=ROOT, env=platform_env(), check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    line = next(line for line in done.stdout.splitlines() if line.startswith("IDS "))
+    return list(json.loads(line[4:]))
+
+
+def produce(redis_url: str, ids: list[int], lines: int, interval: float, start_at: float) -> None:
+    """Producer process: every `interval`, one stdout line per submission, then each one's final event."""
+    import redis
+
+    from workers.events import RedisStreamSink
+    from workers.protocol import EventKind
+
+    client = redis.Redis.from_url(redis_url)
+    sinks = {submission_id: RedisStreamSink(client, submission_id) for submission_id in ids}
+    time.sleep(max(0.0, start_at - time.time()))
+    for number in range(lines):
+        tick = start_at + number * interval
+        time.sleep(max(0.0, tick - time.time()))
+        for sink in sinks.values():
+            sink.emit(EventKind.STDOUT, f"step {number} {MARK}{time.time()!r}\n")
+    for sink in sinks.values():
+        sink.emit(EventKind.STATUS, {"status": "done", "verdict": "passed", "score": 100.0})
+
+
+async def follow(
+    url: str,
+    token: str,
+    origin: str,
+    delays: list[float],
+    last: list[float],
+    ready: asyncio.Event,
+    gate: asyncio.Semaphore,
+) -> int:
+    """One follower: the delay of every line it gets, until the final event; the number of lines."""
+    import websockets
+
+    got = 0
+    headers = {"Authorization": f"Token {token}"}
+    await gate.acquire()  # a limited number of handshakes at a time: a burst of them is not what is measured
+    try:
+        ws = await websockets.connect(
+            url,
+            additional_headers=headers,
+            origin=origin,
+            open_timeout=120,
+            max_queue=None,  # type: ignore[arg-type]
+        )
+    finally:
+        gate.release()
+    async with ws:
+        ready.set()
+        async for message in ws:
+            received = time.time()
+            event = json.loads(message)
+            payload = event.get("payload")
+            if event.get("kind") == "stdout" and isinstance(payload, str) and MARK in payload:
+                delays.append(received - float(payload.rsplit(MARK, 1)[1]))
+                last[0] = max(last[0], received)
+                got += 1
+            elif (
+                event.get("kind") == "status"
+                and isinstance(payload, dict)
+                and payload.get("status") == "done"
+            ):
+                break
+    return got
+
+
+async def fan_out(
+    server: str, token: str, redis_url: str, ids: list[int], followers: int, lines: int, interval: float
+) -> dict:
+    ws_base = server.replace("http://", "ws://")
+    delays: list[float] = []
+    last = [0.0]  # the latest receive time of any line
+    gate = asyncio.Semaphore(50)
+    readies: list[asyncio.Event] = []
+    tasks = []
+    started = time.monotonic()
+    for submission_id in ids:
+        for _ in range(followers):
+            ready = asyncio.Event()
+            readies.append(ready)
+            url = f"{ws_base}/ws/submissions/{submission_id}/"
+            tasks.append(asyncio.create_task(follow(url, token, server, delays, last, ready, gate)))
+    waiting = [asyncio.create_task(ready.wait()) for ready in readies]
+    done, _pending = await asyncio.wait(waiting, timeout=300)
+    connect_s = time.monotonic() - started
+    if len(done) < len(readies):
+        raise RuntimeError(f"only {len(done)} of {len(readies)} followers connected in 300 s")
+    await asyncio.sleep(1.0)  # every consumer is past its replay and blocked on XREAD
+    start_at = time.time() + 0.5
+    producer = multiprocessing.get_context("fork").Process(
+        target=produce, args=(redis_url, ids, lines, interval, start_at)
+    )
+    producer.start()
+    results = await asyncio.wait_for(
+        asyncio.gather(*tasks, return_exceptions=True), timeout=lines * interval + 180
+    )
+    producer.join(timeout=60)
+    errors = [result for result in results if isinstance(result, BaseException)]
+    received = sum(result for result in results if isinstance(result, int))
+    expected = len(ids) * followers * lines
+    ordered = sorted(delays)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1) if ordered else 0.0
+
+    return {
+        "followers": len(ids) * followers,
+        "submissions": len(ids),
+        "lines_sent": len(ids) * lines,
+        "deliveries": received,
+        "lost": expected - received,
+        "errors": len(errors),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else 0.0,
+        "p99_ms": pick(0.99),
+        "max_ms": round(ordered[-1] * 1000, 1) if ordered else 0.0,
+        "line_every_ms": round(interval * 1000),
+        "msgs_per_s": round(received / max(last[0] - start_at, 1e-3)),
+        "connect_s": round(connect_s, 1),
+        "_first_error": repr(errors[0])[:300] if errors else "",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--submissions", type=int, default=50)
+    parser.add_argument("--followers", type=int, default=20, help="per submission")
+    parser.add_argument("--lines", type=int, default=100, help="per submission")
+    parser.add_argument("--interval", type=float, default=0.1, help="seconds between a submission's lines")
+    parser.add_argument("--slow-interval", type=float, default=1.0, help="a second fan-out at this line rate")
+    options = parser.parse_args()
+    redis_url = os.environ.get("REDIS_URL")
+    if not (redis_url and os.environ.get("DATABASE_URL")):
+        print("fanout: DATABASE_URL and REDIS_URL are not set (make bench starts both); skipped")
+        return
+    import httpx
+
+    # Every follower is a socket here and a socket plus a Redis connection in daphne (which inherits this).
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = options.submissions * options.followers * 3 + 1024
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(want, _soft)), hard))
+
+    logs = Path(tempfile.mkdtemp(prefix="huashen-bench-fanout-"))
+    username = f"bench-{uuid.uuid4().hex[:8]}"
+    prepare(username)
+    ids = create_running(username, 1 + 2 * options.submissions)  # fresh ones for each case
+    port = free_port()
+    server = f"http://127.0.0.1:{port}"
+    web = Process(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "huashen.asgi:application"],
+        platform_env(), logs / "web.log",
+    )  # fmt: skip
+    try:
+        wait_alive(server, web)
+        created = httpx.post(
+            f"{server}/api/v1/tokens/", auth=(username, PASSWORD), json={"name": "bench"}, timeout=30
+        )
+        created.raise_for_status()
+        token = created.json()["token"]
+        fast, slow = ids[1 : 1 + options.submissions], ids[1 + options.submissions :]
+        slow_lines = max(1, round(options.lines * options.interval / options.slow_interval))
+        rows = [
+            asyncio.run(fan_out(server, token, redis_url, ids[:1], 1, options.lines, options.interval)),
+            asyncio.run(
+                fan_out(server, token, redis_url, fast, options.followers, options.lines, options.interval)
+            ),
+            asyncio.run(
+                fan_out(server, token, redis_url, slow, options.followers, slow_lines, options.slow_interval)
+            ),
+        ]
+        web.alive()
+    finally:
+        web.stop()
+    for row in rows:
+        if row.pop("_first_error"):
+            print(f"fanout: {row['errors']} followers failed, e.g. {row}")
+    rows[0]["case"] = "baseline"
+    rows[1]["case"] = rows[2]["case"] = "fan-out"
+    for row in rows[1:]:
+        row["target"] = "met" if row["p99_ms"] <= 200 and row["lost"] == 0 else "not met"
+    table(
+        f"WebSocket fan-out on one daphne: a line every line_every_ms per running submission for "
+        f"{options.lines * options.interval:.0f} s (target: p99 <= 200 ms at 1,000 followers) — logs in {logs}",
+        rows,
+        ["case", "followers", "submissions", "line_every_ms", "lines_sent", "deliveries", "lost", "errors",
+         "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "target"],
+    )  # fmt: skip
+    save(
+        "fanout",
+        rows,
+        notes=(
+            "one daphne (DEBUG=0); lines appended with workers.events.RedisStreamSink from a producer process, "
+            "the send time in the line; followers are websockets clients in one asyncio process on this "
+            "machine (Authorization: Token), so client and server share its cores; delay = receive - send; "
+            "msgs_per_s = deliveries / (last receive - first send)"
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()
