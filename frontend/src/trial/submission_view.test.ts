@@ -22,6 +22,8 @@ const DONE = { ...RUNNING, status: "done", verdict: "passed", score: 100,
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  // Charts draw on the next animation frame; a frame asked for now runs after the one they asked for.
+  await new Promise((resolve) => window.requestAnimationFrame(() => resolve(undefined)));
 }
 
 describe("mountSubmissionView", () => {
