@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
 from huashen.accounts.models import Cohort, CohortMembership, Role, User
@@ -94,46 +94,45 @@ def cohort_matrix(
 ) -> Matrix:
     """Students × published trials with state and best score, sorted, one page of rows (all with page=None).
 
-    Four queries whatever the cohort's size: realms, trials, students, progress. Sorting by progress or
-    last activity needs every student's totals, which come from the progress tuples; cells are built only
-    for the rows of the page.
+    Four queries whatever the cohort's size: realms, trials, students (sorted by the database, with each
+    student's totals aggregated there when the sort needs them), and the progress of the page's students
+    only — a page of a 1,000-student cohort does not load the other 900 students' progress.
     """
     realms = list(Realm.objects.filter(retired=False).order_by("order"))
     exercises_query = published_exercises().select_related("realm", "current_version")
     if realm_slug:
         exercises_query = exercises_query.filter(realm__slug=realm_slug)
     exercises = list(exercises_query.order_by("realm__order", "order"))
-    students = list(
-        User.objects.filter(memberships__cohort=cohort).order_by("username").values_list("id", "username")
-    )
-    progress: dict[tuple[int, int], tuple[Any, ...]] = {}
-    passed: dict[int, int] = {}
-    scores: dict[int, float] = {}
-    latest: dict[int, dt.datetime] = {}
-    rows_of_progress = ExerciseProgress.objects.filter(
-        user__memberships__cohort=cohort, exercise__in=[e.pk for e in exercises]
-    ).values_list(*PROGRESS_FIELDS)
-    for row in rows_of_progress:
-        user_id, exercise_id, _attempts, best_score, passed_at, last_submitted_at = row
-        progress[(user_id, exercise_id)] = row
-        if passed_at is not None:
-            passed[user_id] = passed.get(user_id, 0) + 1
-        scores[user_id] = scores.get(user_id, 0.0) + best_score
-        if last_submitted_at is not None and (user_id not in latest or last_submitted_at > latest[user_id]):
-            latest[user_id] = last_submitted_at
+    exercise_ids = [e.pk for e in exercises]
     sort = sort if sort in SORTS else "name"
+    students_query = User.objects.filter(memberships__cohort=cohort)
+    counted = Q(progress__exercise__in=exercise_ids)
     if sort == "progress":
-        students.sort(
-            key=lambda student: (-passed.get(student[0], 0), -scores.get(student[0], 0.0), student[1])
-        )
+        students_query = students_query.annotate(
+            passed=Count("progress", filter=counted & Q(progress__passed_at__isnull=False)),
+            score=Coalesce(Sum("progress__best_score", filter=counted), 0.0),
+        ).order_by("-passed", "-score", "username")
     elif sort == "activity":
-        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-        students.sort(key=lambda student: (latest.get(student[0], epoch), student[1]), reverse=True)
+        students_query = students_query.annotate(
+            latest=Max("progress__last_submitted_at", filter=counted)
+        ).order_by(F("latest").desc(nulls_last=True), "-username")
+    else:
+        students_query = students_query.order_by("username")
+    students = list(students_query.values_list("id", "username"))
     total = len(students)
     pages = max(1, -(-total // per_page))
     if page is not None:
         page = min(max(1, page), pages)
         students = students[(page - 1) * per_page : page * per_page]
+    progress: dict[tuple[int, int], tuple[Any, ...]] = {}
+    if students:
+        student_filter = (
+            Q(user__memberships__cohort=cohort) if page is None else Q(user_id__in=[s[0] for s in students])
+        )
+        for row in ExerciseProgress.objects.filter(student_filter, exercise__in=exercise_ids).values_list(
+            *PROGRESS_FIELDS
+        ):
+            progress[(row[0], row[1])] = row
     rows = [
         MatrixRow(
             student_id,
