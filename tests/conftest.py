@@ -11,7 +11,9 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from huashen.accounts.models import Cohort, Role, User
 from huashen.accounts.services import cohort_create, cohort_join, user_create
@@ -23,6 +25,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     vendor = "postgresql" if database_url.startswith("postgres") else "sqlite (embedded default)"
     redis_url = os.environ.get("REDIS_URL") or "none (in-memory channel layer)"
     return [f"huashen: database vendor {vendor}; redis {redis_url}"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in the default language: a test that activated English (on this thread, which
+    the next test shares) must not turn the next test's Chinese messages English."""
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -104,7 +104,13 @@ if not DATABASE_URL:
 DATABASES = {
     "default": database_from_url(DATABASE_URL)
     if DATABASE_URL
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "huashen.sqlite3"}
+    else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": VAR_DIR / "huashen.sqlite3",
+        # Embedded mode writes from the web loop and the local grader's threads at once: a transaction
+        # that reads before it writes would otherwise fail with "database is locked" instead of waiting.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
 }
 
 REDIS_URL = env_str("REDIS_URL")

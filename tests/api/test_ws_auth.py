@@ -13,6 +13,7 @@ from huashen.grading import dispatch
 from huashen.grading.consumers import NOT_FOUND
 from huashen.grading.services import submission_create
 from tests.conftest import Personas
+from tests.sockets import refusal
 
 # Transactional: Channels closes the thread's connections when a socket ends (see tests/grading/test_consumer.py).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,16 +61,14 @@ def test_an_unknown_or_revoked_token_is_closed_with_4401(personas: Personas, ali
 def test_another_students_token_sees_no_such_submission(personas: Personas, alice_submission: int) -> None:
     async def scenario() -> None:
         new = await database_sync_to_async(api_token_create)(user=personas.bob, name="cli")
-        connected, code = await _socket(alice_submission, new.secret).connect(timeout=10)
-        assert (connected, code) == (False, NOT_FOUND)
+        assert await refusal(_socket(alice_submission, new.secret), timeout=10) == ("closed", NOT_FOUND)
 
     async_to_sync(scenario)()
 
 
 def test_without_a_token_or_session_nothing_is_shown(alice_submission: int) -> None:
     async def scenario() -> None:
-        connected, code = await _socket(alice_submission, None).connect(timeout=10)
-        assert (connected, code) == (False, NOT_FOUND)
+        assert await refusal(_socket(alice_submission, None), timeout=10) == ("closed", NOT_FOUND)
 
     async_to_sync(scenario)()
 
