@@ -120,9 +120,6 @@ def reclaim_stale_jobs() -> list[str]:
         if not _owner_alive(name):
             cgroups.remove_job_group(name)
             reclaimed.append(f"cgroup {name}")
-    from workers.sandbox.pool import reclaim_stale_zygotes  # the warm pool's files (pool imports us)
-
-    reclaimed += reclaim_stale_zygotes()
     return reclaimed
 
 
