@@ -6,6 +6,7 @@ tests/security) in a second, serial pytest run: two tests never race for the sam
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from django.db import connection
@@ -54,6 +56,49 @@ def worker_database_url() -> str:
     """The test database pytest-django set up, as a DATABASE_URL for another process."""
     database = connection.settings_dict
     return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_web_server(
+    services: dict, log: Path, *, secret_key: str, extra_env: dict[str, str] | None = None
+) -> tuple[WorkerProcess, str]:
+    """One daphne on a free port, on the test database and the test Redis (grading through Celery);
+    returns the process and its `127.0.0.1:PORT`. Servers given one secret key share sessions."""
+    port = free_port()
+    env = {
+        **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": services["redis"],
+        "HUASHEN_EXECUTOR": "celery",
+        "DEBUG": "0",
+        "SECRET_KEY": secret_key,
+        "SECURE_COOKIES": "0",  # plain http on loopback
+        "SUBMISSIONS_PER_MINUTE": "1000",
+        **(extra_env or {}),
+    }
+    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "huashen.asgi:application"]
+    return WorkerProcess(argv, env, log), f"127.0.0.1:{port}"
+
+
+def wait_for_200(url: str, web: WorkerProcess, timeout: float = 90) -> None:
+    """Until `url` answers 200 (or the server process dies, or the time is up: then fail with its log)."""
+    deadline, last = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline and web.process.poll() is None:
+        try:
+            response = httpx.get(url, timeout=5)
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text[:300]}"
+        except httpx.TransportError as error:
+            last = repr(error)
+        time.sleep(0.2)
+    raise AssertionError(f"{url} never answered 200 ({last}):\n{web.output()[-4000:]}")
 
 
 def start_platform_worker(services: dict, log: Path) -> WorkerProcess:

@@ -12,10 +12,7 @@ request id and submission id (workers.logs), the grader logs "graded", the platf
 """
 
 import json
-import os
 import secrets
-import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -31,50 +28,18 @@ from huashen.accounts.services import user_create
 from huashen.curriculum.services import exercises_sync
 from huashen.grading.models import Status, Submission
 from tests.conftest import PASSWORD
-from tests.integration.conftest import WorkerProcess, start_grader, start_platform_worker, worker_database_url
+from tests.integration.conftest import (
+    WorkerProcess,
+    start_grader,
+    start_platform_worker,
+    start_web_server,
+    wait_for_200,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIAL = "tensor-basics"
 REFERENCE = next((ROOT / "exercises").glob("01-*/01-tensor-basics/reference/solution.py"))
 SUBMISSIONS = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_web(services: dict, secret_key: str, log: Path) -> tuple[WorkerProcess, str]:
-    port = _free_port()
-    env = {
-        **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": services["redis"],
-        "HUASHEN_EXECUTOR": "celery",
-        "DEBUG": "0",
-        "SECRET_KEY": secret_key,  # the same on both: a session made on one is good on the other
-        "SECURE_COOKIES": "0",  # plain http on loopback
-        "SUBMISSIONS_PER_MINUTE": "1000",
-        "LOG_FORMAT": "json",
-    }
-    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "huashen.asgi:application"]
-    return WorkerProcess(argv, env, log), f"127.0.0.1:{port}"
-
-
-def wait_ready(host: str, web: WorkerProcess, timeout: float = 90) -> None:
-    deadline, last = time.monotonic() + timeout, ""
-    while time.monotonic() < deadline and web.process.poll() is None:
-        try:
-            response = httpx.get(f"http://{host}/readyz", timeout=5)
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text[:300]}"
-        except httpx.TransportError as error:
-            last = repr(error)
-        time.sleep(0.2)
-    raise AssertionError(f"web server {host} never got ready ({last}):\n{web.output()[-4000:]}")
 
 
 @dataclass
@@ -114,11 +79,17 @@ def shape(services: dict, transactional_db: None, tmp_path: Path) -> Iterator[Sh
         secret_key = secrets.token_urlsafe(40)
         web = []
         for name in ("a", "b"):
-            process, host = start_web(services, secret_key, tmp_path / f"web-{name}.log")
+            # the same key on both: a session made on one is good on the other
+            process, host = start_web_server(
+                services,
+                tmp_path / f"web-{name}.log",
+                secret_key=secret_key,
+                extra_env={"LOG_FORMAT": "json"},
+            )
             started.append(process)
             web.append((process, host))
         for process, host in web:
-            wait_ready(host, process)
+            wait_for_200(f"http://{host}/readyz", process)
         yield Shape(web=web, graders=graders, platform=platform)
     finally:
         for process in reversed(started):
