@@ -4,12 +4,15 @@ final event, only Submit counts, the unlock rule."""
 import pytest
 from django.test import override_settings
 
+from huashen.errors import DomainError
 from huashen.grading import dispatch
 from huashen.grading.eventlog import MemoryEventLog
 from huashen.grading.models import ExerciseProgress, Status, Verdict
 from huashen.grading.selectors import realms_with_progress
 from huashen.grading.services import submission_create, submission_mark_running, submission_record_result
 from tests.conftest import Personas
+from tests.factories import make_curriculum
+from tests.grading.conftest import Clock
 from workers.events import CallbackSink
 from workers.protocol import CheckResult, EventKind, GradeEvent, GradeResult
 from workers.protocol import Verdict as WireVerdict
@@ -64,6 +67,20 @@ def test_a_repeated_delivery_changes_nothing(personas: Personas, curriculum: dic
     assert ExerciseProgress.objects.get(user=personas.alice).attempts == 1
 
 
+def test_the_first_pass_is_kept_when_a_later_submission_passes_again(
+    personas: Personas, curriculum: dict, clock: Clock
+) -> None:
+    # given alice passed a trial at 09:00
+    first = submission_record_result(result=grade(submit(personas.alice, curriculum["r1t1"]).pk))
+    # when she passes it again an hour later
+    clock.advance(hours=1)
+    second = submission_record_result(result=grade(submit(personas.alice, curriculum["r1t1"]).pk))
+    # then the trial still counts as passed since the first pass
+    progress = ExerciseProgress.objects.get(user=personas.alice, exercise=curriculum["r1t1"])
+    assert second.finished_at > first.finished_at
+    assert (progress.attempts, progress.passed_at) == (2, first.finished_at)
+
+
 def test_run_mode_never_counts_for_progress(personas: Personas, curriculum: dict) -> None:
     submission = submit(personas.alice, curriculum["r1t1"], mode="run")
     submission_record_result(result=grade(submission.pk))
@@ -97,6 +114,27 @@ def test_unlock_rule_opens_the_next_realm_at_three_passes(personas: Personas, cu
     assert [s.unlocked for s in realms_with_progress(user=personas.bob)] == [True, False]
     pass_trials(personas.alice, curriculum, 1, range(4, 6))
     assert realms_with_progress(user=personas.alice)[0].completed
+
+
+@override_settings(REALM_UNLOCK_PASSES=3)
+def test_a_realm_behind_a_locked_realm_stays_locked_whatever_its_passes(personas: Personas) -> None:
+    """Realm n opens only when realm n-1 is itself open: passes kept in a realm that locked again (its
+    predecessor's passed trials were hidden) do not open the realm after it."""
+    # given three realms, and alice with three passes in realm 1 and three in realm 2
+    trials = make_curriculum(realms=3)
+    pass_trials(personas.alice, trials, 1, range(1, 4))
+    pass_trials(personas.alice, trials, 2, range(1, 4))
+    assert [s.unlocked for s in realms_with_progress(user=personas.alice)] == [True, True, True]
+    # when two of her passed trials in realm 1 are hidden, so realm 1 holds one pass of three trials
+    for tier in (1, 2):
+        trials[f"r1t{tier}"].is_published = False
+        trials[f"r1t{tier}"].save(update_fields=["is_published"])
+    # then realm 2 locks again, and realm 3 with it, though realm 2 still holds three passes
+    states = realms_with_progress(user=personas.alice)
+    assert [(s.unlocked, s.passed) for s in states] == [(True, 1), (False, 3), (False, 0)]
+    with pytest.raises(DomainError) as caught:
+        submit(personas.alice, trials["r3t1"])
+    assert (caught.value.status, caught.value.code) == (403, "realm_locked")
 
 
 def test_a_failed_attempt_does_not_unlock(personas: Personas, curriculum: dict) -> None:

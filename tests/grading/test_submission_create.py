@@ -1,6 +1,7 @@
 """submission_create: validation, pinning, locking and dispatch on commit."""
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from huashen.curriculum.models import ExerciseVersion
@@ -9,6 +10,7 @@ from huashen.grading import dispatch
 from huashen.grading.models import Status, Submission
 from huashen.grading.services import submission_create
 from tests.conftest import Personas
+from tests.grading.conftest import Clock
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +82,24 @@ def test_bad_code_is_refused_and_nothing_is_stored(
     assert Submission.objects.count() == 0
 
 
+def test_code_of_exactly_the_size_limit_is_accepted_and_one_byte_more_refused(
+    personas: Personas, curriculum: dict, sent: list
+) -> None:
+    # given code of exactly SUBMISSION_MAX_BYTES bytes, and the same code with one byte more
+    limit = settings.SUBMISSION_MAX_BYTES
+    at_limit = "x = 1\n#" + "#" * (limit - 7)
+    assert len(at_limit.encode("utf-8")) == limit
+    # when both are submitted
+    accepted = submission_create(user=personas.alice, exercise=curriculum["r1t1"], code=at_limit, mode="run")
+    with pytest.raises(DomainError) as caught:
+        submission_create(user=personas.alice, exercise=curriculum["r1t1"], code=at_limit + "#", mode="run")
+    # then the limit itself is allowed and only the byte past it is refused
+    assert accepted.code == at_limit
+    assert (caught.value.status, caught.value.code) == (413, "too_large")
+    assert f"{limit + 1}" in caught.value.message
+    assert Submission.objects.count() == 1
+
+
 def test_multibyte_code_is_measured_in_bytes(personas: Personas, curriculum: dict, sent: list) -> None:
     with override_settings(SUBMISSION_MAX_BYTES=10):
         submission_create(
@@ -121,3 +141,35 @@ def test_rate_limit_per_user_with_retry_after(personas: Personas, curriculum: di
     # another user is not limited by alice's submissions
     submission_create(user=personas.bob, exercise=curriculum["r1t1"], code="x=1", mode="run")
     assert Submission.objects.filter(user=personas.alice).count() == 3
+
+
+@override_settings(SUBMISSIONS_PER_MINUTE=3)
+@pytest.mark.parametrize("seconds_later", [30, 45, 59])
+def test_the_rate_limit_counts_submissions_made_up_to_a_minute_ago(
+    personas: Personas, curriculum: dict, sent: list, clock: Clock, seconds_later: int
+) -> None:
+    # given three submissions (the limit) made at one moment
+    for _ in range(3):
+        submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x=1", mode="run")
+    # when a fourth comes 30 to 59 seconds later
+    clock.advance(seconds=seconds_later)
+    with pytest.raises(DomainError) as caught:
+        submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x=1", mode="run")
+    # then the three are still inside the one-minute window: refused, and told when the window frees a slot
+    assert caught.value.status == 429
+    assert int(caught.value.headers["Retry-After"]) == 60 - seconds_later + 1
+    assert Submission.objects.filter(user=personas.alice).count() == 3
+
+
+@override_settings(SUBMISSIONS_PER_MINUTE=3)
+def test_the_rate_limit_window_ends_after_one_minute(
+    personas: Personas, curriculum: dict, sent: list, clock: Clock
+) -> None:
+    # given three submissions (the limit) made at one moment
+    for _ in range(3):
+        submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x=1", mode="run")
+    # when a fourth comes just over a minute later
+    clock.advance(seconds=61)
+    submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x=1", mode="run")
+    # then it is accepted: the window is one minute long, not more
+    assert Submission.objects.filter(user=personas.alice).count() == 4
