@@ -10,10 +10,9 @@ django_application = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loaded above)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from huashen.api.ws_auth import TokenAuthMiddleware  # noqa: E402
+from huashen.api.ws_auth import OriginCheckedWhenPresent, TokenAuthMiddleware  # noqa: E402
 from huashen.grading.consumers import SubmissionConsumer  # noqa: E402
 from huashen.teaching.consumers import MatrixConsumer  # noqa: E402
 
@@ -25,7 +24,7 @@ websocket_routes = [
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": OriginCheckedWhenPresent(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_routes)))
         ),
     }

@@ -167,7 +167,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only: one body format to document, validate and fuzz (forms post to the pages, not the API).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["huashen.api.inputs.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "huashen.api.schema.AutoSchema",  # documents the error bodies too
     "DEFAULT_PAGINATION_CLASS": "huashen.api.pagination.Pagination",
     "EXCEPTION_HANDLER": "huashen.api.errors.exception_handler",

@@ -254,3 +254,34 @@ def test_the_schema_documents_the_error_answers_and_retry_after(api: APIClient) 
     assert set(paths["/api/v1/tokens/{token_id}/"]["delete"]["responses"]) >= {"204", "401", "403", "404"}
     # a body is JSON and nothing else
     assert set(paths["/api/v1/submissions/"]["post"]["requestBody"]["content"]) == {"application/json"}
+
+
+# --- shapes the parser or the fields must refuse ---------------------------------------------------------
+@pytest.mark.parametrize("opening, closing", [(b"[", b"]"), (b'{"a":', b"}")])
+def test_json_nested_too_deep_to_decode_is_400(
+    alice: APIClient, curriculum: dict, sent: list, opening: bytes, closing: bytes
+) -> None:
+    # given a body nested 100,000 deep (the decoder recurses once per level)
+    body = opening * 100_000 + b"1" + closing * 100_000
+    # when it is posted
+    response = _post_raw(alice, body)
+    # then it is the client's mistake, in the one error shape, and nothing is stored or sent
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "parse_error"
+    assert Submission.objects.count() == 0 and sent == []
+
+
+@pytest.mark.parametrize("code", [12, 1.5, True, None, ["x = 1"], {"x": 1}])
+def test_code_that_is_not_a_string_is_400_naming_the_field(
+    alice: APIClient, curriculum: dict, sent: list, code: object
+) -> None:
+    response = alice.post(SUBMISSIONS, {"exercise": "realm-1-trial-1", "code": code}, format="json")
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "code"
+    assert Submission.objects.count() == 0 and sent == []
+
+
+def test_a_draft_that_is_not_a_string_is_400(alice: APIClient, curriculum: dict) -> None:
+    response = alice.put("/api/v1/exercises/realm-1-trial-1/draft/", {"code": 12}, format="json")
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "code"

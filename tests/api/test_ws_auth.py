@@ -84,3 +84,56 @@ def test_without_a_token_or_session_nothing_is_shown(alice_submission: int) -> N
 )
 def test_the_token_is_read_from_the_authorization_header_only(headers: list, expected: str | None) -> None:
     assert token_from_headers(headers) == expected
+
+
+def _socket_without_origin(submission_id: int, secret: str | None) -> WebsocketCommunicator:
+    """What the command-line client and scripts send: no Origin header (browsers always send one)."""
+    headers = [(b"host", b"testserver")]
+    if secret is not None:
+        headers.append((b"authorization", f"Token {secret}".encode()))
+    return WebsocketCommunicator(application, f"/ws/submissions/{submission_id}/", headers=headers)
+
+
+def test_without_origin_the_same_token_rules_apply(personas: Personas, alice_submission: int) -> None:
+    async def scenario() -> None:
+        # the owner's token opens it
+        mine = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
+        communicator = _socket_without_origin(alice_submission, mine.secret)
+        connected, _ = await communicator.connect(timeout=10)
+        assert connected
+        await communicator.disconnect()
+        # an unknown token reads 4401, another student's 4404, no token 4404: never a bare 403
+        assert await refusal(_socket_without_origin(alice_submission, "hs_never-issued"), timeout=10) == (
+            "closed",
+            UNAUTHORIZED,
+        )
+        bobs = await database_sync_to_async(api_token_create)(user=personas.bob, name="cli")
+        assert await refusal(_socket_without_origin(alice_submission, bobs.secret), timeout=10) == (
+            "closed",
+            NOT_FOUND,
+        )
+        assert await refusal(_socket_without_origin(alice_submission, None), timeout=10) == (
+            "closed",
+            NOT_FOUND,
+        )
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize("origin", [b"https://evil.example", b"null"])
+def test_an_origin_of_another_site_is_refused_even_with_a_valid_token(
+    personas: Personas, alice_submission: int, origin: bytes
+) -> None:
+    async def scenario() -> None:
+        mine = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
+        headers = [
+            (b"host", b"testserver"),
+            (b"origin", origin),
+            (b"authorization", f"Token {mine.secret}".encode()),
+        ]
+        communicator = WebsocketCommunicator(
+            application, f"/ws/submissions/{alice_submission}/", headers=headers
+        )
+        assert (await refusal(communicator, timeout=10))[0] == "refused"
+
+    async_to_sync(scenario)()

@@ -1,5 +1,7 @@
 """One error body for the whole API: `{"error": {"code", "message", "field"}}`."""
 
+import logging
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from huashen.errors import DomainError, error_body
+
+logger = logging.getLogger(__name__)
 
 
 def _first_error(detail: Any, path: str | None = None) -> tuple[str | None, str, str]:
@@ -32,9 +36,51 @@ def _too_large_body() -> dict[str, Any]:
     )
 
 
+# How long a client should wait before trying again when the database or Redis did not answer: about
+# as long as a restart or a failover takes, short enough that a student's retry is not a long wait.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says a service behind us (PostgreSQL, Redis, the broker) did not answer, rather than
+    a bug: the request may simply be repeated, so the client gets 503 with Retry-After, never a 500."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    try:
+        import redis.exceptions
+
+        if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+            return True
+    except ImportError:  # pragma: no cover - redis is a platform dependency
+        pass
+    try:
+        import kombu.exceptions
+
+        if isinstance(exc, kombu.exceptions.OperationalError):
+            return True
+    except ImportError:  # pragma: no cover - celery (kombu) is a platform dependency
+        pass
+    return False
+
+
+def unavailable_body() -> dict[str, Any]:
+    return error_body("unavailable", _("服务暂时不可用，请稍后重试。"))
+
+
+def unavailable_headers() -> dict[str, str]:
+    return {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)}
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(exc.as_body(), status=exc.status, headers=exc.headers)
+    if is_unavailable(exc):
+        logger.warning("a service did not answer: %s: %s", type(exc).__name__, exc)
+        return Response(
+            unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=unavailable_headers()
+        )
     if isinstance(exc, RequestDataTooBig):
         # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE as a SuspiciousOperation (an HTML 400);
         # for a client it is what it is: too large.
@@ -78,8 +124,16 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500, outside a DRF view (a middleware). Called while the exception is being handled, so
+    a database or Redis outage there is still told apart from a bug: 503 with Retry-After under /api/."""
     from django.views.defaults import server_error as html_server_error
 
+    exc = sys.exc_info()[1]
+    if exc is not None and is_unavailable(exc) and request.path.startswith("/api/"):
+        response = JsonResponse(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        for name, value in unavailable_headers().items():
+            response[name] = value
+        return response
     return _api_error(
         request, "internal_error", _("服务器内部错误。"), status.HTTP_500_INTERNAL_SERVER_ERROR
     ) or html_server_error(request)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from huashen.accounts.models import User
+from huashen.api.inputs import TextField
 from huashen.api.views import BilingualSerializer
 from huashen.curriculum.models import Exercise
 from huashen.grading.selectors import exercise_get_for_student, submission_get_for_viewer
@@ -30,7 +31,7 @@ def _user(request: Request) -> User:
 
 # --- draft -----------------------------------------------------------------------------------------------
 class DraftInput(serializers.Serializer):
-    code = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    code = TextField(trim_whitespace=False, allow_blank=True)
 
 
 class DraftOutput(serializers.Serializer):

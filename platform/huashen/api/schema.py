@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
     "404": "no such thing, or not yours to see",
     "413": "the body (or the code in it) is too large",
     "415": "a body that is not JSON",
+    "503": "the database or Redis did not answer: nothing was stored; repeat after `Retry-After` seconds",
 }
 
 
@@ -56,4 +57,5 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]
+        codes.append("503")  # any operation may meet a database or Redis outage
         return codes

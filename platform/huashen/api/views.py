@@ -14,6 +14,7 @@ from huashen.accounts.models import User
 from huashen.accounts.services import user_set_language
 from huashen.accounts.tokens import api_token_create, api_token_revoke, api_tokens_for_user
 from huashen.api.authentication import LanguageTokenAuthentication
+from huashen.api.inputs import TextField
 from huashen.api.schema import ErrorOutput
 from huashen.curriculum.models import Exercise
 from huashen.grading.models import Mode, Status, Submission, Verdict
@@ -190,7 +191,7 @@ class ExerciseDetailView(APIView):
 # --- submissions ----------------------------------------------------------------------------------------
 class SubmissionInput(serializers.Serializer):
     exercise = serializers.SlugField()
-    code = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    code = TextField(trim_whitespace=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.SUBMIT)
 
 

@@ -10,6 +10,7 @@ A header naming an unknown or revoked token closes the socket with 4401 at once,
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
 
 from huashen.accounts.tokens import api_token_authenticate
 
@@ -54,3 +55,22 @@ class TokenAuthMiddleware:
                 await send({"type": "websocket.close", "code": UNAUTHORIZED})
             return None
         return await self.inner({**scope, "user": user}, receive, send)
+
+
+class OriginCheckedWhenPresent:
+    """Refuses a WebSocket whose Origin names another site; lets one without Origin through to the rules.
+
+    The Origin check is what stops another site's page from opening a socket with a student's cookie
+    (cross-site WebSocket hijacking), and browsers always send the header. A client that sends none (the
+    command-line client, a script) is no browser and carries no victim's cookie: it meets the same token
+    and session rules as everyone else, so it can read 4401 and 4404 instead of a bare HTTP 403.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.checked = AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
+        if any(name.lower() == b"origin" for name, _value in scope.get("headers", [])):
+            return await self.checked(scope, receive, send)
+        return await self.inner(scope, receive, send)
