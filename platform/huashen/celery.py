@@ -22,3 +22,23 @@ def use_django_logging(**_kwargs: Any) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.beat_embedded_init.connect
+def die_with_the_worker(**_kwargs: Any) -> None:
+    """The beat of `worker -B` runs in a child process; make the kernel end it when the worker dies.
+
+    Without this a worker killed with SIGKILL (an OOM kill, `kill -9`) leaves its beat running as an
+    orphan, and the worker started in its place brings a second one: two beats, every periodic task
+    sent twice. A warm shutdown stops the beat itself; this covers the deaths that skip it.
+    """
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:  # pragma: no cover - Linux only
+        return
+    if os.getppid() != parent:  # the worker died before the line above: go too
+        os._exit(0)
