@@ -138,6 +138,9 @@ GRADING_HARD_LIMIT_SECONDS = env_int("GRADING_HARD_LIMIT_SECONDS", 900, minimum=
 LOCAL_GRADER_CONCURRENCY = env_int("LOCAL_GRADER_CONCURRENCY", 1, minimum=1)
 # How often the reaper sweeps (Celery beat on the platform worker; a thread in embedded mode).
 GRADING_REAP_INTERVAL_SECONDS = env_int("GRADING_REAP_INTERVAL_SECONDS", 60, minimum=1)
+# How long the platform worker keeps retrying one delivery of a result (or a "running" note) through a
+# database or Redis outage before it puts the message back on its queue for later (never drops it).
+GRADING_RECORD_PATIENCE_SECONDS = env_int("GRADING_RECORD_PATIENCE_SECONDS", 60, minimum=0)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

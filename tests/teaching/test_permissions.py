@@ -2,14 +2,20 @@
 
 carol (A's instructor) and erin (admin) get 200; dave (instructor of B) gets 404 on everything of A;
 alice and bob (students) get 403 on every instructor route; nobody signed in is sent to log in (pages)
-or gets 401/403 (API).
+or gets 401/403 (API). A 200 is not enough: the pages, exports and review queues are read for whose
+students they name (frank, a student of B, must never appear on A's).
 """
+
+import csv
+import io
+import re
 
 import pytest
 from django.test import Client
 
+from huashen.accounts.services import cohort_join, user_create
 from huashen.grading.models import Submission
-from tests.conftest import Personas
+from tests.conftest import PASSWORD, Personas
 from tests.teaching.conftest import graded
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +137,96 @@ def test_the_instructor_and_admin_may_open_a_students_submission_page(
     assert client_for(personas.erin).get(f"/submissions/{submission.pk}/").status_code == 200
     assert client_for(personas.dave).get(f"/submissions/{submission.pk}/").status_code == 404
     assert client_for(personas.bob).get(f"/submissions/{submission.pk}/").status_code == 404
+
+
+STUDENTS = ("alice", "bob", "frank")
+
+
+def students_named(text: str) -> set[str]:
+    """Which of the students a page or an export names."""
+    return {name for name in STUDENTS if re.search(rf"\b{name}\b", text)}
+
+
+def csv_students(content: bytes) -> set[str]:
+    """The `student` column of an export (UTF-8 with a byte order mark, for spreadsheets)."""
+    return {row["student"] for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
+
+
+@pytest.fixture
+def two_cohorts(personas: Personas, trials: dict) -> dict:
+    """alice and bob in A (carol's), frank in B (dave's); all three passed a1, alice and frank the hybrid
+    trial (so both wait in a review queue)."""
+    frank = user_create(username="frank", password=PASSWORD)
+    cohort_join(student=frank, join_code=personas.cohort_b.join_code)
+    for student in (personas.alice, personas.bob, frank):
+        graded(student, trials["a1"])
+    for student in (personas.alice, frank):
+        graded(student, trials["hybrid"])
+    return {"frank": frank, "a1": trials["a1"].slug}
+
+
+@pytest.mark.parametrize("persona", ["carol", "erin"])
+def test_cohort_pages_show_that_cohorts_students_and_no_one_elses(
+    personas: Personas, two_cohorts: dict, persona: str
+) -> None:
+    # given students in two cohorts, with results in both
+    client = client_for(getattr(personas, persona))
+    base = f"/teach/cohorts/{personas.cohort_a.pk}"
+    api = f"/api/v1/cohorts/{personas.cohort_a.pk}"
+    # when cohort A's teacher (or an admin) opens A's pages, exports and API
+    pages = {url: client.get(url) for url in (f"{base}/", f"{base}/matrix/")}
+    exports = {
+        url: client.get(url)
+        for url in (f"{base}/matrix.csv", f"{base}/trials/{two_cohorts['a1']}/submissions.csv")
+    }
+    answers = {url: client.get(url) for url in (f"{api}/", f"{api}/matrix/")}
+    statistics = client.get(f"{api}/trials/{two_cohorts['a1']}/statistics/").json()
+    # then each names A's students, alice and bob, and never B's frank
+    for url, response in {**pages, **exports, **answers}.items():
+        assert response.status_code == 200, url
+    assert {url: students_named(response.content.decode()) for url, response in pages.items()} == {
+        url: {"alice", "bob"} for url in pages
+    }
+    assert {url: csv_students(response.content) for url, response in exports.items()} == {
+        url: {"alice", "bob"} for url in exports
+    }
+    assert {url: students_named(str(response.json())) for url, response in answers.items()} == {
+        url: {"alice", "bob"} for url in answers
+    }
+    assert (statistics["students"], statistics["passed"]) == (2, 2)
+
+
+def test_each_instructors_review_queue_holds_only_their_cohorts_students(
+    personas: Personas, two_cohorts: dict
+) -> None:
+    # given alice (A) and frank (B) both waiting for a review of the hybrid trial
+    # when carol, dave and erin open their review queues
+    queues = {
+        name: client_for(getattr(personas, name)).get("/teach/reviews/").content.decode()
+        for name in ("carol", "dave", "erin")
+    }
+    api = {
+        name: {
+            row["student"]
+            for row in client_for(getattr(personas, name)).get("/api/v1/reviews/").json()["results"]
+        }
+        for name in ("carol", "dave", "erin")
+    }
+    # then each instructor sees their own cohort's student, and the admin sees both
+    assert {name: students_named(page) for name, page in queues.items()} == {
+        "carol": {"alice"}, "dave": {"frank"}, "erin": {"alice", "frank"},
+    }  # fmt: skip
+    assert api == {"carol": {"alice"}, "dave": {"frank"}, "erin": {"alice", "frank"}}
+
+
+def test_the_other_cohorts_instructor_sees_only_his_own_students(
+    personas: Personas, two_cohorts: dict
+) -> None:
+    # given frank in dave's cohort B
+    client = client_for(personas.dave)
+    base = f"/teach/cohorts/{personas.cohort_b.pk}"
+    # when dave opens B's roster and matrix
+    roster, matrix = client.get(f"{base}/"), client.get(f"{base}/matrix/")
+    # then they name frank and none of A's students
+    assert students_named(roster.content.decode()) == {"frank"}
+    assert students_named(matrix.content.decode()) == {"frank"}
