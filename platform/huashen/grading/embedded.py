@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from huashen.grading.eventlog import get_event_log
+from huashen.grading.outages import through_outages
 from huashen.grading.services import submission_mark_running, submission_record_result, submissions_reap
 from workers.local import LocalExecutor
 from workers.protocol import GradeEvent, GradeRequest, GradeResult
@@ -55,11 +56,18 @@ class _Run:
     def on_event(self, event: GradeEvent) -> None:
         if not self.started:
             self.started = True
+            # A failed note costs only the "running" status (the reaper's deadline counts from creation).
             _with_fresh_connection(submission_mark_running, submission_id=self.submission_id)
         get_event_log().put(self.submission_id, event)
 
     def on_result(self, result: GradeResult) -> None:
-        _with_fresh_connection(submission_record_result, result=result)
+        # There is no queue to hand a result back to here: ride out a locked or restarting database for
+        # as long as a grading may take, rather than drop a finished run.
+        through_outages(
+            lambda: _with_fresh_connection(submission_record_result, result=result),
+            what=f"recording the result of submission {result.submission_id}",
+            patience_seconds=settings.GRADING_HARD_LIMIT_SECONDS,
+        )
 
 
 def _with_fresh_connection(function: Callable[..., Any], **kwargs: Any) -> Any:
