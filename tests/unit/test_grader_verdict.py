@@ -37,12 +37,16 @@ class ReportingChecker:
 
 
 class ScriptedGrader(Grader):
-    """A grader whose check answers `report`."""
+    """A grader whose check answers `report`, and whose sandbox library is an empty folder (nothing runs)."""
 
     report: dict[str, Any] = {}
+    library: Path = Path()
 
     def warm_checker(self) -> Any:
         return ReportingChecker(self.report)
+
+    def lib_dir(self) -> Path:
+        return self.library
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +70,7 @@ def check(key: str, passed: bool, score: float, max_score: float = 50.0) -> dict
             "title": {"zh": key, "en": key}, "message": {"zh": "", "en": ""}, "visible": True}  # fmt: skip
 
 
-def graded(report: dict[str, Any]) -> tuple[Verdict, float, list[str]]:
+def graded(report: dict[str, Any], library: Path) -> tuple[Verdict, float, list[str]]:
     spec = tomllib.loads((BUNDLE / "exercise.toml").read_text(encoding="utf-8"))
     request = GradeRequest(
         submission_id=1,
@@ -78,37 +82,38 @@ def graded(report: dict[str, Any]) -> tuple[Verdict, float, list[str]]:
     )
     grader = ScriptedGrader(exercises_dir=EXERCISES, warm=False)
     grader.report = {"internal_errors": [], "probe_error": None, "gpu_oom": False, **report}
+    grader.library = library
     result = grade(request, grader, ListSink())
     return result.verdict, result.score, [c.key for c in result.checks]
 
 
-def test_checks_that_all_passed_pass_and_a_failed_one_scores_its_share() -> None:
+def test_checks_that_all_passed_pass_and_a_failed_one_scores_its_share(tmp_path: Path) -> None:
     # given reports of checks that all passed, and of one passed and one failed
     # when each is graded
     # then the first passes with full marks and the second fails with the points it earned
-    assert graded({"checks": [check("shape", True, 50), check("values", True, 50)]}) == (
+    assert graded({"checks": [check("shape", True, 50), check("values", True, 50)]}, tmp_path) == (
         Verdict.PASSED, 100.0, ["shape", "values"],
     )  # fmt: skip
-    assert graded({"checks": [check("shape", True, 50), check("values", False, 0)]}) == (
+    assert graded({"checks": [check("shape", True, 50), check("values", False, 0)]}, tmp_path) == (
         Verdict.FAILED, 50.0, ["shape", "values"],
     )  # fmt: skip
 
 
-def test_a_report_with_no_checks_is_never_passed() -> None:
+def test_a_report_with_no_checks_is_never_passed(tmp_path: Path) -> None:
     # given a check that reported no checks at all (nothing was verified)
     # when it is graded
-    verdict, score, checks = graded({"checks": [], "score": 0})
+    verdict, score, checks = graded({"checks": [], "score": 0}, tmp_path)
     # then nothing passed: a pass needs at least one check, all of them passed
     assert (verdict, score, checks) == (Verdict.FAILED, 0.0, [])
 
 
-def test_an_error_scores_zero_even_when_checks_passed_before_it() -> None:
+def test_an_error_scores_zero_even_when_checks_passed_before_it(tmp_path: Path) -> None:
     # given the student's code raised after one of two checks had already passed
     report = {
         "checks": [check("shape", True, 50), check("values", False, 0)],
         "solution_error": "Traceback (most recent call last):\nValueError: boom",
     }
     # when it is graded
-    verdict, score, checks = graded(report)
+    verdict, score, checks = graded(report, tmp_path)
     # then the verdict is an error, scored 0, and the checks are still shown
     assert (verdict, score, checks) == (Verdict.ERROR, 0.0, ["shape", "values"])
