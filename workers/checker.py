@@ -1,4 +1,5 @@
-"""The trusted side of grading: `python -m workers.checker BUNDLE OUT MODE [VERIFY_OUT]` prints the report.
+"""The trusted side of grading: `python -m workers.checker BUNDLE OUT MODE [VERIFY_OUT] [--job-seed=N]`
+prints the report.
 
 It runs outside the sandbox, in its own process, after the job's whole process tree is dead. The trial's
 check.py scores the observations in OUT against expectations that never entered the sandbox, through
@@ -7,8 +8,11 @@ the kit's safe loaders (regular files only, no symlinks, size caps, never unpick
 The warm form, `serve()`, is a long-lived checker (the grader's `WarmChecker`) that imported torch and
 the kit once and forks a fresh child per check, so no check pays the import and no state of one check
 survives into the next: the parent never runs a check itself. Requests are JSON lines on stdin
-(`[BUNDLE, OUT, MODE, VERIFY_OUT?]`), replies JSON lines on stdout (`{"code", "report"}`); the child's
+(`[BUNDLE, OUT, MODE, VERIFY_OUT?, --job-seed=N?]`), replies JSON lines on stdout (`{"code", "report"}`); the child's
 own stdout goes to /dev/null and its stderr is the server's.
+
+`--job-seed=N` is the job's secret seed (see `exercises.kit.heldout`): the check computes the held-out
+labels of the inputs that job was staged with from it.
 """
 
 import json
@@ -16,14 +20,25 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
+
+JOB_SEED_OPTION = "--job-seed="
+
+
+def _arguments(argv: list[str]) -> tuple[list[Any], dict[str, Any]]:
+    """(bundle, out, mode, verify_out) and the keyword arguments of `run_check` from a request."""
+    seeds = [arg for arg in argv if arg.startswith(JOB_SEED_OPTION)]
+    positional = [arg for arg in argv if not arg.startswith(JOB_SEED_OPTION)]
+    verify_out = Path(positional[3]) if len(positional) > 3 else None
+    options = {"job_seed": int(seeds[-1][len(JOB_SEED_OPTION) :])} if seeds else {}
+    return [Path(positional[0]), Path(positional[1]), positional[2], verify_out], options
 
 
 def main(argv: list[str]) -> int:
-    bundle, out, mode = Path(argv[0]), Path(argv[1]), argv[2]
-    verify_out = Path(argv[3]) if len(argv) > 3 else None
     from exercises.kit.check import run_check
 
-    report = run_check(bundle, out, mode, verify_out)
+    arguments, options = _arguments(argv)
+    report = run_check(*arguments, **options)
     sys.stdout.write(json.dumps(report, ensure_ascii=False))
     return 0
 
@@ -53,10 +68,8 @@ def serve() -> int:
             try:
                 from exercises.kit.check import run_check
 
-                verify_out = Path(argv[3]) if len(argv) > 3 else None
-                data = json.dumps(
-                    run_check(Path(argv[0]), Path(argv[1]), argv[2], verify_out), ensure_ascii=False
-                )
+                arguments, options = _arguments(argv)
+                data = json.dumps(run_check(*arguments, **options), ensure_ascii=False)
             except BaseException:  # the cold checker's traceback, for the grader's log
                 traceback.print_exc()
                 data, code = "", 1

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from workers.checker import JOB_SEED_OPTION
 from workers.events import EventSink
 from workers.protocol import (
     CheckResult,
@@ -214,8 +216,13 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         )  # fmt: skip
         return _result(request, Verdict.INTERNAL_ERROR, grader)
     sink.emit(EventKind.STATUS, {"status": "running", "device": grader.device})
+    # The job's secret seed: held-out inputs are drawn from it while staging and their labels from it in
+    # the check, so it stays in this process and the checker's arguments and never enters the sandbox.
+    job_seed = secrets.randbits(128)
     with job_dir(job_name(f"s{request.submission_id}"), size_mb=request.limits.disk_mb) as work:
-        out = _stage(work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py")
+        out = _stage(
+            work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py", job_seed=job_seed
+        )
         outcome, resources = _run_job(request, grader, sink, work)
         verdict = _limit_verdict(outcome, request)
         if verdict is not None:
@@ -236,12 +243,13 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
                     return _result(request, verdict, grader, resources=resources)
                 report = _run_check(
                     bundle, out, request.mode, verify_out, torch_home=grader.torch_home,
-                    checker=grader.warm_checker(),
+                    checker=grader.warm_checker(), job_seed=job_seed,
                 )  # fmt: skip
         else:
             report = _run_check(
-                bundle, out, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker()
-            )
+                bundle, out, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker(),
+                job_seed=job_seed,
+            )  # fmt: skip
     if report is None:
         return _result(request, Verdict.INTERNAL_ERROR, grader, resources=resources)
     if report.get("internal_errors"):
@@ -335,11 +343,14 @@ def _stage(
     probe: Path,
     first: Path | None = None,
     max_first_bytes: int = 0,
+    job_seed: int | None = None,
 ) -> Path:
     """Files the job may see: its code, the probe, the trial's public data. Never check.py or hidden/.
 
     For a verify step, `first` is the first run's out/ folder: its regular files (no links, no devices,
     within the job's disk cap) are copied to /work/first/, never followed or executed on the host.
+    With `job_seed`, a trial that scores per-job held-out inputs (`exercises.kit.heldout`) gets this
+    job's inputs in its staged public/ folder; the seed itself is not staged.
     """
     for name, text in files.items():
         (work / name).write_text(text, encoding="utf-8")
@@ -348,6 +359,10 @@ def _stage(
         _copy_first_run(first, work / "first", max_bytes=max_first_bytes)
     if (bundle / "public").is_dir():
         shutil.copytree(bundle / "public", work / "public", ignore=_IGNORE)
+        if job_seed is not None:
+            from exercises.kit.heldout import stage as stage_held_out
+
+            stage_held_out(bundle, work / "public", job_seed)
     out = work / "out"
     out.mkdir()
     account = sandbox_account()
@@ -522,8 +537,11 @@ def _run_check(
     *,
     torch_home: Path | None = None,
     checker: WarmChecker | None = None,
+    job_seed: int | None = None,
 ) -> dict[str, Any] | None:
     argv = [str(bundle), str(out), mode.value, *([str(verify_out)] if verify_out else [])]
+    if job_seed is not None:
+        argv.append(f"{JOB_SEED_OPTION}{job_seed}")
     completed = checker.run(argv) if checker is not None else None
     if completed is None:
         try:

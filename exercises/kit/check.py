@@ -148,6 +148,8 @@ class CheckContext:
     - `ctx.array(key)`: the numpy array the probe saved under `key`, or None.
     - `ctx.mode` ("run"/"submit"), `ctx.bundle` (the trial folder), `ctx.hidden` (bundle/hidden:
       expected values that never enter the sandbox), `ctx.solution_error` (str or None).
+    - `ctx.job_seed`: the job's secret seed (an int, None when the check runs without a job), from
+      which per-job held-out inputs were drawn; `exercises.kit.heldout.job_labels` turns it into labels.
     - `ctx.verify_observations`, `ctx.verify_array(key)`: what the trial's `verify.py` observed in its
       second, fresh sandbox (no student code, the first run's out/ files at /work/first/); empty / None
       for trials without a verify step or when it observed nothing.
@@ -165,6 +167,7 @@ class CheckContext:
         solution_error: str | None,
         verify_observations: dict[str, Any] | None = None,
         verify_arrays_fd: Callable[[], int | None] | None = None,
+        job_seed: int | None = None,
     ) -> None:
         self.observations = observations
         self.verify_observations = verify_observations or {}
@@ -174,6 +177,7 @@ class CheckContext:
         self.bundle = bundle
         self.hidden = bundle / "hidden"
         self.solution_error = solution_error
+        self.job_seed = job_seed
         self.internal_errors: list[str] = []
         self._arrays_fd = arrays_fd
         self._arrays: dict[str, Any] = {}
@@ -389,9 +393,16 @@ def _error_text(error: Any) -> str | None:
 
 
 def run_check(
-    bundle: Path | str, out: Path | str, mode: str, verify_out: Path | str | None = None
+    bundle: Path | str,
+    out: Path | str,
+    mode: str,
+    verify_out: Path | str | None = None,
+    *,
+    job_seed: int | None = None,
 ) -> dict[str, Any]:
-    """Score the observations in `out` (and `verify_out`, the verify step's) with the bundle's check.py."""
+    """Score the observations in `out` (and `verify_out`, the verify step's) with the bundle's check.py.
+
+    `job_seed` is the job's secret seed, for trials whose held-out inputs were staged per job."""
     bundle, out = Path(bundle), Path(out)
     module = _load_check_module(bundle)
     checks = declared_checks(module)
@@ -416,6 +427,7 @@ def run_check(
             solution_error=solution_error,
             verify_observations=verify_observations if isinstance(verify_observations, dict) else None,
             verify_arrays_fd=verify_folder.arrays_fd if verify_folder is not None else None,
+            job_seed=job_seed,
         )
         if solution_error and not context.observations:
             # The module raised at import, so nothing was observed: say so rather than "no observation".

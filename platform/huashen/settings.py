@@ -141,6 +141,8 @@ GRADING_REAP_INTERVAL_SECONDS = env_int("GRADING_REAP_INTERVAL_SECONDS", 60, min
 # How long the platform worker keeps retrying one delivery of a result (or a "running" note) through a
 # database or Redis outage before it puts the message back on its queue for later (never drops it).
 GRADING_RECORD_PATIENCE_SECONDS = env_int("GRADING_RECORD_PATIENCE_SECONDS", 60, minimum=0)
+# How often the outbox sweep hands over submissions whose on-commit send failed (a broker outage).
+GRADING_DISPATCH_SWEEP_SECONDS = env_int("GRADING_DISPATCH_SWEEP_SECONDS", 10, minimum=1)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -158,7 +160,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "huashen.reap",
         "schedule": float(GRADING_REAP_INTERVAL_SECONDS),
         "options": {"queue": "platform", "expires": GRADING_REAP_INTERVAL_SECONDS},
-    }
+    },
+    "send-the-outbox": {
+        "task": "huashen.dispatch_sweep",
+        "schedule": float(GRADING_DISPATCH_SWEEP_SECONDS),
+        "options": {"queue": "platform", "expires": GRADING_DISPATCH_SWEEP_SECONDS},
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------------

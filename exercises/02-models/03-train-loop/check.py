@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from exercises.kit.check import Check, literal_from, number, show
-from exercises.kit.digits import load_hidden_labels, load_public
+from exercises.kit.digits import load_public
+from exercises.kit.heldout import job_labels
 
 HERE = Path(__file__).resolve().parent
 SEEDS = literal_from(HERE / "probe.py", "SEEDS")
@@ -129,7 +130,7 @@ def check_accuracy(ctx):
             "the validation split (Run; Submit scores the held-out set)",
         )
     else:
-        labels = load_hidden_labels(ctx.bundle)
+        labels = job_labels(ctx.bundle, ctx.job_seed)
         where_zh, where_en = "留出集", "the held-out set"
     accuracies = []
     for seed in seeds(ctx):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from exercises.kit.check import Check, literal_from, show
-from exercises.kit.digits import load_hidden_labels
+from exercises.kit.heldout import job_labels
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "probe.py"
@@ -444,7 +444,7 @@ def check_held_out(ctx):
     found, problem = structure(ctx, "study", STUDY)
     if problem:
         return ctx.failed("held-out-loss", *problem)
-    labels = load_hidden_labels(ctx.bundle)
+    labels = job_labels(ctx.bundle, ctx.job_seed)
     losses = []
     for index, row in enumerate(found[1]):
         logits = ctx.array(f"study_logits_{index}")

@@ -8,5 +8,7 @@ from pathlib import Path
 
 def generate(bundle: Path) -> None:
     from exercises.kit.digits import write_digits
+    from exercises.kit.heldout import write_spec
 
     write_digits(bundle)
+    write_spec(bundle)  # held-out inputs transformed per job

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from exercises.kit.check import Check, literal_from, number, show
-from exercises.kit.digits import load_hidden_labels
+from exercises.kit.heldout import job_labels
 from exercises.kit.weights import find_resnet18, load_state, sha256_of
 
 HERE = Path(__file__).resolve().parent
@@ -345,7 +345,7 @@ def check_accuracy(ctx):
             zh="fine_tune 没有完成（见“微调循环让损失下降”），无法在留出集上评估。",
             en="fine_tune did not complete (see “The fine-tuning loop lowers the loss”), so nothing could be scored.",
         )
-    labels = load_hidden_labels(ctx.bundle)
+    labels = job_labels(ctx.bundle, ctx.job_seed)
     predictions = ctx.array("held_out_predictions")
     if predictions is None or predictions.shape != labels.shape:
         return ctx.failed(key)

@@ -3,7 +3,9 @@
 from pathlib import Path
 
 from exercises.kit.digits import write_digits
+from exercises.kit.heldout import write_spec
 
 
 def generate(bundle: Path) -> None:
     write_digits(bundle)
+    write_spec(bundle)  # held-out inputs transformed per job

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from exercises.kit.check import Check, literal_from, show
-from exercises.kit.digits import load_hidden_labels
+from exercises.kit.heldout import job_labels
 
 HERE = Path(__file__).resolve().parent
 SEEDS = literal_from(HERE / "probe.py", "SEEDS")
@@ -292,7 +292,7 @@ def check_validation(ctx):
 
 
 def check_accuracy(ctx):
-    labels = load_hidden_labels(ctx.bundle)
+    labels = job_labels(ctx.bundle, ctx.job_seed)
     accuracies = []
     for run, seed in enumerate(SEEDS):
         if error := ctx.error_of(f"run{run}.train"):
