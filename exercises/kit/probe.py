@@ -516,7 +516,20 @@ def _check_key(key: str) -> None:
         raise ValueError(f"observation key {key!r} must match {OBSERVATION_KEY.pattern}")
 
 
+def load_probe_module(path: Path) -> ModuleType | None:
+    """The trial's probe module (imported once), or None when importing it raised: `run_probe` then
+    imports it again and records the error as the probe's."""
+    try:
+        return _import_probe(path)
+    except Exception:
+        sys.modules.pop(PROBE_MODULE, None)
+        return None
+
+
 def _import_probe(path: Path) -> ModuleType:
+    loaded = sys.modules.get(PROBE_MODULE)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
+        return loaded
     spec = importlib.util.spec_from_file_location(PROBE_MODULE, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the probe {path}")
@@ -535,6 +548,11 @@ def run_probe(work: Path, out: Path, mode: str, device: str) -> int:
     """
     work, out = Path(work), Path(out)
     sys.dont_write_bytecode = True  # no __pycache__ in the work folder
+    module = load_probe_module(work / "probe.py")
+    if module is not None and callable(getattr(module, "driver", None)):
+        from exercises.kit.driver import run_boundary
+
+        return run_boundary(work, out, mode, device, module)
     _prepare_out(out)
     context = ProbeContext(work=work, out=out, mode=mode, device=device)
     status = 0

@@ -2,6 +2,8 @@
 
 Started as `python -I -B -u /opt/huashen/lib/harness/run.py`: isolated mode, so no PYTHON* variable, no
 user site and not the work dir is on sys.path (a student's `json.py` in /work cannot shadow anything).
+A probe.py that defines `driver(ctx)` is a boundary trial: `run_probe` forks the student's code into an
+agent process and this process becomes the driver (`exercises.kit.driver`).
 """
 
 import os

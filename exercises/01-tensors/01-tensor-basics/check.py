@@ -1,8 +1,14 @@
-"""Check for trial 1.1, tensor-basics. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 1.1, tensor-basics. Runs outside the sandbox and scores the driver's observations.
 
-Expectations come from the probe's own case table (read as a literal, never run) and from
-`exercises.kit.data`, which rebuilds the exact tensors the probe handed to describe() and round_trip().
-Nothing the sandbox wrote is taken as an expected value.
+Expectations come from the driver's own case table (read as a literal, never run) and from
+`exercises.kit.data`, which rebuilds the exact tensors the driver handed to describe() and round_trip()
+from this job's secret seed (`job.seed`, written by the driver). Nothing the student's process wrote is
+taken as an expected value.
+
+Verified (the answer arrived in the driver as data and is compared here): shape, dtype, describe,
+round-trip (values, shape, dtype). Observed (only the student's process could see it): the device a
+tensor is on, whether CUDA was asked for (device-follows-availability, and the "ends on the CPU" part
+of round-trip).
 """
 
 from pathlib import Path
@@ -54,6 +60,12 @@ def check(ctx):
 
 # ---------------------------------------------------------------------------------------------------
 # Shared pieces
+
+
+def job_seed(ctx):
+    """The seed the driver drew this job's inputs from (None when it observed none: nothing matches)."""
+    seed = ctx.observed("job.seed")
+    return seed if type(seed) is int else None
 
 
 def shape_text(name):
@@ -338,7 +350,7 @@ def check_round_trip(ctx):
         if problem:
             problems.append(problem)
             continue
-        expected = seeded_array(shape, dtype, seed_from(name, "round-trip"))
+        expected = seeded_array(shape, dtype, seed_from(name, "round-trip", job_seed(ctx)))
         problems += round_trip_problems(ctx, call, summary, f"round_trip_{name}", expected)
     for world in ("cuda", "cpu"):
         if ctx.error_of(f"{world}.import"):
@@ -376,7 +388,7 @@ def check_round_trip(ctx):
                     )
                 )
                 continue
-            expected = seeded_array(shape, dtype, seed_from(name, f"{world}-round-trip"))
+            expected = seeded_array(shape, dtype, seed_from(name, f"{world}-round-trip", job_seed(ctx)))
             for zh, en in round_trip_problems(
                 ctx, call, value["tensor"], f"{world}_round_trip_{name}", expected
             ):

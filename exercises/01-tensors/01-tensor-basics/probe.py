@@ -1,10 +1,13 @@
-"""Probe for trial 1.1, tensor-basics. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 1.1, tensor-basics. Runs in the driver process; the student's code runs in the agent.
 
 It calls the student's three functions on a fixed table of cases that differs from every example in
-the statement (a scalar, an empty tensor, integer and boolean dtypes), then runs solution.py again with
-CUDA simulated as available and as unavailable, to see that the code asks for the GPU exactly when
-there is one and brings round-trip results back to the CPU. check.py reads CASES and DEVICE_CASES from
-this file as literals, so keep them plain literals.
+the statement (a scalar, an empty tensor, integer and boolean dtypes), with round-trip inputs drawn
+from this job's secret seed, then has the agent run solution.py again with CUDA simulated as available
+and as unavailable, to see that the code asks for the GPU exactly when there is one and brings
+round-trip results back to the CPU. Shapes, dtypes, describe()'s answers and round-trip values are
+*verified*: they arrive here as data and the check compares them with what it rebuilds itself. Devices
+(where the agent says a tensor lives, whether it asked for CUDA) are *observed* inside the agent.
+check.py reads CASES and DEVICE_CASES from this file as literals, so keep them plain literals.
 """
 
 import torch
@@ -25,12 +28,12 @@ CASES = [
 DEVICE_CASES = ["single", "cube"]
 
 
-def fresh_tensor(name, shape, dtype_name, purpose):
-    """A CPU tensor the check can rebuild: deterministic values from the case and its purpose."""
-    return torch.from_numpy(seeded_array(shape, dtype_name, seed_from(name, purpose)))
+def fresh_tensor(name, shape, dtype_name, purpose, seed):
+    """A CPU tensor the check can rebuild from the job's seed: values from the case and its purpose."""
+    return torch.from_numpy(seeded_array(shape, dtype_name, seed_from(name, purpose, seed)))
 
 
-def probe(ctx):
+def driver(ctx):
     ctx.load_solution()
     cases = {name: (shape, getattr(torch, dtype_name), dtype_name) for name, shape, dtype_name in CASES}
 
@@ -40,49 +43,44 @@ def probe(ctx):
             ctx.observe(f"make.{name}", ctx.describe_tensor(made))
 
         described = ctx.call(
-            f"describe.{name}", "describe", fresh_tensor(name, shape, dtype_name, "describe")
+            f"describe.{name}", "describe", fresh_tensor(name, shape, dtype_name, "describe", ctx.seed)
         )
         if described is not FAILED:
             ctx.observe(f"describe.{name}", described)
 
         returned = ctx.call(
-            f"round_trip.{name}", "round_trip", fresh_tensor(name, shape, dtype_name, "round-trip")
+            f"round_trip.{name}",
+            "round_trip",
+            fresh_tensor(name, shape, dtype_name, "round-trip", ctx.seed),
         )
         if returned is not FAILED:
             ctx.observe(f"round_trip.{name}", ctx.describe_tensor(returned))
             ctx.save_array(f"round_trip_{name}", returned)
 
     for world, available in (("cuda", True), ("cpu", False)):
-        with ctx.patch_cuda_available(available) as devices:
+        with ctx.patch_cuda_available(available):
             # Run the module again so that a module-level `device = ...` sees this world too.
             if ctx.reload_solution(f"{world}.import") is FAILED:
                 continue
             for name in DEVICE_CASES:
                 shape, dtype, dtype_name = cases[name]
-                before = len(devices.requests)
                 made = ctx.call(f"{world}.make.{name}", "make_tensor", shape, dtype)
                 if made is not FAILED:
-                    ctx.observe(
-                        f"{world}.make.{name}",
-                        {
-                            "tensor": ctx.describe_tensor(made),
-                            "cuda_requested": devices.cuda_requested(before),
-                            "on_cuda": devices.on_cuda(made),
-                        },
-                    )
-                before = len(devices.requests)
+                    ctx.observe(f"{world}.make.{name}", placed(ctx, made))
                 returned = ctx.call(
                     f"{world}.round_trip.{name}",
                     "round_trip",
-                    fresh_tensor(name, shape, dtype_name, f"{world}-round-trip"),
+                    fresh_tensor(name, shape, dtype_name, f"{world}-round-trip", ctx.seed),
                 )
                 if returned is not FAILED:
-                    ctx.observe(
-                        f"{world}.round_trip.{name}",
-                        {
-                            "tensor": ctx.describe_tensor(returned),
-                            "cuda_requested": devices.cuda_requested(before),
-                            "on_cuda": devices.on_cuda(returned),
-                        },
-                    )
+                    ctx.observe(f"{world}.round_trip.{name}", placed(ctx, returned))
                     ctx.save_array(f"{world}_round_trip_{name}", returned)
+
+
+def placed(ctx, value):
+    """The summary of a returned tensor with where the agent says it asked for and put it."""
+    return {
+        "tensor": ctx.describe_tensor(value),
+        "cuda_requested": ctx.last_call.get("cuda_requested") is True,
+        "on_cuda": ctx.facts(value).get("on_cuda") is True,
+    }
