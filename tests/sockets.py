@@ -12,3 +12,13 @@ async def refusal(communicator: WebsocketCommunicator, timeout: float = 5) -> tu
     message = await communicator.receive_output(timeout=timeout)
     assert message["type"] == "websocket.close", message
     return "closed", message.get("code", 1000)
+
+
+def forget_handshakes() -> None:
+    """Forget every token, session and access answer the handshake caches hold: database ids and users
+    are made afresh by each test, and an answer cached by one must not let a socket in the next."""
+    from huashen.api.ws_auth import handshake_caches_clear
+    from huashen.grading.consumers import access_cache_clear
+
+    handshake_caches_clear()
+    access_cache_clear()

@@ -8,11 +8,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huashen.settings")
 django_application = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loaded above)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs the apps loaded above)
 from django.urls import path  # noqa: E402
 
-from huashen.api.ws_auth import OriginCheckedWhenPresent, TokenAuthMiddleware  # noqa: E402
+from huashen.api.ws_auth import OriginCheckedWhenPresent, WebsocketAuthStack  # noqa: E402
 from huashen.grading.consumers import SubmissionConsumer  # noqa: E402
 from huashen.teaching.consumers import MatrixConsumer  # noqa: E402
 
@@ -24,8 +23,6 @@ websocket_routes = [
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": OriginCheckedWhenPresent(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_routes)))
-        ),
+        "websocket": OriginCheckedWhenPresent(WebsocketAuthStack(URLRouter(websocket_routes))),
     }
 )

@@ -143,6 +143,11 @@ GRADING_REAP_INTERVAL_SECONDS = env_int("GRADING_REAP_INTERVAL_SECONDS", 60, min
 GRADING_RECORD_PATIENCE_SECONDS = env_int("GRADING_RECORD_PATIENCE_SECONDS", 60, minimum=0)
 # How often the outbox sweep hands over submissions whose on-commit send failed (a broker outage).
 GRADING_DISPATCH_SWEEP_SECONDS = env_int("GRADING_DISPATCH_SWEEP_SECONDS", 10, minimum=1)
+# WebSockets: one reader per process for every followed stream (0: each socket reads its own, the old
+# path kept as the benchmark's baseline); how long a handshake's token, session and access lookups are
+# reused, which is also how soon a revoked token closes its open sockets (0: no cache).
+WS_STREAM_HUB = env_bool("WS_STREAM_HUB", True)
+WS_AUTH_CACHE_SECONDS = env_int("WS_AUTH_CACHE_SECONDS", 5, minimum=0)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

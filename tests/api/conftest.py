@@ -1,6 +1,6 @@
 """Fixtures for the API tests: a DRF test client per persona, and a dispatch that sends nothing."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from rest_framework.test import APIClient
@@ -39,3 +39,12 @@ def client_for() -> Callable[[User], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_handshake_caches() -> Iterator[None]:
+    from tests.sockets import forget_handshakes
+
+    forget_handshakes()
+    yield
+    forget_handshakes()

@@ -6,10 +6,11 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from huashen.accounts.models import ApiToken
-from huashen.accounts.tokens import api_token_create
-from huashen.api.ws_auth import UNAUTHORIZED, token_from_headers
+from huashen.accounts.tokens import api_token_create, api_token_revoke
+from huashen.api import ws_auth
+from huashen.api.ws_auth import UNAUTHORIZED, token_from_headers, token_watch
 from huashen.asgi import application
-from huashen.grading import dispatch
+from huashen.grading import consumers, dispatch
 from huashen.grading.consumers import NOT_FOUND
 from huashen.grading.services import submission_create
 from tests.conftest import Personas
@@ -137,3 +138,61 @@ def test_an_origin_of_another_site_is_refused_even_with_a_valid_token(
         assert (await refusal(communicator, timeout=10))[0] == "refused"
 
     async_to_sync(scenario)()
+
+
+def test_revoking_a_token_closes_its_open_sockets_and_refuses_new_ones(
+    personas: Personas, alice_submission: int, settings
+) -> None:
+    settings.WS_AUTH_CACHE_SECONDS = 1  # the bound: handshakes reuse a lookup, open sockets are re-checked
+
+    async def scenario() -> tuple[dict, dict, dict]:
+        new = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
+        kept = await database_sync_to_async(api_token_create)(user=personas.alice, name="other")
+        socket, other = _socket(alice_submission, new.secret), _socket(alice_submission, kept.secret)
+        assert (await socket.connect(timeout=10))[0] and (await other.connect(timeout=10))[0]
+        assert await socket.receive_nothing(timeout=0.2)  # following a queued run
+        await database_sync_to_async(api_token_revoke)(user=personas.alice, token_id=new.token.pk)
+        closing = await socket.receive_output(timeout=10)
+        again = _socket(alice_submission, new.secret)
+        assert (await again.connect(timeout=10))[0]
+        refused = await again.receive_output(timeout=10)
+        assert await other.receive_nothing(timeout=0.2)  # the other token's socket stays open
+        await other.disconnect()
+        return closing, refused, {"open": token_watch().sockets}
+
+    closing, refused, watch = async_to_sync(scenario)()
+    assert closing == {"type": "websocket.close", "code": UNAUTHORIZED}
+    assert refused == {"type": "websocket.close", "code": UNAUTHORIZED}
+    assert watch == {"open": 0}
+
+
+@pytest.mark.parametrize("cache_seconds, lookups", [(5, 1), (0, 3)])
+def test_handshakes_reuse_a_recent_token_lookup_and_access_check(
+    personas: Personas, alice_submission: int, settings, monkeypatch: pytest.MonkeyPatch,
+    cache_seconds: int, lookups: int,
+) -> None:  # fmt: skip
+    settings.WS_AUTH_CACHE_SECONDS = cache_seconds
+    calls = {"token": 0, "access": 0}
+    real_token, real_access = ws_auth.api_token_authenticate, consumers.submission_get_for_viewer
+
+    def token(**kwargs):
+        calls["token"] += 1
+        return real_token(**kwargs)
+
+    def access(**kwargs):
+        calls["access"] += 1
+        return real_access(**kwargs)
+
+    monkeypatch.setattr(ws_auth, "api_token_authenticate", token)
+    monkeypatch.setattr(consumers, "submission_get_for_viewer", access)
+
+    async def scenario() -> None:
+        new = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
+        for _ in range(3):
+            socket = _socket(alice_submission, new.secret)
+            assert (await socket.connect(timeout=10))[0]
+            assert await socket.receive_nothing(timeout=0.1)
+            await socket.disconnect()
+
+    async_to_sync(scenario)()
+    assert calls == {"token": lookups, "access": lookups}

@@ -45,3 +45,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fixed = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     monkeypatch.setattr(timezone, "now", fixed)
     return fixed
+
+
+@pytest.fixture(autouse=True)
+def _fresh_handshake_caches() -> Iterator[None]:
+    from tests.sockets import forget_handshakes
+
+    forget_handshakes()
+    yield
+    forget_handshakes()

@@ -17,6 +17,7 @@ from huashen.asgi import websocket_routes
 from huashen.grading import dispatch, services
 from huashen.grading.consumers import SubmissionConsumer, parse_after
 from huashen.grading.eventlog import MemoryEventLog, final_payload
+from huashen.grading.hub import stream_hub
 from huashen.grading.models import Status, Submission
 from huashen.grading.services import submission_create, submission_record_result
 from tests.conftest import Personas
@@ -241,16 +242,22 @@ def test_the_cohort_instructor_and_admins_may_follow(
 def test_a_disconnect_stops_the_follower(
     personas: Personas, submission: Submission, memory_events: MemoryEventLog
 ) -> None:
-    async def scenario() -> None:
+    async def scenario() -> tuple[dict, dict, bool]:
         communicator = connect(personas.alice, submission.pk)
         assert (await communicator.connect(timeout=5))[0]
         await asyncio.sleep(0.05)
-        assert memory_events._waiters  # following
+        following = stream_hub().streams
         await communicator.disconnect()
-        await asyncio.sleep(0.05)
+        for _ in range(100):  # the reader ends with its last stream
+            if not stream_hub().reading:
+                break
+            await asyncio.sleep(0.01)
+        return following, stream_hub().streams, stream_hub().reading
 
-    async_to_sync(scenario)()
-    assert memory_events._waiters == {}
+    following, after, reading = async_to_sync(scenario)()
+    assert following == {submission.pk: 1}
+    assert after == {} and not reading
+    assert memory_events._listeners == set()  # the hub no longer listens to the store
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,10 @@ import asyncio
 import json
 import os
 import re
+import subprocess
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +26,8 @@ from django.test import Client, override_settings
 
 from huashen.asgi import application
 from huashen.grading import dispatch
-from huashen.grading.eventlog import DONE_TTL_SECONDS, get_event_log
+from huashen.grading.eventlog import DONE_TTL_SECONDS, RedisEventLog, get_event_log
+from huashen.grading.hub import stream_hub
 from huashen.grading.models import Status, Submission
 from huashen.grading.services import submission_create, submission_record_result
 from tests.conftest import PASSWORD, Personas
@@ -42,6 +46,7 @@ from workers.protocol import (
 
 pytestmark = pytest.mark.usefixtures("_no_dispatch")
 
+ROOT = Path(__file__).resolve().parents[2]
 HEADERS = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
 
 
@@ -222,25 +227,78 @@ def test_readyz_reads_real_heartbeats(stream_redis: redis.Redis, settings: Any) 
 def test_a_disconnected_follower_stops_reading_redis(
     stream_redis: redis.Redis, transactional_db: None, personas: Personas, curriculum: dict
 ) -> None:
-    """Followers are stopped by a flag, not Task.cancel() (redis-py can swallow a cancel mid-XREAD):
-    after a disconnect the reader must still end, and close its connection, within about a second."""
-    from huashen.grading import consumers
-
+    """The hub's reader is stopped by its last stream's last follower leaving, never by Task.cancel()
+    (redis-py can swallow a cancel mid-XREAD): after a disconnect it must still end, and close its
+    connection, promptly (its wake stream ends the blocked read)."""
     submission = submit(personas, curriculum)
     RedisStreamSink(stream_redis, submission.pk).emit(EventKind.STDOUT, "a\n")
     cookie = _session_cookie("alice")
 
-    async def scenario() -> tuple[int, float]:
+    async def scenario() -> tuple[dict, bool, bool, bool]:
         socket = communicator(submission.pk, cookie)
         assert (await socket.connect(timeout=10))[0]
         await socket.receive_json_from(timeout=10)
-        readers = len(consumers._readers)
+        hub = stream_hub()
+        following, reading = hub.streams, hub.reading
         await socket.disconnect()
         started = asyncio.get_running_loop().time()
-        while consumers._readers and asyncio.get_running_loop().time() - started < 5:
+        while hub.reading and asyncio.get_running_loop().time() - started < 5:
             await asyncio.sleep(0.05)
-        return readers, asyncio.get_running_loop().time() - started
+        return following, reading, hub.reading, bool(stream_redis.exists(hub.wake_key))
 
-    readers, took = async_to_sync(scenario)()
-    assert readers == 1
-    assert not consumers._readers and took < 3
+    following, reading, still_reading, wake_key_left = async_to_sync(scenario)()
+    assert following == {submission.pk: 1} and reading
+    assert not still_reading and not wake_key_left
+
+
+@override_settings(ALLOWED_HOSTS=["testserver", "localhost"])
+def test_followers_resume_after_a_redis_restart_mid_stream(
+    services: dict, settings: Any, transactional_db: None, personas: Personas, curriculum: dict
+) -> None:
+    """Redis stops and starts again while sockets follow a run: the hub retries from the seqs it had,
+    and every follower gets every event once, in order, without reconnecting."""
+    directory = ROOT / "var" / f"svc-hub-restart-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), "start", str(directory)], check=True)
+    try:
+        env = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in (directory / "env").read_text().split("\n")
+            if line
+        )
+        settings.REDIS_URL = env["REDIS_URL"]
+        client = redis.Redis.from_url(env["REDIS_URL"])
+        submission = submit(personas, curriculum)
+        sink = RedisStreamSink(client, submission.pk)
+        sink.emit(EventKind.STDOUT, "before\n")
+        cookie = _session_cookie("alice")
+
+        def restart() -> None:
+            time.sleep(1.2)  # appendfsync everysec: what is older than a second survives the restart
+            subprocess.run([str(directory / "redis-ctl"), "stop"], check=True)
+            time.sleep(1.0)  # down for a while: the hub's reads fail and it retries
+            subprocess.run([str(directory / "redis-ctl"), "start"], check=True)
+
+        async def scenario() -> list[tuple[list[int], int]]:
+            sockets = [communicator(submission.pk, cookie) for _ in range(3)]
+            for socket in sockets:
+                assert (await socket.connect(timeout=10))[0]
+                assert (await socket.receive_json_from(timeout=10))["seq"] == 1
+            await asyncio.to_thread(sink.emit, EventKind.STDOUT, "still up\n")
+            await asyncio.to_thread(restart)
+            await asyncio.to_thread(sink.emit, EventKind.STDOUT, "after the restart\n")
+            await asyncio.to_thread(
+                RedisEventLog(env["REDIS_URL"]).append,
+                submission.pk,
+                EventKind.STATUS,
+                {"status": "done", "verdict": "passed", "score": 100.0},
+            )
+            results = []
+            for socket in sockets:
+                events, code = await receive_until_closed(socket, timeout=20)
+                results.append(([m["seq"] for m in events], code))
+            return results
+
+        results = async_to_sync(scenario)()
+        assert results == [([2, 3, 4], 1000)] * 3
+    finally:
+        subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), "stop", str(directory)], check=True)

@@ -92,3 +92,12 @@ def graded(user, exercise: Exercise, verdict: WireVerdict = WireVerdict.PASSED, 
         submission_id=submission.pk, verdict=verdict, score=score, checks=[check], device="cpu"
     )
     return submission_record_result(result=result)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_handshake_caches() -> Iterator[None]:
+    from tests.sockets import forget_handshakes
+
+    forget_handshakes()
+    yield
+    forget_handshakes()

@@ -1,13 +1,17 @@
 """The live matrix socket: the cohort access check on connect, and a cell pushed when a result commits."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from huashen.asgi import websocket_routes
+from huashen.teaching.live import matrix_group, matrix_hub
 from huashen.teaching.services import review_submit
 from tests.conftest import Personas
 from tests.sockets import refusal
@@ -82,3 +86,33 @@ def test_a_missing_cohort_is_4404_too(personas: Personas) -> None:
         return await refusal(connect(personas.erin, 999_999))
 
     assert async_to_sync(scenario)() == ("closed", 4404)
+
+
+def test_one_subscription_per_cohort_per_process(personas: Personas, trials: dict) -> None:
+    async def scenario() -> tuple[dict, int, list[dict], dict, int]:
+        layer = get_channel_layer()
+        sockets = [
+            connect(user, personas.cohort_a.pk) for user in (personas.carol, personas.erin, personas.carol)
+        ]
+        for socket in sockets:
+            assert (await socket.connect(timeout=5))[0]
+        hub = matrix_hub()
+        subscribed, members = hub.cohorts, len(layer.groups.get(matrix_group(personas.cohort_a.pk), {}))
+        await database_sync_to_async(graded)(personas.alice, trials["a1"], WireVerdict.FAILED, 40.0)
+        cells = [await socket.receive_json_from(timeout=5) for socket in sockets]
+        for socket in sockets:
+            await socket.disconnect()
+        await asyncio.sleep(0.05)
+        return (
+            subscribed,
+            members,
+            cells,
+            hub.cohorts,
+            len(layer.groups.get(matrix_group(personas.cohort_a.pk), {})),
+        )
+
+    subscribed, members, cells, after, members_after = async_to_sync(scenario)()
+    assert subscribed == {personas.cohort_a.pk: 3}
+    assert members == 1  # the process's one channel in the cohort's group, not one per socket
+    assert [(cell["student"], cell["state"]) for cell in cells] == [(personas.alice.pk, "attempted")] * 3
+    assert after == {} and members_after == 0

@@ -36,6 +36,20 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
+def api_token_hash(*, secret: str) -> str:
+    """The stored form of a secret: what a cache of recent lookups may key on instead of the secret."""
+    return _hash(secret)
+
+
+def api_tokens_live(*, key_hashes: list[str]) -> set[str]:
+    """Which of these stored hashes still name a live token (not revoked, its user active); one query."""
+    return set(
+        ApiToken.objects.filter(key_hash__in=key_hashes, user__is_active=True).values_list(
+            "key_hash", flat=True
+        )
+    )
+
+
 @transaction.atomic
 def api_token_create(*, user: User, name: str) -> NewToken:
     name = name.strip()

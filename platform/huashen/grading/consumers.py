@@ -5,8 +5,12 @@ from the event store (or, once a finished submission's stream has expired, from 
 followed live until the final "done" event, after which the server closes normally (1000). A browser
 that lost its connection reconnects with the last seq it saw and gets exactly the rest.
 
-This consumer reads the event store, not a channel-layer group, so it asks for no channel layer: a
-follower costs one blocked XREAD, not a second Redis subscription that would carry nothing.
+Live events come from the process's stream hub (`huashen.grading.hub`): one reader for every stream the
+process follows, each event encoded once, queued for each socket. A socket whose queue overflows (its
+client or this process cannot keep up) is closed with 4008, which asks the client to resume with
+`?after=<last seq it got>` like any other reconnect. The handshake's access check is remembered for
+`WS_AUTH_CACHE_SECONDS` (`huashen.handshake_cache`). With `WS_STREAM_HUB=0` each socket reads its own
+stream (the path the fan-out benchmark keeps as its baseline). It uses no channel layer.
 """
 
 import asyncio
@@ -18,11 +22,14 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from huashen.errors import DomainError
 from huashen.grading.eventlog import EventLogUnavailable, get_event_log, is_final
+from huashen.grading.hub import Frame, event_frame, stream_hub
 from huashen.grading.models import Status, Submission
 from huashen.grading.selectors import submission_get_for_viewer, submission_log_events
+from huashen.handshake_cache import HandshakeCache
 from workers.protocol import GradeEvent
 
 logger = logging.getLogger(__name__)
@@ -33,7 +40,11 @@ INTERNAL = 1011
 # The server is shutting down: reconnect (to any web server) with ?after=<last seq seen>. 4503, not the
 # standard 1012 (service restart): daphne's WebSocket library lets a server send only 1000 or 3000-4999.
 SERVICE_RESTART = 4503
+# This socket fell too far behind (its queue in the stream hub overflowed): reconnect with ?after=<last seq>.
+RESUME = 4008
 _END = object()
+# (user id, submission id) -> whether the submission was finished, for users the access check let in.
+_access = HandshakeCache()
 
 
 def parse_after(query_string: bytes | str) -> int:
@@ -83,7 +94,7 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
         self.sent = parse_after(self.scope.get("query_string", b""))
         self.stream: asyncio.Task[None] | None = None
         try:
-            await database_sync_to_async(self._authorized)()
+            finished = await self._access_check()
         except DomainError:
             # Accepted, then closed: a close before the accept reaches a browser as a bare HTTP 403
             # (close code 1006), which a client cannot tell from a network fault and keeps retrying.
@@ -91,7 +102,7 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NOT_FOUND)
             return
         await self.accept()
-        self.stream = asyncio.create_task(self._stream())
+        self.stream = asyncio.create_task(self._stream(finished))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """On shutdown the ASGI server cancels every connection's application (daphne does so on SIGTERM,
@@ -124,11 +135,16 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
 
     # --- the stream ------------------------------------------------------------------------------------
 
-    async def _stream(self) -> None:
+    async def _stream(self, finished: bool) -> None:
         try:
-            finished = await self._replay_finished()
-            if not finished:
-                await self._follow()
+            if finished:
+                await self._replay_finished()
+            elif getattr(settings, "WS_STREAM_HUB", True):
+                if not await self._follow_hub():
+                    await self.close(code=RESUME)
+                    return
+            else:
+                await self._follow_alone()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -137,11 +153,8 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.close(code=NORMAL)
 
-    async def _replay_finished(self) -> bool:
-        """A finished submission: send the rest and return True. Otherwise False (follow it live)."""
-        submission = await database_sync_to_async(self._submission)()
-        if submission.status != Status.DONE:
-            return False
+    async def _replay_finished(self) -> None:
+        """A finished submission: send the rest, from the event store or else the stored log."""
         try:
             events = await asyncio.to_thread(get_event_log().read, self.submission_id, self.sent)
         except EventLogUnavailable:
@@ -150,12 +163,57 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
             )
             events = []
         if await self._send_until_final(events):
-            return True
+            return
         # The stream expired (or its final event never got there): the database log is the record.
+        submission = await database_sync_to_async(self._submission)()
         await self._send_until_final(submission_log_events(submission=submission))
-        return True
 
-    async def _follow(self) -> None:
+    async def _follow_hub(self) -> bool:
+        """Follow through the process's stream hub until the final event (True), or until the hub cut
+        this socket for falling behind (False: the client resumes from what it got)."""
+        hub = stream_hub()
+        follower = await hub.follow(self.submission_id)
+        try:
+            # After registering: what was stored before is read here, everything newer arrives queued.
+            backlog = await hub.backlog(self.submission_id, self.sent)
+            if await self._send_frames([Frame(e.seq, event_frame(e), is_final(e)) for e in backlog]):
+                return True
+            strikes = 0
+            while True:
+                frames = await follower.take(timeout=self.recheck_seconds)
+                if follower.cut:
+                    return False
+                if frames:
+                    strikes = 0
+                    if await self._send_frames(frames):
+                        return True
+                    continue
+                # Quiet: is it done anyway? Twice in a row, and its final event never reached the store.
+                submission = await database_sync_to_async(self._submission)()
+                strikes = strikes + 1 if submission.status == Status.DONE else 0
+                if strikes >= 2:
+                    logger.warning(
+                        "submission %s is done but its final event never arrived; replaying the stored log",
+                        self.submission_id,
+                    )
+                    await self._send_until_final(submission_log_events(submission=submission))
+                    return True
+        finally:
+            hub.leave(follower)
+
+    async def _send_frames(self, frames: list[Frame]) -> bool:
+        """Send the frames after the last seq sent, in one burst; True once the final one has gone out."""
+        for frame in frames:
+            if frame.seq <= self.sent:
+                continue
+            await self.send(text_data=frame.text)
+            self.sent = frame.seq
+            if frame.final:
+                return True
+        return False
+
+    async def _follow_alone(self) -> None:
+        """The path before the hub (WS_STREAM_HUB=0): this socket reads its own stream."""
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.queue_size)
         stop = asyncio.Event()
         _background(self._read_into(queue, self.sent, stop))
@@ -212,8 +270,28 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
 
     # --- database (in a thread) ----------------------------------------------------------------------------
 
-    def _authorized(self) -> None:
-        submission_get_for_viewer(user=self.scope["user"], submission_id=self.submission_id)
+    async def _access_check(self) -> bool:
+        """Whether this user may follow the submission (DomainError if not) and whether it was finished;
+        a positive answer is remembered for the handshake cache's lifetime."""
+        user = self.scope.get("user")
+        key = (getattr(user, "pk", None), self.submission_id)
+        if key[0] is not None:
+            finished = _access.get(key)
+            if finished is not None:
+                return bool(finished)
+        finished = await database_sync_to_async(self._authorized)()
+        if key[0] is not None:
+            _access.put(key, finished)
+        return finished
+
+    def _authorized(self) -> bool:
+        submission = submission_get_for_viewer(user=self.scope["user"], submission_id=self.submission_id)
+        return submission.status == Status.DONE
 
     def _submission(self) -> Submission:
         return Submission.objects.get(pk=self.submission_id)
+
+
+def access_cache_clear() -> None:
+    """Forget the access answers remembered for handshakes (tests)."""
+    _access.clear()

@@ -90,6 +90,7 @@ class MemoryEventLog:
         self._seqs: dict[int, list[int]] = {}
         self._expires: dict[int, float] = {}
         self._waiters: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._listeners: set[tuple[asyncio.AbstractEventLoop, Callable[[int], None]]] = set()
         self._lock = threading.Lock()
         self._done_ttl = done_ttl_seconds
         self._clock = clock
@@ -149,6 +150,15 @@ class MemoryEventLog:
                     if not waiters:
                         del self._waiters[submission_id]
 
+    def listen(self, listener: tuple[asyncio.AbstractEventLoop, Callable[[int], None]]) -> None:
+        """Have `callback(submission_id)` called on `loop` after each event stored (the stream hub)."""
+        with self._lock:
+            self._listeners.add(listener)
+
+    def unlisten(self, listener: tuple[asyncio.AbstractEventLoop, Callable[[int], None]]) -> None:
+        with self._lock:
+            self._listeners.discard(listener)
+
     def expire(self, submission_id: int) -> None:
         with self._lock:
             if submission_id in self._events:
@@ -185,11 +195,17 @@ class MemoryEventLog:
     def _wake(self, submission_id: int) -> None:
         with self._lock:
             waiters = list(self._waiters.get(submission_id, ()))
+            listeners = list(self._listeners)
         for loop, wake in waiters:
             try:
                 loop.call_soon_threadsafe(wake.set)
             except RuntimeError:  # that loop has closed; its follower is gone
                 pass
+        for loop, callback in listeners:
+            try:
+                loop.call_soon_threadsafe(callback, submission_id)
+            except RuntimeError:  # that loop has closed; so has its hub
+                self.unlisten((loop, callback))
 
 
 # --- Redis --------------------------------------------------------------------------------------------
@@ -221,11 +237,11 @@ class RedisEventLog:
         try:
             while True:
                 entries = self._client().xrange(key, min=event_stream_id(start), max="+", count=READ_BATCH)
-                events.extend(_decoded(entries))
+                events.extend(decoded_entries(entries))
                 if len(entries) < READ_BATCH:
                     return events
                 start = events[-1].seq + 1
-        except _redis_errors() as error:
+        except redis_errors() as error:
             raise EventLogUnavailable(f"cannot read {key}: {error}") from error
 
     def append(self, submission_id: int, kind: EventKind, payload: Any) -> GradeEvent:
@@ -234,7 +250,7 @@ class RedisEventLog:
         fields = [part for pair in encode_event(draft).items() for part in pair]
         try:
             seq = int(self._client().eval(_APPEND_SCRIPT, 1, key, *fields))
-        except _redis_errors() as error:
+        except redis_errors() as error:
             raise EventLogUnavailable(f"cannot append to {key}: {error}") from error
         return GradeEvent(seq, kind, payload, draft.time)
 
@@ -251,7 +267,7 @@ class RedisEventLog:
         except redis.ResponseError as error:
             if "equal or smaller" not in str(error):
                 raise EventLogUnavailable(f"cannot write {key}: {error}") from error
-        except _redis_errors() as error:
+        except redis_errors() as error:
             raise EventLogUnavailable(f"cannot write {key}: {error}") from error
 
     async def follow(
@@ -267,10 +283,10 @@ class RedisEventLog:
                 reply = await client.xread(
                     {key: event_stream_id(after)}, count=READ_BATCH, block=FOLLOW_BLOCK_MS
                 )
-                for event in _decoded(_stream_entries(reply)):
+                for event in decoded_entries(_stream_entries(reply)):
                     after = event.seq
                     yield event
-        except _redis_errors() as error:
+        except redis_errors() as error:
             raise EventLogUnavailable(f"cannot follow {key}: {error}") from error
         finally:
             await client.aclose()
@@ -279,14 +295,14 @@ class RedisEventLog:
         key = event_stream_key(submission_id)
         try:
             self._client().expire(key, DONE_TTL_SECONDS)
-        except _redis_errors() as error:
+        except redis_errors() as error:
             raise EventLogUnavailable(f"cannot expire {key}: {error}") from error
 
     def _client(self) -> Any:
         return redis_client(self.url)
 
 
-def _redis_errors() -> tuple[type[BaseException], ...]:
+def redis_errors() -> tuple[type[BaseException], ...]:
     import redis
 
     return (redis.RedisError, OSError)
@@ -301,7 +317,7 @@ def _stream_entries(reply: Any) -> list[Any]:
     return [entry for _key, entries in reply for entry in entries]
 
 
-def _decoded(entries: list[Any]) -> list[GradeEvent]:
+def decoded_entries(entries: list[Any]) -> list[GradeEvent]:
     events = []
     for entry_id, fields in entries:
         try:

@@ -1,9 +1,10 @@
 """The live progress matrix: `/ws/cohorts/<id>/matrix/`.
 
 On connect the one cohort access check runs (`cohort_get_for_instructor`); a user who does not teach the
-cohort is closed with 4404, like the submission socket. Then the socket joins the cohort's channel-layer
-group and forwards each changed cell as `{"type": "cell", "student", "exercise", "state", "best_score",
-"attempts", "last_submitted_at"}` (see huashen.teaching.live for who sends them and why a group).
+cohort is closed with 4404, like the submission socket. Then the socket joins its process's subscription
+to the cohort (`huashen.teaching.live.MatrixHub`: one per cohort per process) and is sent each changed
+cell as `{"type": "cell", "student", "exercise", "state", "best_score", "attempts", "last_submitted_at"}`
+(see huashen.teaching.live for who sends them and why a group).
 """
 
 from typing import Any
@@ -13,13 +14,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from huashen.accounts.selectors import cohort_get_for_instructor
 from huashen.errors import DomainError
-from huashen.teaching.live import matrix_group
+from huashen.teaching.live import matrix_hub
 
 NOT_FOUND = 4404
 
 
 class MatrixConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+    channel_layer_alias = "huashen-no-channel-layer"  # the process's MatrixHub holds the one subscription
+    cohort_id: int | None = None
 
     async def connect(self) -> None:
         cohort_id = int(self.scope["url_route"]["kwargs"]["cohort_id"])
@@ -33,18 +35,22 @@ class MatrixConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=NOT_FOUND)
             return
-        self.group = matrix_group(cohort_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        hub = matrix_hub()
+        if hub is not None:  # subscribed before the accept: a cell sent once connected is not missed
+            await hub.join(cohort_id, self._deliver)
+            self.cohort_id = cohort_id
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        hub = matrix_hub()
+        if self.cohort_id is not None and hub is not None:
+            hub.leave(self.cohort_id, self._deliver)
+            self.cohort_id = None
+
+    async def _deliver(self, text: str) -> None:
+        await self.send(text_data=text)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         """The browser has nothing to say on this socket; whatever it sends (even not JSON) is ignored."""
-
-    async def matrix_cell(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "cell", **event["cell"]})

@@ -1,0 +1,424 @@
+"""One reader per web process for every submission stream its sockets follow, fanned out in memory.
+
+A lab session is hundreds of browsers following tens of runs on each web process. Were each socket to
+read its stream itself, every event would cost one Redis read, one decode and one JSON encoding per
+follower. The hub reads once for all of them:
+
+- Redis (REDIS_URL set): one task per process (per event loop) runs one XREAD over every stream some
+  local socket follows, from the last seq it has seen of each. A new stream joins the next XREAD: the
+  hub writes to its own small wake stream, which that XREAD also waits on, so it returns at once.
+- Memory (embedded): one task per loop, woken through `MemoryEventLog.listen` when an executor thread
+  stores an event, reads the streams it was told about.
+
+Each event is JSON-encoded once into the frame every follower sends, `{"type": "event", "seq", "kind",
+"payload", "time"}`, and appended to each local follower's bounded queue. A follower takes whatever has
+piled up since it last looked, so under load one read of the hub becomes one burst of sends per socket.
+A follower whose queue is full is cut (`Follower.cut`): it is dropped from the stream at once, and its
+socket closes with a code that asks the client to resume with `?after=<last seq it got>`, so it loses and
+repeats nothing while the others are never held up by it.
+
+Streams are started by their first follower and stopped with their last. Starting one snapshots the last
+seq already stored, after which the hub delivers only newer events; a follower reads what came before
+(`StreamHub.backlog`) after it is registered, so the two overlap rather than leave a gap, and it drops
+any seq it already sent. If Redis goes away the reader retries with backoff from the same positions,
+and followers resume when it is back.
+"""
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from huashen.grading.eventlog import (
+    FOLLOW_BLOCK_MS,
+    MEMORY_FOLLOW_POLL_SECONDS,
+    READ_BATCH,
+    EventLogUnavailable,
+    MemoryEventLog,
+    decoded_entries,
+    is_final,
+    memory_event_log,
+    redis_errors,
+)
+from huashen.grading.redis_client import async_redis_client, redis_url
+from workers.protocol import GradeEvent, event_stream_id, event_stream_key
+
+logger = logging.getLogger(__name__)
+
+# How many frames a follower may have waiting before it is cut (and told to resume): two reads' worth, so
+# a follower that keeps up is never cut by one burst.
+QUEUE_LIMIT = 2 * READ_BATCH
+# The reader's backoff while Redis does not answer: from the first to the last, doubling.
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 2.0
+WAKE_TTL_SECONDS = 3600
+
+
+def event_frame(event: GradeEvent) -> str:
+    """The text frame a follower sends for one event (the same for every follower of it)."""
+    return json.dumps(
+        {
+            "type": "event",
+            "seq": event.seq,
+            "kind": event.kind.value,
+            "payload": event.payload,
+            "time": event.time,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Frame:
+    seq: int
+    text: str
+    final: bool
+
+
+class Follower:
+    """One socket's place on a stream: the frames the hub gave it that it has not taken yet."""
+
+    def __init__(self, stream: "_Stream", limit: int) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.cut = False
+        self._frames: collections.deque[Frame] = collections.deque()
+        self._ready = asyncio.Event()
+
+    @property
+    def submission_id(self) -> int:
+        return self.stream.submission_id
+
+    def push(self, frame: Frame) -> bool:
+        """Queue a frame; False when the queue was full and this follower is now cut."""
+        if len(self._frames) >= self.limit:
+            self.cut = True
+            self._frames.clear()
+            self._ready.set()
+            return False
+        self._frames.append(frame)
+        self._ready.set()
+        return True
+
+    def abort(self) -> None:
+        """Cut this follower whatever its queue holds (the reader failed): its client resumes."""
+        self.cut = True
+        self._frames.clear()
+        self._ready.set()
+
+    async def take(self, timeout: float) -> list[Frame]:
+        """Every frame waiting (at least one unless `timeout` passes or the follower was cut)."""
+        if not self._frames and not self.cut:
+            self._ready.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), timeout=timeout)
+        frames = list(self._frames)
+        self._frames.clear()
+        return frames
+
+
+@dataclass(eq=False)
+class _Stream:
+    submission_id: int
+    position: int = 0  # the last seq the hub has read (and fanned out) of this stream
+    started: "asyncio.Future[None] | None" = None
+    followers: set[Follower] = field(default_factory=set)
+
+
+class StreamHub:
+    """The fan-out; subclasses read the store (`_start_position`, `_run`, `backlog`, `_wake`)."""
+
+    def __init__(self, *, queue_limit: int = QUEUE_LIMIT) -> None:
+        self.queue_limit = queue_limit
+        self._streams: dict[int, _Stream] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    # --- what a socket calls ------------------------------------------------------------------------
+
+    async def follow(self, submission_id: int) -> Follower:
+        """Register a follower of the submission's new events; raises EventLogUnavailable."""
+        stream = self._streams.get(submission_id)
+        if stream is None:
+            stream = _Stream(submission_id)
+            self._streams[submission_id] = stream
+            stream.started = asyncio.ensure_future(self._start(stream))
+        follower = Follower(stream, self.queue_limit)
+        stream.followers.add(follower)
+        assert stream.started is not None
+        try:
+            await asyncio.shield(stream.started)
+        except BaseException:
+            self.leave(follower)
+            raise
+        self._ensure_reader()
+        return follower
+
+    def leave(self, follower: Follower) -> None:
+        stream = follower.stream
+        stream.followers.discard(follower)
+        if not stream.followers and self._streams.get(stream.submission_id) is stream:
+            del self._streams[stream.submission_id]
+            self._wake()  # the reader drops the stream now, and ends with the last one
+
+    async def backlog(self, submission_id: int, after: int) -> list[GradeEvent]:
+        raise NotImplementedError
+
+    @property
+    def streams(self) -> dict[int, int]:
+        """Followed submissions and their follower counts (for tests and the ops page)."""
+        return {key: len(stream.followers) for key, stream in self._streams.items()}
+
+    @property
+    def reading(self) -> bool:
+        return self._reader is not None and not self._reader.done()
+
+    # --- the fan-out ----------------------------------------------------------------------------------
+
+    def publish(self, submission_id: int, events: list[GradeEvent]) -> None:
+        """Fan out the events read of one stream: each encoded once, queued for every local follower."""
+        stream = self._streams.get(submission_id)
+        if stream is None:
+            return
+        for event in events:
+            if event.seq <= stream.position:
+                continue
+            stream.position = event.seq
+            frame = Frame(event.seq, event_frame(event), is_final(event))
+            for follower in list(stream.followers):
+                if not follower.push(frame):
+                    stream.followers.discard(follower)
+                    logger.warning(
+                        "submission %s: a follower fell %d frames behind and was told to resume",
+                        submission_id,
+                        self.queue_limit,
+                    )
+        if not stream.followers and self._streams.get(submission_id) is stream:
+            del self._streams[submission_id]
+
+    async def _start(self, stream: _Stream) -> None:
+        try:
+            stream.position = await self._start_position(stream.submission_id)
+        except BaseException:
+            if self._streams.get(stream.submission_id) is stream:
+                del self._streams[stream.submission_id]  # the next follower tries again
+            raise
+
+    def _ensure_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.ensure_future(self._run_reader())
+        else:
+            self._wake()
+
+    async def _run_reader(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError:  # the loop is closing
+            self._reader = None
+            raise
+        except Exception:
+            logger.exception("the stream hub's reader failed")
+            self._reader = None
+            for stream in list(self._streams.values()):  # their sockets close and the clients resume
+                for follower in list(stream.followers):
+                    follower.abort()
+            self._streams.clear()
+            return
+        self._reader = None
+        if self._streams:  # a follower arrived while the reader was ending: start another
+            self._reader = asyncio.ensure_future(self._run_reader())
+
+    def _ready_streams(self) -> dict[int, _Stream]:
+        return {
+            key: stream
+            for key, stream in self._streams.items()
+            if stream.started is not None and stream.started.done() and not stream.started.exception()
+        }
+
+    async def _start_position(self, submission_id: int) -> int:
+        raise NotImplementedError
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    def _wake(self) -> None:
+        raise NotImplementedError
+
+
+class MemoryStreamHub(StreamHub):
+    """The embedded shape: woken by the memory store whenever an executor thread stores an event."""
+
+    def __init__(self, store: MemoryEventLog, *, queue_limit: int = QUEUE_LIMIT) -> None:
+        super().__init__(queue_limit=queue_limit)
+        self.store = store
+        self._dirty: set[int] = set()
+        self._signal = asyncio.Event()
+
+    async def backlog(self, submission_id: int, after: int) -> list[GradeEvent]:
+        return self.store.read(submission_id, after)
+
+    async def _start_position(self, submission_id: int) -> int:
+        events = self.store.read(submission_id, 0)
+        return events[-1].seq if events else 0
+
+    def _stored(self, submission_id: int) -> None:
+        self._dirty.add(submission_id)
+        self._signal.set()
+
+    def _wake(self) -> None:
+        self._signal.set()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        listener = (loop, self._stored)
+        self.store.listen(listener)
+        try:
+            poll = True  # the first pass reads every stream: events may have come before the listener
+            while self._streams:
+                self._signal.clear()
+                ready = self._ready_streams()
+                wanted = set(ready) if poll else self._dirty & set(ready)
+                self._dirty -= wanted
+                for submission_id in wanted:
+                    events = self.store.read(submission_id, ready[submission_id].position)
+                    if len(events) > READ_BATCH:  # a batch at a time, as from Redis: the rest next pass
+                        events = events[:READ_BATCH]
+                        self._stored(submission_id)
+                    self.publish(submission_id, events)
+                try:
+                    await asyncio.wait_for(self._signal.wait(), timeout=MEMORY_FOLLOW_POLL_SECONDS)
+                    poll = False
+                except TimeoutError:
+                    poll = True  # a safety net, not the mechanism
+        finally:
+            self.store.unlisten(listener)
+
+
+class RedisStreamHub(StreamHub):
+    """The distributed shape: one XREAD BLOCK over every followed stream and the hub's wake stream."""
+
+    def __init__(self, url: str, *, queue_limit: int = QUEUE_LIMIT) -> None:
+        super().__init__(queue_limit=queue_limit)
+        self.url = url
+        self.wake_key = f"huashen:hub-wake:{uuid.uuid4().hex}"
+        self._commands: Any = None  # short commands (snapshots, backlogs, wake-ups); the reader has its own
+
+    def _client(self) -> Any:
+        if self._commands is None:
+            self._commands = async_redis_client(self.url)
+        return self._commands
+
+    async def backlog(self, submission_id: int, after: int) -> list[GradeEvent]:
+        key = event_stream_key(submission_id)
+        events: list[GradeEvent] = []
+        try:
+            while True:
+                entries = await self._client().xrange(
+                    key, min=event_stream_id(after + 1), max="+", count=READ_BATCH
+                )
+                events.extend(decoded_entries(entries))
+                if len(entries) < READ_BATCH or not events:
+                    return events
+                after = events[-1].seq
+        except redis_errors() as error:
+            raise EventLogUnavailable(f"cannot read {key}: {error}") from error
+
+    async def _start_position(self, submission_id: int) -> int:
+        key = event_stream_key(submission_id)
+        try:
+            last = await self._client().xrevrange(key, max="+", min="-", count=1)
+        except redis_errors() as error:
+            raise EventLogUnavailable(f"cannot read {key}: {error}") from error
+        if not last:
+            return 0
+        entry_id = last[0][0]
+        text = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return int(text.rpartition("-")[2])
+
+    def _wake(self) -> None:
+        if self.reading:
+            task = asyncio.ensure_future(self._send_wake())
+            _wakes.add(task)
+            task.add_done_callback(_wakes.discard)
+
+    async def _send_wake(self) -> None:
+        try:
+            pipeline = self._client().pipeline(transaction=False)
+            pipeline.xadd(self.wake_key, {"w": "1"}, maxlen=1, approximate=False)
+            pipeline.expire(self.wake_key, WAKE_TTL_SECONDS)
+            await pipeline.execute()
+        except redis_errors():
+            pass  # the reader is retrying anyway; it will see the new stream when it reads again
+
+    async def _run(self) -> None:
+        """Read until no stream is followed. Never cancelled mid-XREAD (redis-py can swallow that
+        cancel, see eventlog.FOLLOW_BLOCK_MS): the wake stream ends a blocked read instead."""
+        wake_last = "0-0"
+        retry = RETRY_FIRST_SECONDS
+        client: Any = None
+        try:
+            while self._streams:
+                ready = self._ready_streams()
+                submissions = {event_stream_key(key): key for key in ready}
+                keys: dict[Any, Any] = {
+                    key: event_stream_id(ready[sid].position) for key, sid in submissions.items()
+                }
+                keys[self.wake_key] = wake_last
+                try:
+                    if client is None:
+                        client = async_redis_client(self.url)
+                    reply = await client.xread(keys, count=READ_BATCH, block=FOLLOW_BLOCK_MS)
+                except redis_errors() as error:
+                    logger.warning("the stream hub lost Redis (%s); retrying in %.1f s", error, retry)
+                    with contextlib.suppress(Exception):
+                        await client.aclose()
+                    client = None
+                    await asyncio.sleep(retry)
+                    retry = min(RETRY_MAX_SECONDS, retry * 2)
+                    continue
+                retry = RETRY_FIRST_SECONDS
+                for key, entries in _by_stream(reply):
+                    if key == self.wake_key:
+                        if entries:
+                            last = entries[-1][0]
+                            wake_last = last.decode() if isinstance(last, bytes) else str(last)
+                        continue
+                    if key in submissions:
+                        self.publish(submissions[key], decoded_entries(entries))
+        finally:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            with contextlib.suppress(Exception):
+                await self._client().delete(self.wake_key)
+
+
+def _by_stream(reply: Any) -> list[tuple[str, list[Any]]]:
+    """XREAD's reply as (key, entries) pairs, in either reply shape (RESP2 list, RESP3 dict)."""
+    if not reply:
+        return []
+    pairs = (
+        [(key, entries[0] if entries else []) for key, entries in reply.items()]
+        if isinstance(reply, dict)
+        else [(key, entries) for key, entries in reply]
+    )
+    return [(key.decode() if isinstance(key, bytes) else str(key), entries) for key, entries in pairs]
+
+
+_wakes: set["asyncio.Task[None]"] = set()
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub]" = weakref.WeakKeyDictionary()
+
+
+def stream_hub() -> StreamHub:
+    """The hub of the running event loop (one per web process: the ASGI server runs one loop), for the
+    store the settings name now (Redis when REDIS_URL is set, else the process's memory store)."""
+    loop = asyncio.get_running_loop()
+    url = redis_url()
+    hub = _hubs.get(loop)
+    if hub is None or getattr(hub, "url", "") != url:
+        hub = RedisStreamHub(url) if url else MemoryStreamHub(memory_event_log())
+        _hubs[loop] = hub
+    return hub
