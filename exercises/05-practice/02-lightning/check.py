@@ -33,8 +33,8 @@ CHECKS = [
     ),
     Check(
         "optimizer-steps",
-        zh="training_step 返回损失，优化器真的在更新参数",
-        en="training_step returns the loss and the optimizer really updates the parameters",
+        zh="training_step 返回损失，优化器更新了每个需要训练的参数",
+        en="training_step returns the loss and the optimizer updates every trainable parameter",
         points=15,
     ),
     Check(
@@ -213,11 +213,48 @@ def check_steps(ctx):
     if optimizer_steps == 0 or record.get("parameters_changed") is not True:
         zh, en = why_no_update(record.get("training_returns") or {})
         return ctx.failed("optimizer-steps", zh=zh, en=en)
+    trainable = count(record, "trainable_parameters")
+    if trainable == 0:
+        return ctx.failed(
+            "optimizer-steps",
+            zh="没有观察到需要训练的参数（requires_grad=True）。",
+            en="No trainable parameters (requires_grad=True) were observed.",
+        )
+    not_optimized = names(record.get("not_optimized"))
+    if not_optimized:
+        return ctx.failed(
+            "optimizer-steps",
+            zh=f"这些需要训练的参数不在 Trainer 使用的任何优化器里：{', '.join(not_optimized)}。"
+            "优化器只更新创建它时交给它的参数：如果先创建了优化器、之后才添加层（比如新的输出头），新层永远不会被训练。"
+            "在 configure_optimizers 里用 self.parameters() 创建优化器，此时所有层都已经建好。",
+            en=f"These trainable parameters are in none of the optimizers the Trainer used: {', '.join(not_optimized)}. "
+            "An optimizer only updates the parameters it was given when it was built: build it before adding a "
+            "layer (a new head, say) and that layer never trains. Build the optimizer in configure_optimizers "
+            "from self.parameters(), when every layer exists.",
+        )
+    unchanged = names(record.get("unchanged_trainable"))
+    if unchanged:
+        return ctx.failed(
+            "optimizer-steps",
+            zh=f"训练后这些需要训练的参数一点没变（共 {count(record, 'unchanged_count')} 个）：{', '.join(unchanged)}。"
+            "它们要么没有参与计算损失（没有梯度），要么学习率为 0；不训练的参数请设 requires_grad=False。",
+            en=f"These trainable parameters did not change at all in training ({count(record, 'unchanged_count')} "
+            f"of them): {', '.join(unchanged)}. Either they take no part in the loss (no gradient) or their "
+            "learning rate is 0; set requires_grad=False on parameters that are not meant to train.",
+        )
     return ctx.passed(
         "optimizer-steps",
-        zh=f"{steps} 个训练批次里优化器更新了 {optimizer_steps} 次，参数确实变了。",
-        en=f"The optimizer stepped {optimizer_steps} times in {steps} training batches and the parameters changed.",
+        zh=f"{steps} 个训练批次里优化器更新了 {optimizer_steps} 次，{trainable} 个需要训练的参数全都在优化器里、都变了。",
+        en=f"The optimizer stepped {optimizer_steps} times in {steps} training batches, and all {trainable} "
+        "trainable parameters were in the optimizer and changed.",
     )
+
+
+def names(value):
+    """Parameter names as the probe listed them (at most 20 shown), as plain strings."""
+    if not isinstance(value, list):
+        return []
+    return [show(item) if not isinstance(item, str) else item[:80] for item in value[:20]]
 
 
 def why_no_update(returns):

@@ -8,7 +8,9 @@ probe watches what Lightning does with the student's module:
   `training_step`, `validation_step`, `configure_optimizers` and `log` are wrapped on the instance
   (with functools.wraps, so Lightning still sees the student's own hooks as overridden);
 - a global optimizer-step hook counts the optimizer steps taken while fit runs;
-- the parameters are compared before and after fit.
+- the parameters are compared before and after fit, by name: which trainable ones (requires_grad) never
+  changed, and which are in none of the optimizers the Trainer used (an optimizer built before a layer
+  was added never trains that layer).
 
 Then the returned module predicts the held-out inputs (labels stay outside; check.py scores them).
 """
@@ -30,6 +32,8 @@ VALIDATION_SIZE = 300  # the last samples of the public training split
 BATCH_SIZE = 64
 VALIDATION_BATCH_SIZE = 100
 HOOKS = ("training_step", "validation_step", "configure_optimizers")
+MAX_NAMES = 20  # parameter names listed per finding
+_equal = torch.equal  # taken before the student's module is imported
 
 
 class FitWatch:
@@ -56,6 +60,10 @@ class FitWatch:
             "logs": {},
             "optimizer_steps": 0,
             "parameters_changed": None,
+            "trainable_parameters": None,
+            "unchanged_trainable": [],
+            "unchanged_count": 0,
+            "not_optimized": [],
             "fit_models": [],
         }
 
@@ -166,6 +174,7 @@ def install_fit_watch(watch):
         if isinstance(model, pl.LightningModule):
             record["overridden"] = {name: bool(is_overridden(name, model)) for name in HOOKS}
             before = [parameter.detach().clone() for parameter in model.parameters()]
+            named_before = {name: p.detach().clone() for name, p in model.named_parameters()}
             patched = instrument(watch, model)
         watch.in_fit = True
         try:
@@ -177,12 +186,36 @@ def install_fit_watch(watch):
             if before is not None:
                 after = [parameter.detach().cpu() for parameter in model.parameters()]
                 record["parameters_changed"] = len(after) == len(before) and any(
-                    a.shape != b.shape or not torch.equal(a, b.cpu())
-                    for a, b in zip(after, before, strict=True)
+                    a.shape != b.shape or not _equal(a, b.cpu()) for a, b in zip(after, before, strict=True)
                 )
+                record.update(trained_parameters(trainer, model, named_before))
 
     pl.Trainer.fit = fit
     register_optimizer_step_post_hook(watch.optimizer_stepped)
+
+
+def trained_parameters(trainer, model, before):
+    """Which trainable parameters fit left unchanged, and which no optimizer of the Trainer held."""
+    try:
+        optimizers = list(trainer.optimizers or [])
+    except Exception:
+        optimizers = []
+    optimized = set()
+    for optimizer in optimizers:
+        for group in getattr(optimizer, "param_groups", []):
+            optimized.update(id(parameter) for parameter in group.get("params", []))
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    unchanged = [
+        name
+        for name, p in trainable
+        if name in before and before[name].shape == p.shape and _equal(p.detach().cpu(), before[name].cpu())
+    ]
+    return {
+        "trainable_parameters": len(trainable),
+        "unchanged_trainable": unchanged[:MAX_NAMES],
+        "unchanged_count": len(unchanged),
+        "not_optimized": [name for name, p in trainable if id(p) not in optimized][:MAX_NAMES],
+    }
 
 
 def loaders(ctx, seed):
