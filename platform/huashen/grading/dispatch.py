@@ -1,9 +1,22 @@
-"""Sending GradeRequests to whatever grades them: Celery graders (distributed) or the local executor."""
+"""Sending GradeRequests to whatever grades them: Celery graders (distributed) or the local executor.
 
+Submissions reach the graders through an outbox (`models.Dispatch`, written with the submission):
+`dispatch_send` hands one over on commit and deletes its row; `dispatch_sweep` (beat every
+GRADING_DISPATCH_SWEEP_SECONDS, the reaper thread in embedded mode) sends whatever is still there. A
+broker outage therefore delays a grading and never loses it, and the API never fails after the commit.
+Delivery is at least once (a send whose row could not be deleted is sent again); the grader's claim on
+the submission makes a repeat harmless.
+"""
+
+import datetime as dt
 import logging
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
+from huashen.grading.models import Dispatch, Status
 from huashen.grading.selectors import graders_for_queue, graders_online
 from workers.protocol import GRADE_TASK, GradeRequest
 
@@ -34,7 +47,8 @@ def queue_for(request: GradeRequest) -> str:
 
 
 def send_grade_request(request: GradeRequest) -> None:
-    """Called on commit of the submission row, so a grader never sees an id the database has not got."""
+    """Hand a request over now (raises when the broker is away). Called by `dispatch_send`, after the
+    submission committed, so a grader never sees an id the database has not got."""
     if settings.HUASHEN_EXECUTOR == "celery":
         from huashen.celery import app
 
@@ -44,6 +58,7 @@ def send_grade_request(request: GradeRequest) -> None:
             args=[request.to_wire()],
             queue=queue,
             headers={"request_id": request.request_id},
+            retry_policy=PUBLISH_RETRY_POLICY,
         )
         logger.info("submission %s sent to queue %s", request.submission_id, queue)
     else:
@@ -71,9 +86,72 @@ def send_regrade_request(request: GradeRequest) -> None:
             queue=queue,
             priority=REGRADE_PRIORITY,
             headers={"request_id": request.request_id},
+            retry_policy=PUBLISH_RETRY_POLICY,
         )
         logger.info("regrade of submission %s sent to queue %s", request.submission_id, queue)
     else:
         from huashen.grading import embedded
 
         embedded.submit(request)
+
+
+# One attempt and one quick retry on a fresh connection (a pooled one may be stale after a Redis restart);
+# beyond that the sweep is the retry, and an API request is not held while the broker is away.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# The sweep leaves rows this young to their on-commit sender.
+SWEEP_MIN_AGE_SECONDS = 2
+
+
+def dispatch_send(*, submission_id: int) -> bool:
+    """Hand one submission's request over and delete its outbox row; False if it stays for the sweep.
+
+    Never raises: it runs after the submission committed, where an exception would turn a stored
+    submission into a 500. The row is locked (and skipped when another sender holds it), so the on-commit
+    sender and the sweep never both send it.
+    """
+    from huashen.grading.services import grade_request_for  # the services import this module
+
+    try:
+        with transaction.atomic():
+            row = (
+                Dispatch.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("submission__exercise", "submission__version")
+                .filter(submission_id=submission_id)
+                .first()
+            )
+            if row is None:
+                return True  # already sent, or being sent by another sender
+            if row.submission.status != Status.DONE:  # a reaped submission needs no grading any more
+                request = grade_request_for(row.submission)
+                if row.priority:
+                    send_regrade_request(request)
+                else:
+                    send_grade_request(request)
+            row.delete()
+        return True
+    except Exception as error:
+        logger.warning("submission %s not handed to the graders yet (%s: %s); the sweep will retry",
+                       submission_id, type(error).__name__, error)  # fmt: skip
+        try:
+            Dispatch.objects.filter(submission_id=submission_id).update(attempts=F("attempts") + 1)
+        except Exception:  # the database is what failed; the row is there all the same
+            logger.debug("could not count the failed attempt of submission %s", submission_id)
+        return False
+
+
+def dispatch_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Send every outbox row older than a moment, oldest first; how many were handed over."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=SWEEP_MIN_AGE_SECONDS)
+    pending = list(
+        Dispatch.objects.filter(created_at__lt=cutoff)
+        .order_by("priority", "created_at")
+        .values_list("submission_id", flat=True)[:limit]
+    )
+    sent = 0
+    for submission_id in pending:
+        if not dispatch_send(submission_id=submission_id):
+            break  # the broker (or the database) is away: the next sweep tries again
+        sent += 1
+    if pending:
+        logger.info("dispatch sweep: %d of %d waiting submissions handed to the graders", sent, len(pending))
+    return sent

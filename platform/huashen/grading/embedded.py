@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections
 
+from huashen.grading.dispatch import dispatch_sweep
 from huashen.grading.eventlog import get_event_log
 from huashen.grading.outages import through_outages
 from huashen.grading.services import submission_mark_running, submission_record_result, submissions_reap
@@ -86,6 +87,8 @@ def _start_reaper(interval: int) -> None:
 def _reap_forever(interval: int) -> None:
     while not _stop_reaper.wait(interval):
         try:
+            # The outbox first: a submission whose hand-over failed is sent, not left for the reaper.
+            _with_fresh_connection(dispatch_sweep)
             reaped = _with_fresh_connection(submissions_reap)
         except Exception:  # one failed sweep is logged; the next one tries again
             logger.exception("the embedded reaper failed")

@@ -87,3 +87,24 @@ class ExerciseProgress(models.Model):
     @property
     def passed(self) -> bool:
         return self.passed_at is not None
+
+
+class Dispatch(models.Model):
+    """The outbox: a submission whose GradeRequest has not yet been handed to the graders.
+
+    Written in the same transaction as its submission, so a committed submission always has either a
+    request on its way or this row; `dispatch.dispatch_send` hands the request over (on commit, and the
+    periodic sweep for whatever that missed: a broker outage, a crash between commit and send) and
+    deletes the row. The request itself is rebuilt from the submission, which holds everything in it.
+    """
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="dispatch")
+    priority = models.PositiveSmallIntegerField(default=0, help_text="0: live; higher: a regrade's re-run")
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="failed hand-overs so far")
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"dispatch of #{self.submission_id} ({self.attempts} failed attempts)"

@@ -14,7 +14,7 @@ from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise, GradingMode
 from huashen.errors import DomainError
 from huashen.grading import dispatch, eventlog, signals
-from huashen.grading.models import ExerciseProgress, Mode, Status, Submission, Verdict
+from huashen.grading.models import Dispatch, ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
 from huashen.observability import request_uuid
 from workers.protocol import EventKind, GradeEvent, GradeRequest, GradeResult, Limits, clean_json, clean_text
@@ -90,19 +90,26 @@ def submission_create(*, user: User, exercise: Exercise, code: str | bytes, mode
             deadline=grading_deadline(start=timezone.now(), wall_seconds=wall),
             request_id=request_uuid(),  # the HTTP request's id: one grep follows it to the grader and back
         )
-        request = GradeRequest(
-            submission_id=submission.pk,
-            trial=exercise.slug,
-            content_hash=version.content_hash,
-            mode=ProtocolMode(mode),
-            code=text,
-            limits=Limits(**version.limits),
-            device=version.device,
-            request_id=str(submission.request_id),
-        )
-        transaction.on_commit(lambda: dispatch.send_grade_request(request))
+        # The outbox row commits with the submission: a broker outage delays the grading, never loses it.
+        Dispatch.objects.create(submission=submission)
+        transaction.on_commit(lambda: dispatch.dispatch_send(submission_id=submission.pk))
     logger.info("submission %s queued for %s (%s)", submission.pk, exercise.slug, mode)
     return submission
+
+
+def grade_request_for(submission: Submission) -> GradeRequest:
+    """The GradeRequest of a submission, built from the row (and its pinned version) alone."""
+    version = submission.version
+    return GradeRequest(
+        submission_id=submission.pk,
+        trial=submission.exercise.slug,
+        content_hash=version.content_hash,
+        mode=ProtocolMode(submission.mode),
+        code=submission.code,
+        limits=Limits(**version.limits),
+        device=version.device,
+        request_id=str(submission.request_id),
+    )
 
 
 def grading_deadline(*, start: dt.datetime, wall_seconds: int) -> dt.datetime:
@@ -311,23 +318,15 @@ def submission_create_rerun(*, original: Submission) -> Submission:
     if version is None:
         raise DomainError("not_found", _("没有这个试炼。"), "exercise", status=404)
     wall = int(version.limits.get("wall_seconds", 60))
-    submission = Submission.objects.create(
-        user_id=original.user_id,
-        exercise=exercise,
-        version=version,
-        code=original.code,
-        mode=Mode.SUBMIT,
-        deadline=grading_deadline(start=timezone.now(), wall_seconds=wall),
-    )
-    request = GradeRequest(
-        submission_id=submission.pk,
-        trial=exercise.slug,
-        content_hash=version.content_hash,
-        mode=ProtocolMode.SUBMIT,
-        code=original.code,
-        limits=Limits(**version.limits),
-        device=version.device,
-        request_id=str(submission.request_id),
-    )
-    transaction.on_commit(lambda: dispatch.send_regrade_request(request))
+    with transaction.atomic():
+        submission = Submission.objects.create(
+            user_id=original.user_id,
+            exercise=exercise,
+            version=version,
+            code=original.code,
+            mode=Mode.SUBMIT,
+            deadline=grading_deadline(start=timezone.now(), wall_seconds=wall),
+        )
+        Dispatch.objects.create(submission=submission, priority=dispatch.REGRADE_PRIORITY)
+        transaction.on_commit(lambda: dispatch.dispatch_send(submission_id=submission.pk))
     return submission

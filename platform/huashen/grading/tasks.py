@@ -12,12 +12,14 @@ from celery import shared_task
 from celery.exceptions import Reject
 from django.conf import settings
 
+from huashen.grading.dispatch import dispatch_sweep
 from huashen.grading.outages import StillUnavailable, through_outages
 from huashen.grading.services import submission_mark_running, submission_record_result, submissions_reap
 from workers.logs import log_context
 from workers.protocol import RESULT_TASK, GradeResult
 
 REAP_TASK = "huashen.reap"
+DISPATCH_SWEEP_TASK = "huashen.dispatch_sweep"
 
 
 @shared_task(name=RESULT_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -51,3 +53,9 @@ def mark_running(submission_id: int) -> None:
 def reap() -> int:
     """Run by beat every GRADING_REAP_INTERVAL_SECONDS on the platform worker (`-B`)."""
     return submissions_reap()
+
+
+@shared_task(name=DISPATCH_SWEEP_TASK, ignore_result=True)
+def send_the_outbox() -> int:
+    """Run by beat every GRADING_DISPATCH_SWEEP_SECONDS: hand over what the on-commit send could not."""
+    return dispatch_sweep()
