@@ -319,25 +319,47 @@ def check_scaler(ctx):
 
 
 def check_loss(ctx):
-    record, problem = run_of(ctx, "cpu")
-    if problem:
-        return ctx.failed("loss-falls", zh=problem[0], en=problem[1])
-    if error := ctx.error_of("cpu.evaluate"):
-        return ctx.failed(
-            "loss-falls",
-            zh=f"训练后无法用 float32 计算模型的损失：\n{error}",
-            en=f"The trained model's float32 loss could not be computed:\n{error}",
-        )
-    before, after = number(record.get("loss_before")), number(record.get("loss_after"))
-    if before is None or after is None or math.isnan(after) or after > LOSS_RATIO * before:
-        return ctx.failed(
-            "loss-falls",
-            zh=f"训练集上的 float32 损失从 {show(record.get('loss_before'))} 变成 {show(record.get('loss_after'))}，"
-            f"应至少降到一半以下。检查每个批次都 zero_grad、backward、step。",
-            en=f"The float32 training loss went from {show(record.get('loss_before'))} to "
-            f"{show(record.get('loss_after'))}; it should at least halve. Check that every batch runs zero_grad, "
-            "backward and step.",
-        )
+    # Submit judges the loss in both worlds: on the float16 + GradScaler path a mistake such as clipping
+    # before scaler.unscale_ (the clip then acts on gradients 65536 times too large) stops the learning
+    # there while the CPU path trains fine. Run shows this check with the CPU world's result only.
+    worlds = ("cpu", "cuda") if ctx.mode == "submit" else ("cpu",)
+    falls = []
+    for world in worlds:
+        record, problem = run_of(ctx, world)
+        if problem:
+            return ctx.failed("loss-falls", zh=problem[0], en=problem[1])
+        where_zh, where_en = WORLD_TEXT[world]
+        if error := ctx.error_of(f"{world}.evaluate"):
+            return ctx.failed(
+                "loss-falls",
+                zh=f"{where_zh}，训练后无法用 float32 计算模型的损失：\n{error}",
+                en=f"{where_en}, the trained model's float32 loss could not be computed:\n{error}",
+            )
+        before, after = number(record.get("loss_before")), number(record.get("loss_after"))
+        if before is None or after is None or math.isnan(after) or after > LOSS_RATIO * before:
+            advice_zh, advice_en = (
+                "检查每个批次都 zero_grad、backward、step。",
+                ("Check that every batch runs zero_grad, backward and step."),
+            )
+            if world == "cuda":
+                advice_zh = (
+                    "float16 + GradScaler 的路径没有学到东西：scaler.scale(loss).backward() 之后的梯度放大了 65536 倍，"
+                    "要先 scaler.unscale_(optimizer) 还原，再裁剪或检查梯度，最后 scaler.step(optimizer)、scaler.update()。"
+                )
+                advice_en = (
+                    "The float16 + GradScaler path did not learn: after scaler.scale(loss).backward() the gradients "
+                    "are multiplied by 65536; call scaler.unscale_(optimizer) before clipping or inspecting them, "
+                    "then scaler.step(optimizer) and scaler.update()."
+                )
+            return ctx.failed(
+                "loss-falls",
+                zh=f"{where_zh}，训练集上的 float32 损失从 {show(record.get('loss_before'))} 变成 "
+                f"{show(record.get('loss_after'))}，应至少降到一半以下。{advice_zh}",
+                en=f"{where_en}, the float32 training loss went from {show(record.get('loss_before'))} to "
+                f"{show(record.get('loss_after'))}; it should at least halve. {advice_en}",
+            )
+        falls.append((world, before, after))
+    record, _ = run_of(ctx, "cpu")
     returned = record.get("returned") if isinstance(record.get("returned"), dict) else {}
     steps = count(record, "batches") * count(record, "epochs")
     if (
@@ -366,8 +388,14 @@ def check_loss(ctx):
             zh="返回的损失里有 NaN 或无穷大。",
             en="The returned losses contain NaN or infinity.",
         )
+    fell_zh = "；".join(
+        f"{WORLD_TEXT[world][0]}从 {before:.3f} 降到 {after:.3f}" for world, before, after in falls
+    )
+    fell_en = "; ".join(
+        f"{WORLD_LOWER[world]} from {before:.3f} to {after:.3f}" for world, before, after in falls
+    )
     return ctx.passed(
         "loss-falls",
-        zh=f"float32 训练损失从 {before:.3f} 降到 {after:.3f}，返回了 {steps} 个 Python float。",
-        en=f"The float32 training loss fell from {before:.3f} to {after:.3f}; {steps} Python floats were returned.",
+        zh=f"float32 训练损失：{fell_zh}；返回了 {steps} 个 Python float。",
+        en=f"The float32 training loss fell: {fell_en}; {steps} Python floats were returned.",
     )
