@@ -16,6 +16,7 @@ This is a hybrid trial: these checks gate; a reviewer scores the files by the ru
 """
 
 import itertools
+import json
 import re
 
 import yaml
@@ -318,6 +319,16 @@ def image_problem(stage, earlier_aliases):
         return None
     last = image.rsplit("/", 1)[-1]
     tag = last.split(":", 1)[1] if ":" in last else None
+    if tag and tag.lower() != "latest" and not PINNED_TAG.search(tag):
+        return (
+            f"{where[0]} 的标签 {tag} 没有固定到具体版本：像 3-slim、slim、stable、lts 这样只写主版本号或名字的标签，"
+            "会随着新版本发布指向新的镜像（python:3-slim 今天是 3.12，明天可能是 3.13）。标签至少要写到次版本号，"
+            "例如 python:3.11-slim 或 python:3.11.9-slim，或者用 @sha256: 摘要。",
+            f"{where[1]} uses the tag {tag}, which is not pinned to a release: a tag naming only a major version "
+            "or a name (3-slim, slim, stable, lts) moves to every new release (python:3-slim is 3.12 today and "
+            "may be 3.13 tomorrow). Name at least the minor version, e.g. python:3.11-slim or "
+            "python:3.11.9-slim, or use an @sha256: digest.",
+        )
     if tag is None or tag == "" or tag.lower() == "latest":
         shown = "没有写标签（等于 latest）" if not tag else "用的是 latest"
         shown_en = "has no tag (which means latest)" if not tag else "uses latest"
@@ -419,6 +430,61 @@ def base_image(found):
     return stage["image"] or stage["raw"]
 
 
+# A pinned tag names a release down to at least the minor version (3.11, 3.11.9-slim, 22.04, 12.4.1-cuda)
+# or a dated build (20240513); a digest pins an image exactly.
+PINNED_TAG = re.compile(r"\d+\.\d+|\d{6,}")
+QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+# What may follow `||` in a health check: something that still fails.
+STILL_FAILS = re.compile(r"\bexit\s+[1-9]\d*\b|\bfalse\b")
+SWALLOWS = re.compile(r"\s*(exit(\s+0)?|true|:|echo\b.*|printf\b.*)\s*")
+CURL_FAILS = re.compile(r"(^|\s)(-[a-zA-Z]*f[a-zA-Z]*|--fail|--fail-with-body)(\s|$)")
+
+
+def health_command(arguments):
+    """(shell command or None, every word of the command) of a HEALTHCHECK's arguments."""
+    match = re.search(r"(?:^|\s)CMD\s+(.*)$", arguments, re.DOTALL | re.IGNORECASE)
+    command = match.group(1).strip() if match else arguments.strip()
+    if command.startswith("["):
+        try:
+            words = [str(word) for word in json.loads(command)]
+        except ValueError:
+            return command, command.split()
+        if words and words[0] == "CMD-SHELL":
+            return " ".join(words[1:]), " ".join(words[1:]).split()
+        return None, words[1:] if words and words[0] == "CMD" else words
+    return command, command.split()
+
+
+def health_problem(arguments):
+    """Why a HEALTHCHECK could never report a failing service, as (zh, en), or None."""
+    shell, words = health_command(arguments)
+    text = QUOTED.sub("''", shell) if shell is not None else ""
+    if shell is not None:
+        rescues = text.split("||")[1:]
+        if any(not STILL_FAILS.search(rescue) for rescue in rescues):
+            return (
+                "它在 || 之后把失败吞掉了（例如 || exit 0、|| true、|| echo ...）：这样的检查永远成功，服务挂了容器也显示 healthy。"
+                "检查失败时要以非 0 状态退出，例如 curl -f ... || exit 1，或者干脆不写 ||。",
+                "it swallows the failure after || (such as || exit 0, || true, || echo ...): such a check always "
+                "succeeds, and a dead service still shows as healthy. It must exit non-zero when the check fails, "
+                "e.g. curl -f ... || exit 1, or simply no ||.",
+            )
+        commands = [part for part in re.split(r";|\n", text) if part.strip()]
+        if len(commands) > 1 and SWALLOWS.fullmatch(commands[-1]):
+            return (
+                f"它最后执行的是 {commands[-1].strip()}，整个检查的退出状态就是它的：永远成功。让访问 /healthz 的命令决定退出状态。",
+                f"its last command is {commands[-1].strip()}, whose exit status becomes the check's: always "
+                "success. Let the command that requests /healthz decide the exit status.",
+            )
+    if "curl" in words and not any(CURL_FAILS.search(f" {word} ") for word in words):
+        return (
+            "curl 没有加 -f（--fail）：服务返回 500 这样的错误时 curl 仍然以 0 退出，检查照样通过。写成 curl -f（或 -fsS）。",
+            "curl runs without -f (--fail): when the service answers with an error such as 500, curl still exits "
+            "0 and the check passes. Use curl -f (or -fsS).",
+        )
+    return None
+
+
 TOOL_INSTALL = re.compile(r"\b(apt-get|apt|apk|yum|dnf|microdnf)\b[^\n]*\b(install|add)\b")
 
 
@@ -478,6 +544,12 @@ def check_health(ctx):
                 f"install -y --no-install-recommends {tool}) or use the Python that is there: python -c "
                 f"\"import urllib.request; urllib.request.urlopen('http://localhost:8000{HEALTH_PATH}')\".",
             )
+    if problem := health_problem(arguments):
+        return ctx.failed(
+            "healthcheck",
+            zh=f"HEALTHCHECK（第 {number} 行）不能报告服务出了问题：{problem[0]}",
+            en=f"The HEALTHCHECK (line {number}) cannot report a failing service: {problem[1]}",
+        )
     return ctx.passed(
         "healthcheck",
         zh=f"HEALTHCHECK（第 {number} 行）检查 {HEALTH_PATH}，容器有启动命令。",
