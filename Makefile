@@ -61,14 +61,24 @@ format:
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-# The whole suite against real PostgreSQL and Redis, started here and stopped whatever happens.
-test: install-test frontend frontend-test messages lint
+# The whole suite against real PostgreSQL and Redis, started here and stopped whatever happens. It ends with
+# one line: per phase, passed/failed/skipped, and the wall time of the whole run (scripts/test_summary.py).
+SUMMARY_DIR := var/test-summary
+test:
+	@rm -rf $(SUMMARY_DIR) && mkdir -p $(SUMMARY_DIR) && date +%s > $(SUMMARY_DIR)/started
+	@status=0; $(MAKE) --no-print-directory test-suite || status=$$?; \
+	  python3 scripts/test_summary.py $(SUMMARY_DIR); exit $$status
+
+.PHONY: test-suite
+test-suite: install-test frontend frontend-test messages lint
 	@bash scripts/services.sh start $(SERVICES_DIR)
 	@source $(SERVICES_DIR)/env; status=0; \
 	  echo "[test] 1/2 unit, sandbox, golden and page tests ($(JOBS) workers)"; \
-	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -n $(JOBS) -m "not integration" $(PYTEST_ARGS) || status=$$?; \
+	  HUASHEN_TEST_SUMMARY=$(SUMMARY_DIR)/1-unit.json HUASHEN_REQUIRE_SERVICES=1 \
+	    $(VENV)/bin/pytest -n $(JOBS) -m "not integration" $(PYTEST_ARGS) || status=$$?; \
 	  echo "[test] 2/2 integration and security tests (serial: they share the Redis queues)"; \
-	  HUASHEN_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -p no:xdist -m integration $(PYTEST_ARGS) || status=$$?; \
+	  HUASHEN_TEST_SUMMARY=$(SUMMARY_DIR)/2-integration.json HUASHEN_REQUIRE_SERVICES=1 \
+	    $(VENV)/bin/pytest -p no:xdist -m integration $(PYTEST_ARGS) || status=$$?; \
 	  bash scripts/services.sh stop $(SERVICES_DIR); exit $$status
 
 test-fast: install messages

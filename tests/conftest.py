@@ -7,8 +7,11 @@ Personas (after healthchecks' alice/bob/charlie):
 - erin: admin
 """
 
+import json
 import os
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -42,7 +45,33 @@ def _database_vendor_is_recorded(request: pytest.FixtureRequest) -> None:
         request.node.user_properties.append(("database", connection.vendor))
 
 
+_SESSION_STARTED = time.monotonic()
+
+# The outcomes `make test` counts for its closing line, as pytest's terminal reporter names them.
+_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+def _write_phase_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Where `HUASHEN_TEST_SUMMARY` names a file, write this run's counts and wall time to it as JSON
+    (`scripts/test_summary.py` prints them as the one line that ends `make test`)."""
+    target = os.environ.get("HUASHEN_TEST_SUMMARY")
+    if not target:
+        return
+    counts: dict[str, float] = {  # counted as pytest's own closing line counts them
+        outcome: sum(
+            1
+            for report in terminalreporter.stats.get(outcome, [])
+            if getattr(report, "count_towards_summary", True)
+        )
+        for outcome in _OUTCOMES
+    }
+    counts["seconds"] = round(time.monotonic() - _SESSION_STARTED, 1)
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    Path(target).write_text(json.dumps(counts), encoding="utf-8")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    _write_phase_summary(terminalreporter)
     seen: dict[str, int] = {}
     for reports in terminalreporter.stats.values():
         for report in reports:

@@ -204,17 +204,81 @@ def train_reference_cnn(seed: int = 0, *, n: int = TRAIN_IMAGES, epochs: int = T
     return model.eval()
 
 
-def cnn_weights_bytes(model: Any) -> bytes:
-    """The model's state dict as safetensors bytes (deterministic for identical weights)."""
+def cnn_weights_bytes(model: Any, metadata: dict[str, str] | None = None) -> bytes:
+    """The model's state dict as safetensors bytes (deterministic for identical weights and metadata)."""
     from safetensors.torch import save
 
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
-    return save(state)
+    return save(state, metadata=metadata)
 
 
-def write_reference_cnn(path: Path, seed: int = 0) -> None:
-    """Train the reference CNN and write its weights to `path` as safetensors."""
-    Path(path).write_bytes(cnn_weights_bytes(train_reference_cnn(seed)))
+def write_reference_cnn(path: Path, seed: int = 0, *, sources: str = "") -> None:
+    """Train the reference CNN and write its weights to `path` as safetensors.
+
+    `sources` (a fingerprint of the generator's source files) is stored in the file's metadata, so a
+    staleness check can tell a generator that changed since the file was trained.
+    """
+    metadata = {"sources": sources} if sources else None
+    Path(path).write_bytes(cnn_weights_bytes(train_reference_cnn(seed), metadata))
+
+
+# Images no reference CNN trains on (training uses make_shapes(TRAIN_IMAGES, seed) with small seeds).
+HELD_OUT_SEED = 90_001
+HELD_OUT_IMAGES = 600
+MIN_ACCURACY = 0.95  # the committed model reaches 1.0 on them; a retrain on any CPU must reach this
+MIN_AGREEMENT = 0.95  # share of held-out images two such models classify alike
+
+
+def reference_cnn_differences(fresh: Path, committed: Path) -> list[str]:
+    """Why the committed reference CNN is not the one its generator trains now ([] when it is).
+
+    Training is deterministic on one machine, but not across processors: AVX-512 and AVX2 kernels (and
+    other BLAS paths) round differently in the last bits, and five epochs of Adam amplify that (measured:
+    retrained with MKL and oneDNN held to AVX2, each conv bias differs by up to 60 % in relative L2 norm —
+    a conv bias before BatchNorm is free to drift — and running variances by up to 4 %). So weights are
+    compared by what matters, not by bytes or by values: the same generator sources (the fingerprint in
+    the metadata), the same tensor names, shapes and dtypes, identical integer buffers, and two models
+    that each classify at least MIN_ACCURACY of images neither trained on and agree on MIN_AGREEMENT of them.
+    """
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load
+
+    reasons: list[str] = []
+    with safe_open(str(fresh), "pt") as f_fresh, safe_open(str(committed), "pt") as f_committed:
+        fresh_sources = (f_fresh.metadata() or {}).get("sources", "")
+        committed_sources = (f_committed.metadata() or {}).get("sources", "")
+    if fresh_sources != committed_sources:
+        reasons.append("the generator's sources changed since the committed weights were trained")
+    new, old = load(Path(fresh).read_bytes()), load(Path(committed).read_bytes())
+    if set(new) != set(old):
+        reasons.append(f"tensor names differ: {sorted(set(new) ^ set(old))}")
+        return reasons
+    for name in sorted(new):
+        a, b = new[name], old[name]
+        if a.shape != b.shape or a.dtype != b.dtype:
+            reasons.append(
+                f"{name}: {tuple(b.shape)} {b.dtype} committed, {tuple(a.shape)} {a.dtype} generated"
+            )
+        elif not a.is_floating_point() and not torch.equal(a, b):
+            reasons.append(f"{name}: integer buffer differs")
+    if reasons:
+        return reasons
+    data = make_shapes(HELD_OUT_IMAGES, HELD_OUT_SEED)
+    inputs, labels = to_tensor(data.images), torch.from_numpy(data.labels)
+    predictions = {}
+    for label, path in (("committed", committed), ("generated", fresh)):
+        with torch.no_grad():
+            predictions[label] = load_reference_cnn(path)(inputs).argmax(dim=1)
+        accuracy = (predictions[label] == labels).float().mean().item()
+        if accuracy < MIN_ACCURACY:
+            reasons.append(
+                f"the {label} model classifies {accuracy:.1%} of held-out shapes (< {MIN_ACCURACY:.0%})"
+            )
+    agreement = (predictions["committed"] == predictions["generated"]).float().mean().item()
+    if agreement < MIN_AGREEMENT:
+        reasons.append(f"the two models agree on {agreement:.1%} of held-out shapes (< {MIN_AGREEMENT:.0%})")
+    return reasons
 
 
 def load_reference_cnn(path: Path | str) -> Any:

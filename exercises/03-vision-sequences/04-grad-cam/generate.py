@@ -13,15 +13,26 @@ from pathlib import Path
 MODEL_SEED = 0
 IMAGES_SEED = 3401
 IMAGES = 24
+# Trained, so not byte-stable across processors: the staleness check compares it by behaviour instead.
+TRAINED_FILES = ("public/shapes_cnn.safetensors",)
 
 
 def generate(bundle: Path) -> None:
+    from exercises.kit import shapes
+    from exercises.kit.generate import source_fingerprint
     from exercises.kit.sequences import npz_bytes
     from exercises.kit.shapes import WEIGHTS_FILE, make_shapes, save_images, write_reference_cnn
 
     (bundle / "public").mkdir(exist_ok=True)
     (bundle / "hidden").mkdir(exist_ok=True)
-    write_reference_cnn(bundle / "public" / WEIGHTS_FILE, seed=MODEL_SEED)
+    sources = source_fingerprint(bundle / "generate.py", Path(shapes.__file__))
+    write_reference_cnn(bundle / "public" / WEIGHTS_FILE, seed=MODEL_SEED, sources=sources)
     data = make_shapes(IMAGES, IMAGES_SEED)
     (bundle / "public" / "cam_images.npz").write_bytes(save_images(data.images))
     (bundle / "hidden" / "cam_regions.npz").write_bytes(npz_bytes(boxes=data.boxes, labels=data.labels))
+
+
+def trained_file_differences(name: str, fresh: Path, committed: Path) -> list[str]:
+    from exercises.kit.shapes import reference_cnn_differences
+
+    return reference_cnn_differences(fresh, committed)
