@@ -49,6 +49,8 @@ def test_the_reference_cnn_trains_deterministically_and_round_trips(tmp_path: Pa
     first = shapes.train_reference_cnn(3, n=64, epochs=1)
     assert torch.equal(torch.get_rng_state(), state)  # the caller's RNG is left alone
     second = shapes.train_reference_cnn(3, n=64, epochs=1)
+    # Both trainings ran in this process on this processor, so their bytes must match; never compare
+    # against weights trained on another machine this way (see tests/kit/test_generated_data.py).
     assert shapes.cnn_weights_bytes(first) == shapes.cnn_weights_bytes(second)
     assert not first.training
     path = tmp_path / shapes.WEIGHTS_FILE
