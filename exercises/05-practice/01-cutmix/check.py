@@ -39,7 +39,13 @@ CHECKS = [
         "shapes",
         zh="返回同形状的图像和每行之和为 1 的软标签",
         en="Returns same-shaped images and soft labels whose rows sum to 1",
-        points=15,
+        points=10,
+    ),
+    Check(
+        "inputs-unchanged",
+        zh="调用者传入的 images 和 labels 没有被原地修改",
+        en="The caller's images and labels are not modified in place",
+        points=5,
     ),
     Check(
         "box",
@@ -73,6 +79,7 @@ CHECKS = [
 
 def check(ctx):
     yield ctx.evaluate("shapes", check_shapes)
+    yield ctx.evaluate("inputs-unchanged", check_inputs)
     yield ctx.evaluate("box", check_box)
     yield ctx.evaluate("labels-match-area", check_labels)
     yield ctx.evaluate("seeded", check_seeded)
@@ -296,6 +303,46 @@ def check_shapes(ctx):
         "shapes",
         zh="各种形状（包括批大小 1）都返回了同形状的图像和每行之和为 1 的标签。",
         en="Every shape (a batch of one included) gave same-shaped images and labels whose rows sum to 1.",
+    )
+
+
+def check_inputs(ctx):
+    calls = 0
+    for name in (*SERIES, REPEAT[0]):
+        seen = ctx.observed(f"{name}.inputs", None)
+        if not isinstance(seen, dict) or not isinstance(seen.get("calls"), int) or seen["calls"] < 1:
+            if problem := call_problem(ctx, name):
+                return ctx.failed("inputs-unchanged", zh=problem[0], en=problem[1])
+            return ctx.failed(
+                "inputs-unchanged",
+                zh="没有观察到对 cutmix 的调用。",
+                en="No call of cutmix was observed.",
+            )
+        calls += seen["calls"]
+        changed = [
+            what
+            for what, key in (("images", "images_changed"), ("labels", "labels_changed"))
+            if seen.get(key) != 0
+        ]
+        if changed:
+            names = " 和 ".join(changed)
+            first = seen.get("first_changed")
+            at_zh, at_en = where(name, first if isinstance(first, int) and 0 <= first < seen["calls"] else 0)
+            return ctx.failed(
+                "inputs-unchanged",
+                zh=f"cutmix 原地修改了调用者传入的 {names}（最早在{at_zh}）。调用者可能还要用原来的批次"
+                "（比如同时记录未混合的样本，或对同一批做别的增强），所以要返回新的张量：先 mixed = images.clone()，"
+                "再往 mixed 里粘贴；标签也一样，用运算得到新张量，不要对 labels 做原地赋值。",
+                en=f"cutmix modified the caller's {' and '.join(changed)} in place (first in {at_en}). The "
+                "caller may still need the original batch (to log the unmixed samples, or to "
+                "augment the same batch another way), so return new tensors: mixed = images.clone(), then "
+                "paste into mixed; build the labels with operations that make a new tensor, not assignments "
+                "into labels.",
+            )
+    return ctx.passed(
+        "inputs-unchanged",
+        zh=f"{calls} 次调用后，调用者传入的 images 和 labels 都保持原样。",
+        en=f"After {calls} calls the caller's images and labels were still as they were.",
     )
 
 

@@ -10,8 +10,10 @@ so each label weight names the image it belongs to.
 
 The generator is a `numpy.random.Generator` seeded per call. The series differ in shape (odd sizes,
 width < height, a batch of one) and in alpha (a very peaked and a very flat Beta distribution), and one
-series calls twice with the same seed while the global torch/numpy/random states differ. check.py reads
-SERIES and the seed lists from this file as literals, so keep them plain literals.
+series calls twice with the same seed while the global torch/numpy/random states differ. Each call gets
+copies of the batch, which are compared with the batch afterwards: the caller's tensors must come back
+unchanged. check.py reads SERIES and the seed lists from this file as literals, so keep them plain
+literals.
 """
 
 import random
@@ -34,6 +36,7 @@ SERIES = [
 REPEAT = ("repeat", 1.0, 8, 3, 12, 16, 10)
 REPEAT_SEED = 77
 OTHER_SEEDS = [78, 79, 80]
+_equal = torch.equal  # taken before the student's module is imported
 
 
 def class_of_each_sample(name, batch, classes):
@@ -58,6 +61,16 @@ def returned_pair(result):
     return None
 
 
+def _same(given, original):
+    """Whether the tensor handed to the student still holds the batch (shape, dtype and values)."""
+    return (
+        isinstance(given, torch.Tensor)
+        and given.shape == original.shape
+        and given.dtype == original.dtype
+        and bool(_equal(given.detach().cpu(), original))
+    )
+
+
 def summary(result):
     """What came back instead of (images, labels), for the check's message."""
     if isinstance(result, tuple | list):
@@ -74,12 +87,21 @@ def run_series(ctx, name, alpha, batch, channels, height, width, classes, seeds,
     images, labels = make_batch(name, batch, channels, height, width, classes)
     outputs_images, outputs_labels = [], []
     first = None
+    inputs = {"calls": 0, "images_changed": 0, "labels_changed": 0}
     for number, seed in enumerate(seeds):
         if reseed is not None:
             reseed(number)
+        given_images, given_labels = images.clone(), labels.clone()
         result = ctx.call(
-            f"{name}.call", "cutmix", images.clone(), labels.clone(), alpha, np.random.default_rng(seed)
+            f"{name}.call", "cutmix", given_images, given_labels, alpha, np.random.default_rng(seed)
         )
+        inputs["calls"] += 1
+        changed = (not _same(given_images, images), not _same(given_labels, labels))
+        inputs["images_changed"] += changed[0]
+        inputs["labels_changed"] += changed[1]
+        if any(changed) and "first_changed" not in inputs:
+            inputs["first_changed"] = number
+        ctx.observe(f"{name}.inputs", inputs)
         if result is FAILED:
             return
         pair = returned_pair(result)
