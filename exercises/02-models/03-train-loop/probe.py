@@ -18,6 +18,10 @@ mode). While the student's code runs it watches:
 
 It trains once per seed (one seed in Run mode, two in Submit) and saves the predictions; the check
 scores them against labels that never enter the sandbox. check.py reads the literals below.
+
+The functions the watch judges with (torch.equal, torch.is_grad_enabled, the tensor arithmetic of the
+norms, the hook registrations) are taken when this module is imported, before the student's module is:
+a submission that replaces `torch.equal` with a liar changes its own calls, not the watch's.
 """
 
 import math
@@ -39,6 +43,24 @@ LEARNING_RATE = 0.05
 MOMENTUM = 0.9
 SEEDS = {"run": [0], "submit": [0, 1]}
 PHASES = ("train", "val", "predict", "other")
+
+# Taken before the student's module is imported (see the module doc).
+_equal = torch.equal
+_is_grad_enabled = torch.is_grad_enabled
+_detach = torch.Tensor.detach
+_double = torch.Tensor.double
+_pow = torch.Tensor.pow
+_sum = torch.Tensor.sum
+_item = torch.Tensor.item
+_register_hook = torch.Tensor.register_hook
+_register_post_accumulate_grad_hook = torch.Tensor.register_post_accumulate_grad_hook
+_register_forward_pre_hook = nn.Module.register_forward_pre_hook
+_register_step_pre_hook = torch.optim.Optimizer.register_step_pre_hook
+
+
+def squares_of(tensor):
+    """The sum of squares of `tensor`, in float64, with the functions taken above."""
+    return _item(_sum(_pow(_double(_detach(tensor)), 2)))
 
 
 def make_model():
@@ -93,16 +115,17 @@ class Watch:
         record["calls"] += 1
         record["all_train_mode"] += all(modes)
         record["all_eval_mode"] += not any(modes)
-        record["grad_enabled"] += torch.is_grad_enabled()
-        wrong = (phase == "train" and not (all(modes) and torch.is_grad_enabled())) or (
-            phase in ("val", "predict") and (any(modes) or torch.is_grad_enabled())
+        grad_enabled = bool(_is_grad_enabled())
+        record["grad_enabled"] += grad_enabled
+        wrong = (phase == "train" and not (all(modes) and grad_enabled)) or (
+            phase in ("val", "predict") and (any(modes) or grad_enabled)
         )
         if wrong and phase not in self.first_wrong_mode:
             self.first_wrong_mode[phase] = {
                 "epoch": self.epoch,
                 "training": sorted({type(m).__name__ for m in module.modules() if m.training}),
                 "evaluating": sorted({type(m).__name__ for m in module.modules() if not m.training}),
-                "grad_enabled": torch.is_grad_enabled(),
+                "grad_enabled": grad_enabled,
             }
 
     # -- backward passes and steps -------------------------------------------------------------------
@@ -121,9 +144,9 @@ class Watch:
         grad = parameter.grad
         if grad is None:
             return
-        if incoming is not None and not torch.equal(grad, incoming):
+        if incoming is not None and not _equal(grad, incoming):
             self.current["accumulated"] = True
-        self.current["squares"] += float(grad.detach().double().pow(2).sum())
+        self.current["squares"] += squares_of(grad)
 
     def finish_backward(self):
         if not self.current["seen"]:
@@ -138,7 +161,7 @@ class Watch:
         squares = 0.0
         for parameter in self.parameters:
             if parameter.grad is not None:
-                squares += float(parameter.grad.detach().double().pow(2).sum())
+                squares += squares_of(parameter.grad)
         return math.sqrt(squares)
 
     def on_step(self, optimizer, args, kwargs):
@@ -168,11 +191,11 @@ class Watch:
     # -- wiring ---------------------------------------------------------------------------------------
 
     def attach(self, optimizer):
-        self.handles.append(self.model.register_forward_pre_hook(self.on_forward))
-        self.handles.append(optimizer.register_step_pre_hook(self.on_step))
+        self.handles.append(_register_forward_pre_hook(self.model, self.on_forward))
+        self.handles.append(_register_step_pre_hook(optimizer, self.on_step))
         for parameter in self.parameters:
-            self.handles.append(parameter.register_hook(self.on_incoming_grad(parameter)))
-            self.handles.append(parameter.register_post_accumulate_grad_hook(self.on_accumulated))
+            self.handles.append(_register_hook(parameter, self.on_incoming_grad(parameter)))
+            self.handles.append(_register_post_accumulate_grad_hook(parameter, self.on_accumulated))
 
     def detach(self):
         for handle in self.handles:
