@@ -8,6 +8,8 @@ MANAGE := $(PY) manage.py
 SERVICES_DIR := var/test-services
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run` serves with DEBUG off (the real error pages, no settings on show); `make run DEBUG=1` for a developer.
+DEBUG ?= 0
 # Test parallelism: this many pytest workers (2-core machines: 2).
 JOBS ?= 2
 
@@ -46,8 +48,10 @@ run: install frontend messages
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) sync_exercises
 	@$(MANAGE) create_demo_accounts
-	@echo "Huashen: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	@TORCH_HOME=$(CURDIR)/var/torch-home PYTHONPATH=platform:. $(VENV)/bin/daphne -b $(HOST) -p $(PORT) huashen.asgi:application
+	@[ -s var/secret-key ] || (umask 077; $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret-key)
+	@echo "Huashen: http://$(HOST):$(PORT)/  (Ctrl-C stops it$(if $(filter 1 true yes on,$(DEBUG)),; DEBUG on,))"
+	@DEBUG=$(DEBUG) SECRET_KEY_FILE=$${SECRET_KEY_FILE:-$$([ -n "$$SECRET_KEY" ] || echo $(CURDIR)/var/secret-key)} SECURE_COOKIES=$${SECURE_COOKIES:-0} \
+	  TORCH_HOME=$(CURDIR)/var/torch-home PYTHONPATH=platform:. $(VENV)/bin/daphne -b $(HOST) -p $(PORT) huashen.asgi:application
 
 lint:
 	@$(VENV)/bin/ruff check .

@@ -33,6 +33,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_FAILURE_VIEW = "huashen.web.error_pages.csrf_failure"
 
 # --- Applications ---------------------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -15,5 +15,6 @@ urlpatterns = [
 ]
 
 handler400 = "huashen.api.errors.bad_request"
+handler403 = "huashen.api.errors.permission_denied"
 handler404 = "huashen.api.errors.page_not_found"
 handler500 = "huashen.api.errors.server_error"

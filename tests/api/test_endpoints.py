@@ -6,6 +6,7 @@ import pytest
 import yaml
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -160,6 +161,25 @@ def test_a_hidden_trial_detail_is_404(alice: APIClient, curriculum: dict) -> Non
     response = alice.get("/api/v1/exercises/realm-1-trial-2/")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_a_locked_trial_is_403_in_the_api_as_the_page_refuses_it(
+    client: Client, personas: Personas, alice: APIClient, curriculum: dict
+) -> None:
+    # given realm 2 is not open for alice yet
+    locked = "realm-2-trial-1"
+    # when she asks for its statement, draft, hints or reference through the API
+    for path in ("", "draft/", "hints/", "reference/"):
+        response = alice.get(f"/api/v1/exercises/{locked}/{path}")
+        # then each answers 403 realm_locked, with no statement or starter code in the body
+        assert response.status_code == 403, path
+        assert error_of(response)["code"] == "realm_locked", path
+        assert "starter_code" not in response.content.decode()
+    # and the page refuses it by the same rule
+    client.force_login(personas.alice)
+    assert client.get(f"/trials/{locked}/")["Location"] == "/realms/"
+    # while the trial stays listed (title, realm, tier) for the realm map and the lists
+    assert locked in [item["slug"] for item in alice.get("/api/v1/exercises/").json()]
 
 
 # --- submissions -----------------------------------------------------------------------------------------

@@ -135,6 +135,10 @@ def test_the_diff_of_two_submissions(client: Client, personas: Personas, curricu
     assert '<span class="added">+b = &lt;20&gt;</span>' in content
     assert '<span class="added">+d = 4</span>' in content
     assert '<span class="context"> a = 1</span>' in content
+    # one line per line: the block-level spans follow each other with no newline between them (a newline
+    # there is drawn as a blank line after every line of the diff)
+    unified_pre = content.split('<pre class="diff unified" data-testid="diff">', 1)[1].split("</pre>", 1)[0]
+    assert "\n" not in unified_pre and unified_pre.count("<span") == unified_pre.count("</span><span") + 1
     side = client.get(f"/submissions/{old.pk}/diff/{new.pk}/", {"view": "side"}).content.decode()
     assert 'class="diff side-by-side"' in side
     assert '<td class="code removed"><pre>b = 2</pre></td>' in side

@@ -295,7 +295,7 @@ def test_switching_to_english_is_saved_on_the_account(client: Client, personas: 
     assert html_lang(after) == "en"
     assert "<h1>Realm map</h1>" in content
     assert "<title>Realm map · Huashen</title>" in content
-    assert "Log out" in content and "Join a cohort" in content
+    assert "Log out" in content and "Join another cohort" in content  # she is in cohort A already
     assert "境界地图" not in content
     assert after["Content-Language"] == "en"
 

@@ -116,17 +116,26 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    from django.views.defaults import page_not_found as html_not_found
+    from huashen.web.error_pages import page_not_found as html_not_found
 
     return _api_error(request, "not_found", _("没有找到。"), status.HTTP_404_NOT_FOUND) or html_not_found(
         request, exception
     )
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 403 (PermissionDenied raised outside a DRF view), in the API's shape under /api/."""
+    from huashen.web.error_pages import permission_denied as html_permission_denied
+
+    return _api_error(
+        request, "permission_denied", _("没有权限。"), status.HTTP_403_FORBIDDEN
+    ) or html_permission_denied(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's 500, outside a DRF view (a middleware). Called while the exception is being handled, so
     a database or Redis outage there is still told apart from a bug: 503 with Retry-After under /api/."""
-    from django.views.defaults import server_error as html_server_error
+    from huashen.web.error_pages import server_error as html_server_error
 
     exc = sys.exc_info()[1]
     if exc is not None and is_unavailable(exc) and request.path.startswith("/api/"):

@@ -11,7 +11,7 @@ from huashen.accounts.models import User
 from huashen.api.inputs import TextField
 from huashen.api.views import BilingualSerializer
 from huashen.curriculum.models import Exercise
-from huashen.grading.selectors import exercise_get_for_student, submission_get_for_viewer
+from huashen.grading.selectors import exercise_get_open_for_student, submission_get_for_viewer
 from huashen.practice.markdown import render_markdown
 from huashen.practice.selectors import (
     draft_get,
@@ -54,7 +54,7 @@ class DraftView(APIView):
     @extend_schema(responses=DraftOutput, summary="The saved draft of a trial, or its starter code")
     def get(self, request: Request, slug: str) -> Response:
         user = _user(request)
-        exercise = exercise_get_for_student(user=user, slug=slug)
+        exercise = exercise_get_open_for_student(user=user, slug=slug)
         return Response(DraftOutput(_draft_data(user, exercise)).data)
 
     @extend_schema(
@@ -66,7 +66,7 @@ class DraftView(APIView):
         data = DraftInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = _user(request)
-        exercise = exercise_get_for_student(user=user, slug=slug)
+        exercise = exercise_get_open_for_student(user=user, slug=slug)
         draft = draft_save(user=user, exercise=exercise, code=data.validated_data["code"])
         return Response(
             DraftOutput({"code": draft.code, "origin": "draft", "updated_at": draft.updated_at}).data
@@ -105,7 +105,7 @@ class HintsView(APIView):
     @extend_schema(responses=HintsOutput, summary="The hints revealed so far")
     def get(self, request: Request, slug: str) -> Response:
         user = _user(request)
-        exercise = exercise_get_for_student(user=user, slug=slug)
+        exercise = exercise_get_open_for_student(user=user, slug=slug)
         return Response(HintsOutput(_hints_data(user, exercise)).data)
 
     @extend_schema(
@@ -115,7 +115,7 @@ class HintsView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         user = _user(request)
-        exercise = exercise_get_for_student(user=user, slug=slug)
+        exercise = exercise_get_open_for_student(user=user, slug=slug)
         hint_reveal_next(user=user, exercise=exercise)
         return Response(HintsOutput(_hints_data(user, exercise)).data, status=status.HTTP_201_CREATED)
 
@@ -136,7 +136,7 @@ class ReferenceView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         user = _user(request)
-        exercise = exercise_get_for_student(user=user, slug=slug)
+        exercise = exercise_get_open_for_student(user=user, slug=slug)
         files = reference_for_viewer(user=user, exercise=exercise)
         return Response(ReferenceOutput({"files": [{"name": f.name, "code": f.code} for f in files]}).data)
 

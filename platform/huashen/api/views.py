@@ -20,6 +20,7 @@ from huashen.curriculum.models import Exercise
 from huashen.grading.models import Mode, Status, Submission, Verdict
 from huashen.grading.selectors import (
     exercise_get_for_student,
+    exercise_get_open_for_student,
     published_exercises,
     realms_with_progress,
     submission_get_for_viewer,
@@ -174,7 +175,7 @@ class ExerciseListView(generics.GenericAPIView):
 class ExerciseDetailView(APIView):
     @extend_schema(responses=ExerciseDetailOutput)
     def get(self, request: Request, slug: str) -> Response:
-        exercise = exercise_get_for_student(user=_user(request), slug=slug)
+        exercise = exercise_get_open_for_student(user=_user(request), slug=slug)
         version = exercise.current_version
         assert version is not None
         data = {

@@ -109,6 +109,19 @@ def exercise_get_for_student(*, user: User, slug: str) -> Exercise:
     return exercise
 
 
+def exercise_get_open_for_student(*, user: User, slug: str) -> Exercise:
+    """A trial whose content `user` may read: its statement, starter code, draft, hints, reference.
+
+    The one rule for the page and the API alike: a trial in a realm that is not open yet answers 403
+    `realm_locked` (its title, tier and realm stay visible on the realm map and in the lists)."""
+    exercise = exercise_get_for_student(user=user, slug=slug)
+    if not realm_is_unlocked(user=user, realm=exercise.realm):
+        raise DomainError(
+            "realm_locked", _("这个境界尚未开启：先通过上一境界的试炼。"), "exercise", status=403
+        )
+    return exercise
+
+
 def submissions_for_user(*, user: User) -> QuerySet[Submission]:
     return Submission.objects.filter(user=user).select_related("exercise", "version")
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
-from huashen.accounts.models import User
+from huashen.accounts.models import Role, User
 from huashen.errors import DomainError
 from huashen.grading.models import Status
 from huashen.grading.selectors import exercise_get_for_student, submission_get_for_viewer
@@ -43,10 +43,20 @@ def _not_found(error: DomainError) -> Http404:
 
 @login_required
 def realm_map(request: HttpRequest) -> HttpResponse:
+    user = _viewer(request)
+    # Joining a cohort is a student's step: instructors run cohorts instead, and a student who is in one
+    # sees it named, with joining another folded away.
+    is_student = user.role == Role.STUDENT
     return render(
         request,
         "web/realm_map.html",
-        {"map": realm_map_for_user(user=_viewer(request)), "join_form": JoinCohortForm()},
+        {
+            "map": realm_map_for_user(user=user),
+            "join_form": JoinCohortForm() if is_student else None,
+            "cohorts": list(user.cohorts.order_by("name").values_list("name", flat=True))
+            if is_student
+            else [],
+        },
     )
 
 

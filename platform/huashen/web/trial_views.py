@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from huashen.accounts.models import Role, User
 from huashen.curriculum.models import pick_language
 from huashen.errors import DomainError
-from huashen.grading.selectors import exercise_get_for_student, realm_is_unlocked
+from huashen.grading.selectors import exercise_get_open_for_student
 from huashen.practice.markdown import render_markdown, without_title
 from huashen.practice.models import ActivityKind
 from huashen.practice.selectors import (
@@ -33,10 +33,11 @@ def trial(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     try:
-        exercise = exercise_get_for_student(user=user, slug=slug)
+        exercise = exercise_get_open_for_student(user=user, slug=slug)
     except DomainError as error:
-        raise Http404(error.message) from None
-    if not realm_is_unlocked(user=user, realm=exercise.realm):
+        if error.code != "realm_locked":
+            raise Http404(error.message) from None
+        # The same rule as the API's 403: the realm map shows where the trial is and what opens it.
         messages.error(request, _("这道试炼所在的境界尚未开启：先通过上一境界的试炼。"))
         return redirect("web:realm-map")
     version = exercise.current_version

@@ -14,7 +14,7 @@ urlpatterns = [
     path("profile/", records_views.profile, name="profile"),
     path("trials/<slug:slug>/", trial, name="trial"),
     path("signup/", views.sign_up, name="signup"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",

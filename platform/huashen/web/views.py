@@ -2,9 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,10 +18,26 @@ from huashen.errors import DomainError
 from huashen.web.forms import JoinCohortForm, SignUpForm
 
 
+def landing_url(user: User) -> str:
+    """Where a signed-in user starts: instructors and admins on their cohorts, students on the realm map."""
+    return resolve_url("teaching:home" if user.is_instructor else "web:realm-map")
+
+
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("web:realm-map")
+        assert isinstance(request.user, User)
+        return redirect(landing_url(request.user))
     return render(request, "web/home.html")
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in; without a `next`, each role lands on its own start page."""
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        if isinstance(user, User):
+            return landing_url(user)
+        return super().get_default_redirect_url()
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:
