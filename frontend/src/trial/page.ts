@@ -3,6 +3,7 @@
 import type { EditorView } from "@codemirror/view";
 
 import { api } from "./api";
+import { browserStorage, DraftKeeper } from "./draft";
 import { createEditor, replaceDocument } from "./editor";
 import type { SubmissionDetail } from "./feedback";
 import { t } from "./i18n";
@@ -18,38 +19,13 @@ export interface TrialConfig {
   revealed: number;
   referenceAvailable: boolean;
   latestSubmission: number | null;
+  /** This user's local copy of the draft (localStorage key), and the server draft's time (null: none). */
+  draftKey: string;
+  draftUpdatedAt: string | null;
   urls: { draft: string; hints: string; reference: string; submissions: string };
 }
 
 const AUTOSAVE_DELAY_MS = 1200;
-
-/** Calls `save` once typing pauses for `delay` ms; `flush()` saves now if a save is pending. */
-export class Debouncer {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly action: () => void;
-  private readonly delay: number;
-
-  constructor(action: () => void, delay: number) {
-    this.action = action;
-    this.delay = delay;
-  }
-
-  get pending(): boolean {
-    return this.timer !== undefined;
-  }
-
-  schedule(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), this.delay);
-  }
-
-  flush(): void {
-    if (this.timer === undefined) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.action();
-  }
-}
 
 function readConfig(root: HTMLElement): TrialConfig | null {
   const script = root.querySelector<HTMLScriptElement>("#trial-config");
@@ -81,11 +57,8 @@ export function mountTrialPage(root: HTMLElement): void {
   if (!config || !editorBox || !status || !runView || !runButton || !submitButton || !resetButton) return;
 
   // --- editor and autosave --------------------------------------------------------------------------
-  let code = config.code;
-  let savedCode = config.code;
-  let saving: Promise<void> | null = null;
   const fallback = editorBox.querySelector<HTMLTextAreaElement>("textarea");
-  if (fallback) code = savedCode = fallback.value || config.code;
+  const serverCode = fallback?.value || config.code;
 
   const showSave = (text: string, state: string): void => {
     if (saveState === null) return;
@@ -93,54 +66,48 @@ export function mountTrialPage(root: HTMLElement): void {
     saveState.dataset.state = state;
   };
 
-  const save = async (): Promise<void> => {
-    if (saving !== null) {
-      autosave.schedule(); // one request at a time; the latest text goes next
-      return;
-    }
-    if (code === savedCode) return;
-    saving = put(code);
-    await saving;
-    saving = null;
-  };
-  const put = async (sending: string): Promise<void> => {
-    showSave(t("saving"), "saving");
-    // keepalive: a save started as the page goes away (pagehide) still reaches the server.
-    const result = await api<{ updated_at: string }>(config.urls.draft, {
-      method: "PUT",
-      body: { code: sending },
-      keepalive: sending.length < 16_000,
-    });
-    if (result.ok) {
-      savedCode = sending;
-      showSave(t("saved", { time: timeNow() }), "saved");
-    } else {
-      showSave(t("saveFailed", { message: result.error?.message ?? "" }), "error");
-    }
-  };
-  const autosave = new Debouncer(() => void save(), AUTOSAVE_DELAY_MS);
+  const draft = new DraftKeeper({
+    key: config.draftKey,
+    storage: browserStorage(),
+    serverCode,
+    serverUpdatedAt: config.draftUpdatedAt,
+    delay: AUTOSAVE_DELAY_MS,
+    send: async (sending, keepalive) => {
+      // keepalive: a save sent as the page goes away (pagehide) still reaches the server. Browsers cap a
+      // keepalive body at 64 KiB; a larger draft stays in the local copy until the next load sends it.
+      const result = await api<{ updated_at: string | null }>(config.urls.draft, {
+        method: "PUT",
+        body: { code: sending },
+        keepalive: keepalive || sending.length < 16_000,
+      });
+      return { ok: result.ok, updatedAt: result.data?.updated_at, message: result.error?.message };
+    },
+    onState: (state, message) => {
+      if (state === "saving") showSave(t("saving"), "saving");
+      else if (state === "saved") showSave(t("saved", { time: timeNow() }), "saved");
+      else if (state === "restored") showSave(t("draftRestored"), "restored");
+      else showSave(t("saveFailed", { message: message ?? "" }), "error");
+    },
+  });
 
   const label = fallback?.getAttribute("aria-label") ?? "code";
   editorBox.replaceChildren();
   const view: EditorView = createEditor(editorBox, {
-    doc: code,
+    doc: draft.current,
     label,
-    onChange: (text) => {
-      code = text;
-      autosave.schedule();
-    },
+    onChange: (text) => draft.edit(text),
     onRun: () => void start("run"),
     onSubmit: () => void start("submit"),
   });
-  window.addEventListener("pagehide", () => autosave.flush());
+  window.addEventListener("pagehide", () => draft.flushOnExit());
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") autosave.flush();
+    if (document.visibilityState === "hidden") draft.flushOnExit();
   });
 
   resetButton.addEventListener("click", () => {
     if (!window.confirm(t("resetConfirm"))) return;
     replaceDocument(view, config.starter);
-    autosave.flush();
+    void draft.flush();
     showSave(t("resetDone"), "reset");
     view.focus();
   });
@@ -170,9 +137,10 @@ export function mountTrialPage(root: HTMLElement): void {
     status.removeAttribute("data-verdict");
     status.textContent = t("sending");
     status.dataset.state = "sending";
-    autosave.flush();
+    // What the editor holds now, never the last saved draft.
+    const code = view.state.doc.toString();
     // The draft first, then the submission: one write at a time (the embedded shape's SQLite takes one).
-    if (saving !== null) await saving;
+    await draft.flush();
     const result = await api<{ id: number }>(config.urls.submissions, {
       method: "POST",
       body: { exercise: config.slug, code, mode },

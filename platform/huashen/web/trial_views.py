@@ -62,6 +62,9 @@ def trial(request: HttpRequest, slug: str) -> HttpResponse:
         "revealed": len(hints),
         "referenceAvailable": passed or user.role != Role.STUDENT,
         "latestSubmission": latest,
+        # The browser's copy of an unsaved edit, per user and trial, and the server draft it is compared to.
+        "draftKey": f"huashen:draft:{user.pk}:{exercise.slug}",
+        "draftUpdatedAt": draft.updated_at.isoformat() if draft is not None else None,
         "urls": {
             "draft": reverse("api:exercise-draft", args=[exercise.slug]),
             "hints": reverse("api:exercise-hints", args=[exercise.slug]),

@@ -1,0 +1,133 @@
+"""The student's desk in the browser: no keystroke lost to a reload, and the error pages in both languages."""
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from huashen.accounts.models import User
+from huashen.grading.models import Submission
+from huashen.practice.models import Draft
+from tests.browser.conftest import Browse
+from tests.browser.pages import open_trial, sign_up, write_code
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+SLUG = "tensor-basics"  # 1.1
+
+
+def _student(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _editor_text(page: Page) -> str:
+    return page.locator("[data-testid=editor] .cm-content").inner_text()
+
+
+def _type_at_end(page: Page, text: str) -> None:
+    editor = page.locator("[data-testid=editor] .cm-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
+    expect(editor).to_contain_text(text)
+
+
+def _saved_draft(username: str) -> str:
+    draft = Draft.objects.filter(user__username=username, exercise__slug=SLUG).first()
+    return draft.code if draft is not None else ""
+
+
+@pytest.mark.usefixtures("trial_script")
+def test_an_edit_survives_a_reload_200_ms_after_typing_and_submit_sends_it(browse: Browse) -> None:
+    # given a student with a saved draft
+    page = browse.new_page()
+    username = _student("reload")
+    sign_up(page, username)
+    open_trial(page, SLUG)
+    write_code(page, "x = 1\n")
+    expect(page.locator("[data-role=save-state]")).to_have_attribute("data-state", "saved")
+    # when she types and reloads 200 ms later (before the autosave's pause is over)
+    marker = f"# edit {uuid.uuid4().hex[:8]}"
+    _type_at_end(page, marker)
+    page.wait_for_timeout(200)
+    page.reload()
+    # then the editor shows the edit
+    expect(page.locator("[data-testid=editor] .cm-content")).to_contain_text(marker)
+    # and the server has it soon (sent as the page went away, or again from the copy the browser kept)
+    page.wait_for_function(
+        "() => document.querySelector('[data-role=save-state]')?.dataset.state !== 'saving'", timeout=30_000
+    )
+    deadline_ms = 30_000
+    while marker not in _saved_draft(username) and deadline_ms > 0:
+        page.wait_for_timeout(200)
+        deadline_ms -= 200
+    assert marker in _saved_draft(username)
+    # and Submit pressed right after typing sends the editor's text, not the last saved draft
+    second = f"# then {uuid.uuid4().hex[:8]}"
+    _type_at_end(page, second)
+    page.locator("[data-testid=submit]").click()
+    user = User.objects.get(username=username)
+    deadline_ms = 30_000
+    while not Submission.objects.filter(user=user).exists() and deadline_ms > 0:
+        page.wait_for_timeout(200)
+        deadline_ms -= 200
+    assert second in Submission.objects.get(user=user).code
+
+
+@pytest.mark.usefixtures("trial_script")
+def test_an_edit_whose_saves_never_arrive_is_restored_from_the_browser_and_saved_later(
+    browse: Browse,
+) -> None:
+    # given a student whose draft saves do not reach the server (the network is gone)
+    page = browse.new_page()
+    username = _student("offline")
+    sign_up(page, username)
+    open_trial(page, SLUG)
+    write_code(page, "y = 2\n")
+    expect(page.locator("[data-role=save-state]")).to_have_attribute("data-state", "saved")
+
+    # (this document's fetch refuses them: a route would not hold the request sent as the page goes away)
+    page.evaluate(
+        """() => {
+          const real = window.fetch.bind(window);
+          window.fetch = (url, init) =>
+            init?.method === "PUT" && String(url).includes("/draft/")
+              ? Promise.reject(new TypeError("offline"))
+              : real(url, init);
+        }"""
+    )
+    marker = f"# kept {uuid.uuid4().hex[:8]}"
+    _type_at_end(page, marker)
+    page.wait_for_timeout(200)
+    # when she reloads, the server never having seen the edit
+    page.reload()
+    assert marker not in _saved_draft(username)
+    # then the editor shows it, restored from the browser's copy, and says so
+    expect(page.locator("[data-testid=editor] .cm-content")).to_contain_text(marker)
+    # and the reloaded page (whose saves get through) saves the restored edit
+    expect(page.locator("[data-role=save-state]")).to_have_attribute("data-state", "saved", timeout=30_000)
+    assert marker in _saved_draft(username)
+
+
+@pytest.mark.parametrize(
+    ("language", "not_found", "forbidden"),
+    [("zh-CN", "页面不存在", "没有权限"), ("en-US", "Page not found", "Not allowed")],
+)
+def test_the_404_and_403_pages_in_both_languages(
+    browse: Browse, language: str, not_found: str, forbidden: str
+) -> None:
+    page = browse.new_page()
+    browse.console.allow(r"Failed to load resource: the server responded with a status of 40[34]")
+    if language == "en-US":
+        page.context.add_cookies([{"name": "django_language", "value": "en", "url": browse.stack.url}])
+    response = page.goto("/no-such-page/")
+    assert response is not None and response.status == 404
+    expect(page.locator("[data-testid=error-page] h1")).to_have_text(not_found)
+    expect(page.locator(".error-links a[href='/login/']")).to_be_visible()
+    # a signed-in student meets the 403 of an instructor's page, with the way back to her realm map
+    sign_up(page, _student("lost"))  # in the language she reads the site in
+    response = page.goto("/teach/")
+    assert response is not None and response.status == 403
+    expect(page.locator("[data-testid=error-page] h1")).to_have_text(forbidden)
+    page.locator(".error-links a[href='/realms/']").click()
+    page.wait_for_url("**/realms/")
