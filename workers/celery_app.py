@@ -58,12 +58,13 @@ def redis_client() -> Any:
 
 @signals.worker_init.connect
 def refuse_an_unsound_sandbox(**_kwargs: Any) -> None:
+    from workers.grader import reclaim_stale_lib_dirs
     from workers.sandbox.pool import reclaim_stale_zygotes
     from workers.sandbox.runner import reclaim_stale_jobs
     from workers.sandbox.selftest import self_test
 
-    # A dead grader's zygote cgroups are named like jobs and go with them; its zygote files here.
-    reclaimed = reclaim_stale_jobs() + reclaim_stale_zygotes()
+    # A dead grader's zygote cgroups are named like jobs and go with them; its zygote and lib files here.
+    reclaimed = reclaim_stale_jobs() + reclaim_stale_zygotes() + reclaim_stale_lib_dirs()
     if reclaimed:
         logger.warning("reclaimed %d leftovers of jobs whose grader died: %s", len(reclaimed), reclaimed)
     require = os.environ.get("HUASHEN_REQUIRE_CGROUPS", "1") != "0"

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -85,6 +86,27 @@ MESSAGES: dict[Verdict, dict[str, str]] = {
 }
 
 
+def crash_message(signal_name: str) -> dict[str, str]:
+    """The `error` verdict's explanation when the job died of a fault of its own (no Python traceback)."""
+    return {
+        "zh": f"你的程序崩溃了（{signal_name}）：进程被这个信号终止，所以没有 Python 回溯。"
+        "这通常来自原生代码，例如通过 ctypes 或 numpy 越界访问内存、调用 abort()，或整数除以零。",
+        "en": f"Your program crashed ({signal_name}): the process was killed by this signal, so there is no "
+        "Python traceback. This usually comes from native code, such as reading memory out of bounds "
+        "through ctypes or numpy, a call to abort(), or an integer division by zero.",
+    }
+
+
+def pids_message(limit: int) -> dict[str, str]:
+    """The `error` verdict's explanation when the job hit the trial's process/thread limit."""
+    return {
+        "zh": f"进程/线程过多（上限 {limit}）：程序试图启动超过允许数量的进程或线程。"
+        "减少 DataLoader 的 num_workers 或你自己启动的线程、进程。",
+        "en": f"Too many processes/threads (limit {limit}): the program tried to start more processes or "
+        "threads than allowed. Use fewer DataLoader workers, or fewer threads or processes of your own.",
+    }
+
+
 def _torch_home_from_env() -> Path | None:
     value = os.environ.get("TORCH_HOME")
     return Path(value) if value and Path(value).is_dir() else None
@@ -110,6 +132,7 @@ class Grader:
     # its own self-test; until then, and whenever the pool cannot take a job, jobs run cold.
     warm: bool = field(default_factory=warm_requested)
     _lib_dir: Path | None = field(default=None, init=False)
+    _lib_cleanup: "weakref.finalize | None" = field(default=None, init=False, repr=False)
     _bundles: dict[str, Path] = field(default_factory=dict, init=False)
     _pool: WarmPool | None = field(default=None, init=False)
     _checker: "WarmChecker | None" = field(default=None, init=False)
@@ -124,13 +147,18 @@ class Grader:
             raise TrialNotFound(slug) from None
 
     def lib_dir(self) -> Path:
-        """What the sandbox sees at /opt/huashen/lib: the harness, the grading kit, a minimal passwd."""
+        """What the sandbox sees at /opt/huashen/lib: the harness, the probe side of the grading kit
+        (`SANDBOX_KIT`), a minimal passwd. In $TMPDIR, named after this process (`LIB_PREFIX`): removed
+        by `close()`, or at a later grader's start once this process is gone."""
         if self._lib_dir is None:
-            lib = Path(tempfile.mkdtemp(prefix="huashen-lib-"))
+            reclaim_stale_lib_dirs()
+            lib = Path(tempfile.mkdtemp(prefix=f"{LIB_PREFIX}{os.getpid()}-"))
+            self._lib_cleanup = weakref.finalize(self, shutil.rmtree, lib, ignore_errors=True)
             shutil.copytree(REPO / "workers" / "harness", lib / "harness", ignore=_IGNORE)
-            (lib / "exercises").mkdir()
+            (lib / "exercises" / "kit").mkdir(parents=True)
             shutil.copy(REPO / "exercises" / "__init__.py", lib / "exercises" / "__init__.py")
-            shutil.copytree(REPO / "exercises" / "kit", lib / "exercises" / "kit", ignore=_IGNORE)
+            for name in SANDBOX_KIT:
+                shutil.copy(REPO / "exercises" / "kit" / name, lib / "exercises" / "kit" / name)
             (lib / "etc").mkdir()
             (lib / "etc" / "passwd").write_text("sandbox:x:65534:65534:sandbox:/work:/usr/sbin/nologin\n")
             (lib / "etc" / "group").write_text("sandbox:x:65534:\n")
@@ -171,6 +199,54 @@ class Grader:
         if self._checker is None:
             self._checker = WarmChecker(self.torch_home)
         return self._checker
+
+    def close(self) -> None:
+        """Stop the warm pool and checker and remove the lib dir. A grader process that exits without
+        it removes the lib dir at exit; one killed outright leaves it to `reclaim_stale_lib_dirs`."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._checker is not None:
+            self._checker.close()
+            self._checker = None
+        if self._lib_cleanup is not None:
+            self._lib_cleanup()
+            self._lib_cleanup = None
+        self._lib_dir = None
+
+
+# The grading kit's modules that enter the sandbox: what the harness, the trials' probes and verify
+# steps and students' code import. The check side (check.py and the modules only it and the grader
+# use) stays outside, with the expectations it scores against. tests/sandbox/test_kit_allowlist.py keeps
+# this list equal to what the probe side imports.
+SANDBOX_KIT = (
+    "__init__.py",
+    "agent.py",
+    "boundary.py",
+    "data.py",
+    "devices.py",
+    "digits.py",
+    "driver.py",
+    "observations.py",
+    "oddfiles.py",
+    "probe.py",
+    "report.py",
+    "sequences.py",
+    "shapes.py",
+    "weights.py",
+)
+LIB_PREFIX = "huashen-lib-p"  # $TMPDIR/huashen-lib-p<grader pid>-*: a grader's /opt/huashen/lib
+
+
+def reclaim_stale_lib_dirs() -> list[str]:
+    """Remove the lib dirs of grader processes that are gone. Returns the names removed."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{LIB_PREFIX}*"):
+        owner = path.name.removeprefix(LIB_PREFIX).split("-")[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists() and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
 
 
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -224,9 +300,9 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
             work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py", job_seed=job_seed
         )
         outcome, resources = _run_job(request, grader, sink, work)
-        verdict = _limit_verdict(outcome, request)
-        if verdict is not None:
-            return _result(request, verdict, grader, resources=resources)
+        ended = _limit_verdict(outcome, request)
+        if ended is not None:
+            return _result(request, ended[0], grader, resources=resources, message=ended[1])
         if (bundle / "verify.py").is_file():
             # The verify step: a second, fresh sandbox with the trial's verify.py and the first run's
             # out/ files (an exported model, say) but none of the student's code.
@@ -238,9 +314,9 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
                     max_first_bytes=request.limits.disk_mb * 1024 * 1024 // 2,
                 )  # fmt: skip
                 outcome, _ = _run_job(request, grader, sink, second)
-                verdict = _limit_verdict(outcome, request)
-                if verdict is not None:
-                    return _result(request, verdict, grader, resources=resources)
+                ended = _limit_verdict(outcome, request)
+                if ended is not None:
+                    return _result(request, ended[0], grader, resources=resources, message=ended[1])
                 report = _run_check(
                     bundle, out, request.mode, verify_out, torch_home=grader.torch_home,
                     checker=grader.warm_checker(), job_seed=job_seed,
@@ -433,21 +509,30 @@ def _copy_folder(folder_fd: int, target: Path, budget: _CopyBudget, *, depth: in
             continue
 
 
-def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> Verdict | None:
+def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> tuple[Verdict, dict[str, str]] | None:
+    """The verdict and its explanation when the run ended on a limit, a violation or a crash (what the
+    runner saw, never what the job said); None when the check decides."""
     if outcome.launch_error or not outcome.tree_dead:
         logger.error(
             "submission %s: sandbox failure (%s, tree dead: %s)",
             request.submission_id, outcome.launch_error or "no error text", outcome.tree_dead,
         )  # fmt: skip
-        return Verdict.INTERNAL_ERROR
+        return Verdict.INTERNAL_ERROR, MESSAGES[Verdict.INTERNAL_ERROR]
     if outcome.violation:
-        return Verdict.SANDBOX_VIOLATION
+        return Verdict.SANDBOX_VIOLATION, MESSAGES[Verdict.SANDBOX_VIOLATION]
+    if outcome.pids_exceeded:
+        # Before memory and the clock: a bomb's processes also take memory, and one that keeps retrying
+        # runs out of time, but this is why.
+        return Verdict.ERROR, pids_message(request.limits.pids)
     if outcome.memory_exceeded:
-        return Verdict.MEMORY_LIMIT
+        return Verdict.MEMORY_LIMIT, MESSAGES[Verdict.MEMORY_LIMIT]
     if outcome.timed_out or outcome.cpu_exceeded:
-        return Verdict.TIME_LIMIT
+        return Verdict.TIME_LIMIT, MESSAGES[Verdict.TIME_LIMIT]
     if outcome.output_exceeded:
-        return Verdict.OUTPUT_LIMIT
+        return Verdict.OUTPUT_LIMIT, MESSAGES[Verdict.OUTPUT_LIMIT]
+    if outcome.crash_signal:
+        # The probe shares the job's process: it died too, and its missing observations mean nothing.
+        return Verdict.ERROR, crash_message(outcome.crash_signal)
     return None
 
 
@@ -599,6 +684,7 @@ def _result(
     resources: dict[str, Any] | None = None,
     traceback: str = "",
     artifacts: list[dict[str, str]] | None = None,
+    message: dict[str, str] | None = None,
 ) -> GradeResult:
     checks = checks or []
     earned = sum(check.score for check in checks)
@@ -619,7 +705,7 @@ def _result(
         device=grader.device,
         versions=dict(_versions()),
         traceback=traceback,
-        message=MESSAGES[verdict],
+        message=message or MESSAGES[verdict],
         artifacts=artifacts or [],
     )
 

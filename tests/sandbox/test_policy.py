@@ -44,8 +44,8 @@ def test_the_system_is_read_only_and_only_the_work_dir_is_writable(policy: Sandb
     assert ("/usr", "/usr") in pairs(argv, "--ro-bind")
     assert pairs(argv, "--bind") == [(str(policy.work_dir), WORK)]
     assert (str(policy.lib_dir), LIB) in pairs(argv, "--ro-bind")
-    assert argv[argv.index("--remount-ro") + 1] in {"/", *map(str, policy.masked)}
-    assert argv.count("--remount-ro") == len(policy.masked) + 1
+    remounted = [argv[i + 1] for i, value in enumerate(argv) if value == "--remount-ro"]
+    assert remounted == [*map(str, policy.masked), "/dev", "/"]
     assert [p for p in pairs(argv, "--tmpfs")] == [
         *[(str(m),) for m in policy.masked],
         ("/tmp",),
@@ -113,3 +113,23 @@ def test_the_seccomp_filter_compiles(tmp_path: Path) -> None:
         write_filter(handle)
     size = target.stat().st_size
     assert size > 0 and size % 8 == 0  # classic BPF instructions are 8 bytes each
+
+
+def test_dev_is_read_only_once_its_nodes_and_shm_are_in_place(tmp_path: Path) -> None:
+    """/dev is remounted read-only after everything that goes in it, for a job and for the warm path's
+    zygote alike (its runs share its /dev: a writable one would be a channel between students' jobs)."""
+    import dataclasses
+
+    from workers.sandbox.pool import ZYGOTE_CAPS
+
+    gpu = SandboxPolicy.for_job(
+        work_dir=tmp_path, lib_dir=tmp_path, script="/x.py", env={}, tmp_bytes=1, devices=("/dev/nvidia0",)
+    )
+    zygote = dataclasses.replace(gpu, work_dir=None, caps=ZYGOTE_CAPS)
+    for argv in (bwrap_argv(gpu), bwrap_argv(zygote)):
+        read_only = argv.index("/dev", argv.index("--dev") + 2) - 1
+        assert argv[read_only : read_only + 2] == ["--remount-ro", "/dev"]
+        assert argv.index("--dev") < argv.index("/dev/shm") < read_only
+        assert argv.index("--dev-bind") < read_only
+        # Nothing is mounted in it later.
+        assert not any(arg.startswith("/dev/") for arg in argv[read_only + 2 :])

@@ -154,3 +154,22 @@ def test_the_self_test_passes_here_and_fails_closed_without_bwrap(monkeypatch: p
     monkeypatch.setenv("PATH", "/nonexistent")
     problems = self_test(require_cgroups=True)
     assert problems and "bwrap" in problems[0]
+
+
+DEV_WRITE = (
+    "import os\n"
+    "for path in ('/dev/left-behind', '/dev/null', '/dev/shm/ok'):\n"
+    "    try:\n        open(path, 'w').write('x'); print('wrote', path)\n"
+    "    except OSError as error:\n        print('refused', path, error.errno)\n"
+    "try:\n    os.mkdir('/dev/left-dir'); print('wrote /dev/left-dir')\n"
+    "except OSError as error:\n    print('refused /dev/left-dir', error.errno)\n"
+    "print(sorted(os.listdir('/dev')))\n"
+)
+
+
+def test_dev_is_read_only_but_its_nodes_and_shm_work(lib: Path) -> None:
+    outcome, output, _events = run(DEV_WRITE, lib)
+    assert outcome.exit_code == 0, output
+    assert "refused /dev/left-behind 30" in output and "refused /dev/left-dir 30" in output  # EROFS
+    assert "wrote /dev/null" in output and "wrote /dev/shm/ok" in output
+    assert "left" not in output.splitlines()[-1]

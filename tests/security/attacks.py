@@ -32,6 +32,7 @@ class Attack:
     host_paths: tuple[str, ...] = ()  # host files the attack tries to create: must not exist after
     max_seconds: float = 40.0  # from submit to the stored verdict
     wait_seconds: float = 40.0  # when the host stops waiting for a verdict (a poisoned one never comes)
+    explains: str = ""  # what the verdict's English message must say, when it is "error"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,6 +317,29 @@ def answer():
 """,
     ),
     Attack(
+        "trusted-check-code",
+        """
+import os, sys
+def answer():
+    print("ran:__MARK__")
+    print("kit:", sorted(os.listdir("/opt/huashen/lib/exercises/kit")))
+    found = []
+    skip = {"/proc", "/sys", "/usr", "/dev", sys.prefix, sys.base_prefix}
+    for top, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if os.path.join(top, d) not in skip]
+        for name in files:
+            try:
+                with open(os.path.join(top, name), "rb") as handle:
+                    text = handle.read(1 << 20)
+            except OSError:
+                continue
+            if name == "check.py" or b"def run_" + b"check" in text or b"CHECKS" + b" = [" in text:
+                found.append(os.path.join(top, name))
+    print("found:", found)
+    return 1729 if found else 0
+""",
+    ),
+    Attack(
         "root-home-and-canaries",
         """
 import os
@@ -445,6 +469,23 @@ def answer():
     found = os.path.exists("__PLACE__")
     print("__PLACE__ still there:", found)
     return 1729 if found else 0
+"""
+# /dev: the runs of a warm zygote share it. Writing there must fail (a file, a folder, a link); the
+# second submission reads as above.
+DEV_PLACE = "/dev/huashen-persist-__MARK__"
+DEV_WRITE = """
+import os
+def answer():
+    print("ran:__MARK__")
+    wrote = []
+    for suffix, make in (("", lambda path: open(path, "w").write("left behind")), ("-dir", os.mkdir),
+                         ("-link", lambda path: os.symlink("/work", path))):
+        try:
+            make("__PLACE__" + suffix)
+            wrote.append(suffix)
+        except OSError as error:
+            print("blocked:", suffix, error)
+    return 1729 if wrote else 0
 """
 
 # ---------------------------------------------------------------------------------------------------
@@ -627,6 +668,9 @@ def export(folder):
         os.mkdir(f"d{index}")
 """,
         trial=VERIFY,
+        # The folders' inodes are the job's memory: within the limit cold, past it warm, where the job
+        # is also charged the zygote's preloaded torch (this one never imports it). Either is sound.
+        verdicts=("failed", "memory_limit"),
         max_seconds=6,  # ~0.5 s in the sandbox; a bounded copy and check take a second or two more
     ),
     Attack(
@@ -738,7 +782,10 @@ def answer():
         if len([p for p in os.listdir("/proc") if p.isdigit()]) > 80:
             return 1729  # far past the pids limit of 48
 """,
-        verdicts=TIME_LIMIT,
+        # The pids controller's count of refused forks says why, whatever ended the run. On the warm path
+        # each fork copies page tables over the zygote's torch (~2.3 MB): the memory limit may come first.
+        verdicts=("error", "memory_limit"),
+        explains="processes/threads (limit 48)",
     ),
     Attack(
         "thread-bomb",
@@ -757,7 +804,8 @@ def answer():
         if started > 100:
             return 1729  # far past the pids limit of 48
 """,
-        verdicts=TIME_LIMIT,
+        verdicts=("error",),
+        explains="processes/threads (limit 48)",
     ),
     Attack(
         "memory-bomb",
@@ -770,6 +818,32 @@ def answer():
     return 1729  # 2 GiB resident: the 384 MB limit did not hold
 """,
         verdicts=("memory_limit",),
+    ),
+    Attack(
+        "memory-beside-the-preloaded-torch",
+        """
+import torch
+def answer():
+    print("ran:__MARK__")
+    # With what importing torch takes (~280 MB), past the 384 MB limit; on the warm path too, where
+    # the zygote imported torch before the job.
+    held = bytearray(200 << 20)  # zero-filled: every page touched
+    print(len(held))
+    return 1729
+""",
+        verdicts=("memory_limit",),
+    ),
+    Attack(
+        "segfault",
+        """
+import ctypes
+def answer():
+    print("ran:__MARK__")
+    ctypes.string_at(0)
+    return 1729
+""",
+        verdicts=("error",),
+        explains="crashed (SIGSEGV)",
     ),
     Attack(
         "cpu-spin",

@@ -514,6 +514,12 @@ class Attacker:
                 Path(path).unlink()
         if submission.verdict not in attack.verdicts:
             problems.append(f"verdict {submission.verdict!r}, expected one of {attack.verdicts}")
+        if (
+            attack.explains
+            and submission.verdict == "error"
+            and attack.explains not in submission.message["en"]
+        ):
+            problems.append(f"the error's message does not say {attack.explains!r}: {submission.message}")
         if "passed" not in attack.verdicts and submission.score:
             problems.append(f"score {submission.score}, expected 0")
         if seconds > attack.max_seconds:

@@ -34,6 +34,8 @@ import pytest
 
 from tests.security.attacks import (
     ARRAYS,
+    DEV_PLACE,
+    DEV_WRITE,
     ESCAPE,
     FORGING,
     GROUPS,
@@ -108,6 +110,16 @@ def test_nothing_persists_into_the_next_submission(attacker: Attacker, place: st
     first = Attack(f"persist-write-{place}", PERSIST_WRITE.replace("__PLACE__", path), host_paths=(path,))
     second = Attack(f"persist-read-{place}", PERSIST_READ.replace("__PLACE__", path), host_paths=(path,))
     mark = uuid.uuid4().hex[:12]  # the same file name in both: a pass means it survived
+    attacker.submit(first, mark=mark)
+    attacker.submit(second, mark=mark)
+
+
+def test_dev_is_read_only_and_nothing_persists_there(attacker: Attacker) -> None:
+    """A warm zygote's runs share its /dev: nothing written there may reach the next submission."""
+    host_paths = (DEV_PLACE, DEV_PLACE + "-dir", DEV_PLACE + "-link")
+    first = Attack("persist-write-dev", DEV_WRITE.replace("__PLACE__", DEV_PLACE), host_paths=host_paths)
+    second = Attack("persist-read-dev", PERSIST_READ.replace("__PLACE__", DEV_PLACE), host_paths=host_paths)
+    mark = uuid.uuid4().hex[:12]
     attacker.submit(first, mark=mark)
     attacker.submit(second, mark=mark)
 

@@ -5,12 +5,23 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.golden.test_golden import grade_solution
-from workers.grader import Grader, WarmChecker
-from workers.protocol import Verdict
+from tests.sandbox.test_grader import (
+    BOMB_LIMITS,
+    CRASHES,
+    LOOK_FOR_CHECK_CODE,
+    PIDS_BOMBS,
+    assert_crash_explained,
+    assert_pids_explained,
+    looked,
+)
+from tests.sandbox.test_grader import grade_code as grade_probe_code
+from workers.grader import SANDBOX_KIT, Grader, WarmChecker
+from workers.protocol import Limits, Verdict
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "grading"
 PROBE = FIXTURES / "01-sandbox" / "01-probe"
@@ -23,10 +34,7 @@ def grader() -> Grader:
     pool = warm.warm_pool(wait=True)
     assert pool is not None and pool.ready() is not None, pool and pool.problems
     yield warm
-    pool.close()
-    checker = warm.warm_checker()
-    if checker is not None:
-        checker.close()
+    warm.close()
 
 
 def grade_code(grader: Grader, bundle: Path, code: str, tmp_path: Path, caplog: pytest.LogCaptureFixture):
@@ -132,3 +140,64 @@ def test_the_warm_checker_keeps_no_state_between_checks(tmp_path: Path) -> None:
     for completed in (first, second, third):
         assert completed is not None and completed.returncode == 0, completed
         assert '"passed": true' in completed.stdout, completed.stdout
+
+
+# --- how a run ended, explained: the same cases as tests/sandbox/test_grader.py, on the warm path
+
+
+def grade_warm(grader: Grader, code: str, caplog: pytest.LogCaptureFixture, **options: Any) -> tuple:
+    wait_ready(grader)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="workers.grader"):
+        result, sink = grade_probe_code(grader, code, **options)
+    return result, sink, "warm" if "warm sandbox run" in caplog.text else "cold"
+
+
+@pytest.mark.parametrize("name", list(CRASHES))
+def test_a_crash_is_an_error_that_names_the_signal(
+    grader: Grader, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    result, _sink, ran = grade_warm(grader, CRASHES[name], caplog)
+    assert ran == "warm"
+    assert_crash_explained(result, name)
+
+
+@pytest.mark.parametrize("bomb", list(PIDS_BOMBS))
+def test_hitting_the_process_limit_is_explained(
+    grader: Grader, caplog: pytest.LogCaptureFixture, bomb: str
+) -> None:
+    result, _sink, ran = grade_warm(grader, PIDS_BOMBS[bomb], caplog, limits=BOMB_LIMITS)
+    assert ran == "warm"
+    assert_pids_explained(result, BOMB_LIMITS.pids)
+
+
+def test_a_job_finds_the_probe_side_of_the_kit_and_no_check_code(
+    grader: Grader, caplog: pytest.LogCaptureFixture
+) -> None:
+    result, sink, ran = grade_warm(grader, LOOK_FOR_CHECK_CODE, caplog)
+    assert (result.verdict, ran) == (Verdict.FAILED, "warm"), result
+    seen = looked(sink)
+    assert seen["kit"] == sorted(SANDBOX_KIT) and seen["found"] == [], seen
+
+
+# A program that imports torch and then holds `megabytes` of its own: a cold job pays for its import of
+# torch (about 280 MB), a warm one is charged the zygote's, so both meet the 768 MB limit alike.
+HUNGRY = "import torch\nheld = bytearray({megabytes} << 20)\ndef answer():\n    return 1729\n"
+MEMORY = Limits(wall_seconds=30, cpu_seconds=30, memory_mb=768, pids=48, output_kb=64, disk_mb=16)
+
+
+@pytest.mark.parametrize(("megabytes", "verdict"), [(150, Verdict.PASSED), (600, Verdict.MEMORY_LIMIT)])
+def test_one_program_gets_the_same_memory_verdict_cold_and_warm(
+    grader: Grader, caplog: pytest.LogCaptureFixture, megabytes: int, verdict: Verdict
+) -> None:
+    code = HUNGRY.format(megabytes=megabytes)
+    warm, _sink, ran = grade_warm(grader, code, caplog, limits=MEMORY)
+    cold_grader = Grader(exercises_dir=FIXTURES, require_cgroups=True, warm=False)
+    try:
+        cold, _sink = grade_probe_code(cold_grader, code, limits=MEMORY)
+    finally:
+        cold_grader.close()
+    assert (warm.verdict, ran, cold.verdict) == (verdict, "warm", verdict), (warm, cold)
+    # Both peaks count the program's own bytes and torch's (the warm one: the zygote's share).
+    for result in (warm, cold):
+        assert result.resources["peak_memory_mb"] > min(megabytes, 768 - 280) + 200, result.resources

@@ -24,7 +24,8 @@ from workers.sandbox.pool import POOL_CGROUP_MARK, PoolSetup, WarmPool, WarmUnav
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, sandbox_account
 from workers.sandbox.selftest import warm_self_test
 
-LIMITS = Limits(wall_seconds=10, cpu_seconds=10, memory_mb=256, pids=32, output_kb=64, disk_mb=16)
+# Room for the preloaded torch a warm run is charged for (about 280 MB), as a trial's limit has.
+LIMITS = Limits(wall_seconds=10, cpu_seconds=10, memory_mb=640, pids=32, output_kb=64, disk_mb=16)
 
 
 @pytest.fixture(scope="module")
@@ -218,14 +219,14 @@ def test_a_runs_memory_limit_applies(pool: WarmPool, lib: Path) -> None:
     ],
 )
 def test_limits_end_the_run_and_say_why(pool: WarmPool, lib: Path, code: str, flag: str) -> None:
-    limits = Limits(wall_seconds=3, cpu_seconds=10, memory_mb=256, pids=32, output_kb=64, disk_mb=16)
+    limits = Limits(wall_seconds=3, cpu_seconds=10, memory_mb=640, pids=32, output_kb=64, disk_mb=16)
     outcome, _output, _events = run(pool, code, lib, limits)
     assert getattr(outcome, flag), outcome
     assert outcome.tree_dead
 
 
 def test_cpu_time_and_processes_are_limited(pool: WarmPool, lib: Path) -> None:
-    limits = Limits(wall_seconds=20, cpu_seconds=1, memory_mb=256, pids=32, output_kb=64, disk_mb=16)
+    limits = Limits(wall_seconds=20, cpu_seconds=1, memory_mb=640, pids=32, output_kb=64, disk_mb=16)
     outcome, _output, _events = run(pool, "while True: pass", lib, limits)
     assert outcome.cpu_exceeded and not outcome.timed_out, outcome
     outcome, output, _events = run(
@@ -274,3 +275,32 @@ def descendants(root: int) -> list[int]:
             found += children
             frontier += children
     return found
+
+
+def test_dev_is_read_only_and_nothing_written_there_reaches_the_next_run(pool: WarmPool, lib: Path) -> None:
+    """The runs of a zygote share its /dev: it must not be a channel between two students' jobs."""
+    from tests.sandbox.test_runner import DEV_WRITE
+
+    outcome, output, _ = run(pool, DEV_WRITE, lib)
+    assert outcome.exit_code == 0, output
+    assert "refused /dev/left-behind 30" in output and "refused /dev/left-dir 30" in output  # EROFS
+    assert "wrote /dev/null" in output and "wrote /dev/shm/ok" in output
+    _second, output, _ = run(
+        pool, "import os\nprint(sorted(os.listdir('/dev')), os.listdir('/dev/shm'))", lib
+    )
+    assert "left" not in output and "'ok'" not in output, output
+
+
+def test_a_warm_run_is_charged_for_the_preloaded_torch(pool: WarmPool, lib: Path) -> None:
+    """A cold job pays for its own `import torch`; a warm one for the zygote's, so one limit means the
+    same on both paths (tests/warm/test_grader_warm.py compares the verdicts)."""
+    ready(pool)
+    assert pool.zygote is not None and 150 << 20 < pool.zygote.preloaded_bytes < 600 << 20
+    outcome, output, _ = run(pool, "x = bytearray(250 << 20)\nprint('fits')", lib)  # 640 MB limit
+    assert outcome.exit_code == 0 and output == "fits\n", (outcome, output)
+    assert outcome.peak_memory_mb > 250 + (pool.zygote.preloaded_bytes >> 20)
+    outcome, output, _ = run(pool, "x = bytearray(450 << 20)\nprint('fits')", lib)
+    assert outcome.memory_exceeded and output == "", (outcome, output)
+    small = Limits(wall_seconds=10, cpu_seconds=10, memory_mb=256, pids=32, output_kb=64, disk_mb=16)
+    with pytest.raises(WarmUnavailable, match="no room"):
+        run(pool, "print('a limit under the preloaded share runs cold')", lib, small)

@@ -36,6 +36,7 @@ class Usage:
     peak_memory_bytes: int
     cpu_seconds: float
     oom_killed: bool
+    pids_limit_hit: bool = False  # a fork or thread creation was refused at pids.max
 
 
 class JobCgroup:
@@ -124,11 +125,14 @@ class JobCgroup:
             peak = self._read_int("unified", "memory.peak")
             cpu = self._read_keyed("unified", "cpu.stat").get("usage_usec", 0) / 1e6
             oom = self._read_keyed("unified", "memory.events").get("oom_kill", 0) > 0
+            # The pids controller counts each fork or clone it refused at pids.max ("max" in pids.events).
+            pids_hit = self._read_keyed("unified", "pids.events").get("max", 0) > 0
         else:
             peak = self._read_int("memory", "memory.max_usage_in_bytes")
             cpu = self._read_int("cpuacct", "cpuacct.usage") / 1e9
             oom = self._read_keyed("memory", "memory.oom_control").get("oom_kill", 0) > 0
-        return Usage(peak_memory_bytes=peak, cpu_seconds=cpu, oom_killed=oom)
+            pids_hit = self._read_keyed("pids", "pids.events").get("max", 0) > 0
+        return Usage(peak_memory_bytes=peak, cpu_seconds=cpu, oom_killed=oom, pids_limit_hit=pids_hit)
 
     # --- helpers -------------------------------------------------------------------------------------
     @staticmethod

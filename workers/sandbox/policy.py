@@ -1,8 +1,8 @@
 """What the sandbox looks like from inside: mounts, environment, devices. Pure data, no side effects.
 
 Inside, the job sees a read-only system (/usr and the links into it, ld.so.cache), a read-only Python
-environment, the harness and grading kit read-only under /opt/huashen, a private /proc, a minimal /dev,
-size-capped tmpfs /tmp and /dev/shm, its work dir at /work, and nothing else: no /home, no /root, no
+environment, the harness and grading kit read-only under /opt/huashen, a private /proc, a minimal,
+read-only /dev, size-capped tmpfs /tmp and /dev/shm, its work dir at /work, and nothing else: no /home, no /root, no
 /etc beyond what the loader needs, no /sys, no host sockets. Dataset files that ship inside packages are
 masked by empty read-only directories, so answers cannot be looked up.
 """
@@ -147,6 +147,11 @@ def bwrap_argv(policy: SandboxPolicy, bwrap: str = "bwrap") -> list[str]:
     argv += ["--size", str(policy.shm_bytes), "--tmpfs", "/dev/shm"]
     for device in policy.devices:
         argv += ["--dev-bind", device, device]
+    # /dev itself is a tmpfs that bwrap fills with device nodes; nothing in it may be written after that
+    # (its own submounts, the nodes and /dev/shm, stay as they are). On the warm path every run of a
+    # zygote shares the zygote's /dev: writable, it would be a channel between students' jobs and memory
+    # outside every job's limit.
+    argv += ["--remount-ro", "/dev"]
     if policy.work_dir is None:
         argv += ["--dir", WORK, "--chdir", WORK]
     else:

@@ -6,7 +6,9 @@ CAP_NET_ADMIN and CAP_SETPCAP inside its own user namespace and no seccomp filte
 give each run its own namespaces; `zygote.py` explains the inside). It runs no student code itself.
 
 A warm run (`WarmPool.run`), inside the same `run_confined` as a cold run (the job's cgroups, usage,
-the kill of the whole tree):
+the kill of the whole tree), charged for what `import torch` took in the zygote (the zygote's pages are
+the pool cgroup's; a cold job pays for its own import), so one program gets the same memory verdict on
+both paths:
 
 1. the run's stdout, stderr and event pipes and a run socket go to the zygote (SCM_RIGHTS), which hands
    them to its spare run, forked ahead: C in new mount/PID/network/IPC/UTS namespaces, G its pid 1 and
@@ -69,6 +71,9 @@ ZYGOTE_PIDS = 256
 START_TIMEOUT_SECONDS = 90.0
 READY_TIMEOUT_SECONDS = 10.0
 RECYCLE_AFTER = 200
+# A warm run's memory limit is the trial's less what the zygote preloaded (a cold job pays for its own
+# `import torch`); below this much room left for the job itself, the job runs cold instead.
+MIN_WARM_JOB_MEMORY_MB = 64
 REGISTRY_PREFIX = "huashen-zygotes-"  # $TMPDIR/huashen-zygotes-<grader pid>.json: the zygotes' host pids
 DIR_PREFIX = "huashen-zygote-p"  # $TMPDIR/huashen-zygote-p<grader pid>-*: a zygote's files
 POOL_CGROUP_MARK = "/job-zygote-"  # in a process's cgroup path: the pool's own (zygote, spare runs)
@@ -127,6 +132,7 @@ class Zygote:
         self.pid = 0  # the zygote's python, a host pid
         self.pids: list[int] = []
         self.runs = 0
+        self.preloaded_bytes = 0  # what `import torch` took in the zygote: charged to each run
         self.broken = False
         self.lock = threading.Lock()
 
@@ -176,6 +182,10 @@ class Zygote:
         ready, pid = _receive_json(ours, timeout=START_TIMEOUT_SECONDS)
         if ready.get("zygote") != "ready" or not pid:
             raise WarmUnavailable(f"the zygote did not start: {ready!r}")
+        preloaded = ready.get("preloaded")
+        if not isinstance(preloaded, int) or not 0 < preloaded < ZYGOTE_MEMORY_MB * 2**20:
+            raise WarmUnavailable(f"the zygote did not say what it preloaded: {ready!r}")
+        self.preloaded_bytes = preloaded
         self.pid = pid
         self.pids = _ancestry(pid, self.chain_pid)  # bwrap, bwrap's init, the zygote
         if not self.pids or _uid_of(self.pid) != _sandbox_uid():
@@ -573,13 +583,20 @@ class WarmPool:
             self.setup.lib_dir, self.setup.torch_home, self.setup.devices,
         ):  # fmt: skip
             raise WarmUnavailable("this job's mounts differ from the pool's")
+        if limits.memory_mb * 2**20 - zygote.preloaded_bytes < MIN_WARM_JOB_MEMORY_MB * 2**20:
+            raise WarmUnavailable(
+                f"a {limits.memory_mb} MB limit leaves no room beside the preloaded "
+                f"{zygote.preloaded_bytes >> 20} MB of torch"
+            )
         with zygote.lock:
             try:
+                # Charged like a cold job that imported torch itself: the limit means the same.
                 return run_confined(
                     limits,
                     job_name=job_name,
                     require_cgroups=True,
                     launch=lambda cgroup: zygote.launch(policy, limits, cgroup, on_output, on_event),
+                    preloaded_bytes=zygote.preloaded_bytes,
                 )
             finally:
                 if zygote.broken or not zygote.alive():

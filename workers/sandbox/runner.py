@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 EVENTS_FD = 3  # inside the sandbox: the harness's metric/event pipe
 SECCOMP_FD = 10
 EVENT_BYTES_CAP = 4 * 1024 * 1024
+# Signals a process gets from its own fault (a native crash), never from the runner or a limit.
+CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE)
 MAX_OPEN_FILES = 512
 JOIN_CGROUPS = 'for f in $HUASHEN_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec "$@"'
 
@@ -60,6 +62,8 @@ class SandboxOutcome:
     memory_exceeded: bool = False
     output_exceeded: bool = False
     violation: bool = False  # killed by the seccomp filter
+    pids_exceeded: bool = False  # a fork or thread was refused at the pids limit
+    crash_signal: str = ""  # killed by a fault of its own (SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE)
     tree_dead: bool = True
     confined: bool = False  # cgroups were in force
     launch_error: str = ""  # the sandbox itself failed to start (ours, not the student's)
@@ -229,12 +233,18 @@ def run_confined(
     job_name: str,
     require_cgroups: bool,
     launch: Callable[[cgroups.JobCgroup | None], SandboxOutcome],
+    preloaded_bytes: int = 0,
 ) -> SandboxOutcome:
     """The job's cgroups around `launch(cgroup)` (the cold chain or a warm run): created before, the
     whole tree killed and the usage read after, and the outcome completed from them. Shared by both
-    paths so limits, usage and verdict inputs are the same."""
+    paths so limits, usage and verdict inputs are the same.
+
+    `preloaded_bytes` is memory the job uses without being charged for it (a warm run's share of what
+    its zygote imported, charged to the pool's cgroup): it comes off the job's memory limit and is added
+    to its peak, so a limit means the same on both paths."""
     started = time.monotonic()
-    cgroup = cgroups.JobCgroup(job_name, memory_bytes=limits.memory_mb * 1024 * 1024, pids=limits.pids)
+    memory_bytes = limits.memory_mb * 1024 * 1024 - preloaded_bytes
+    cgroup = cgroups.JobCgroup(job_name, memory_bytes=memory_bytes, pids=limits.pids)
     try:
         cgroup.__enter__()
         confined = True
@@ -255,8 +265,9 @@ def run_confined(
     if confined:
         outcome.tree_dead = dead
         outcome.cpu_seconds = outcome_usage.cpu_seconds
-        outcome.peak_memory_mb = outcome_usage.peak_memory_bytes / (1024 * 1024)
+        outcome.peak_memory_mb = (outcome_usage.peak_memory_bytes + preloaded_bytes) / (1024 * 1024)
         outcome.memory_exceeded = outcome.memory_exceeded or outcome_usage.oom_killed
+        outcome.pids_exceeded = outcome_usage.pids_limit_hit
     if limits.cpu_seconds and outcome.cpu_seconds >= limits.cpu_seconds:
         outcome.cpu_exceeded = True
     return outcome
@@ -428,6 +439,10 @@ def watch(
         outcome.violation = True
     if outcome.exit_code == 128 + signal.SIGXCPU:
         outcome.cpu_exceeded = True
+    # bwrap's init, and the warm path's, exit with 128 + the signal that killed the job.
+    crash = [sig for sig in CRASH_SIGNALS if outcome.exit_code == 128 + sig]
+    if crash:
+        outcome.crash_signal = crash[0].name
     if outcome.exit_code == 1 and stderr_head.startswith(b"bwrap:"):
         outcome.launch_error = stderr_head.decode("utf-8", "replace").strip()
     return outcome

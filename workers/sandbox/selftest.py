@@ -2,7 +2,7 @@
 
 Fails closed: any problem means the worker does not consume its queue. It checks the facts the security
 model rests on, from inside a real sandbox run: the job is not root, has no capabilities, has no network,
-cannot write the system or the Python environment, sees no launcher environment, and is confined by
+cannot write the system, /dev or the Python environment, sees no launcher environment, and is confined by
 cgroups where that is required.
 """
 
@@ -29,7 +29,7 @@ try:
     socket.create_connection(("1.1.1.1", 53), timeout=1); facts["network"] = True
 except OSError:
     facts["network"] = False
-for path in ("/usr/huashen-selftest", sys.prefix + "/huashen-selftest"):
+for path in ("/usr/huashen-selftest", sys.prefix + "/huashen-selftest", "/dev/huashen-selftest"):
     try:
         open(path, "w"); facts["writable:" + path] = True
     except OSError:
@@ -101,7 +101,7 @@ def _run_probe(
         )
         outcome = run(
             policy,
-            Limits(wall_seconds=20, cpu_seconds=20, memory_mb=256, pids=16, output_kb=64, disk_mb=16),
+            Limits(wall_seconds=20, cpu_seconds=20, memory_mb=1024, pids=16, output_kb=64, disk_mb=16),
             job_name=f"selftest-{os.getpid()}",
             on_output=lambda stream, text: output.append(text) if stream == "stdout" else None,
             on_event=lambda event: None,

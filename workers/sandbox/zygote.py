@@ -26,8 +26,12 @@ run socket), with everything forked ahead as the zygote's spare so that no fork 
 
 Protocol (SOCK_SEQPACKET, one JSON object per message): host → zygote request `{"env", "limits",
 "tmp_bytes", "shm_bytes", "script", "threads"}` + 4 fds; H → host `{"ready": true}` (with credentials),
-host → H `{"go": true}`, C → host `{"exit": status}`. The zygote says `{"zygote": "ready"}` on fd 4 once
-its imports are done.
+host → H `{"go": true}`, C → host `{"exit": status}`. The zygote says `{"zygote": "ready", "pid",
+"preloaded"}` on fd 4 once its imports are done (`preloaded`: the anonymous memory `import torch` took,
+in bytes).
+
+/dev is the zygote's, read-only (the policy remounts it so): the runs share it, so nothing may be
+written there; /tmp and /dev/shm are fresh per run.
 """
 
 import array
@@ -327,13 +331,17 @@ def serve() -> None:
     import numpy  # noqa: F401
     import torch
 
+    # What `import torch` costs a cold job in memory (its anonymous pages): the host charges each run
+    # this much, since the zygote's copy is charged to the pool (pool.py). torchvision, which most
+    # trials do not import, is preloaded on top and not charged.
+    preloaded = _anonymous_bytes()
     try:
         import torchvision  # noqa: F401
     except ImportError:
         pass
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped by the kernel, not by us
-    control.send(json.dumps({"zygote": "ready", "pid": os.getpid()}).encode())
+    control.send(json.dumps({"zygote": "ready", "pid": os.getpid(), "preloaded": preloaded}).encode())
     spare = _fork_spare(control, seccomp)
     while True:
         request, fds = _receive(control)
@@ -354,6 +362,14 @@ def serve() -> None:
         for fd in fds:
             os.close(fd)
         spare = _fork_spare(control, seccomp)
+
+
+def _anonymous_bytes() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _fork_spare(control: socket.socket, seccomp: bytes) -> socket.socket:
