@@ -27,11 +27,12 @@ strings in length, and any violation makes the whole frame `Malformed` — for t
 
 from __future__ import annotations
 
-import json
 import math
 import socket
 import struct
 import sys
+from json import dumps as _dumps  # bound now: the student's code may patch json later in its process
+from json import loads as _loads
 from typing import Any
 
 PREFIX = struct.Struct(">II")
@@ -71,7 +72,7 @@ class Closed(ConnectionError):
 
 
 def send_frame(sock: socket.socket, header: dict[str, Any], body: bytes = b"") -> None:
-    data = json.dumps(header, ensure_ascii=False, allow_nan=False).encode()
+    data = _dumps(header, ensure_ascii=False, allow_nan=False).encode()
     if len(data) > MAX_HEADER_BYTES or len(body) > MAX_BODY_BYTES:
         raise Malformed(f"frame too large: header {len(data)} bytes, body {len(body)} bytes")
     sock.sendall(PREFIX.pack(len(data), len(body)) + data)
@@ -99,7 +100,7 @@ def receive_frame(sock: socket.socket) -> tuple[dict[str, Any], bytes]:
     raw = _receive_exactly(sock, header_size)
     body = _receive_exactly(sock, body_size) if body_size else b""
     try:
-        header = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        header = _loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:
         raise Malformed(f"the header is not JSON: {error}") from None
     if not isinstance(header, dict):

@@ -88,12 +88,65 @@ from exercises.kit.probe import (
 RESULT_KIND = "boundary-result"
 SEED_KEY = "job.seed"
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 EXIT_GRACE_SECONDS = 0.5
+# The agent's deaths the driver passes on as its own exit status 128 + signal, which the runner reads as
+# on the in-process path: a seccomp kill (sandbox violation), the CPU rlimit (time limit), a crash.
+PASSED_ON_SIGNALS = (
+    signal.SIGSYS,
+    signal.SIGXCPU,
+    signal.SIGSEGV,
+    signal.SIGBUS,
+    signal.SIGABRT,
+    signal.SIGILL,
+    signal.SIGFPE,
+)
+
+
+def _prctl(option: int, value: int) -> None:
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value})")
 
 
 def _set_dumpable(value: int) -> None:
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE)")
+    _prctl(PR_SET_DUMPABLE, value)
+
+
+def _children(parent: int) -> list[int]:
+    """The pids whose parent is `parent`, from /proc (the comm field may hold spaces and parentheses)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == parent:
+            found.append(int(entry))
+    return found
+
+
+def end_descendants(seconds: float = 2.0) -> None:
+    """Kill and reap every process the agent left behind. The driver is their child subreaper, so
+    whatever the agent forked, in any session or process group, is reparented here when its parent dies."""
+    me = os.getpid()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        children = _children(me)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        if not children:
+            return
+        time.sleep(0.005)
 
 
 def _unwrap(value: Any) -> Any:
@@ -125,6 +178,7 @@ class DriverContext(ProbeContext):
         self._facts: dict[int, dict[str, Any]] = {}
         self._keep: list[Any] = []
         self._gone: str | None = None
+        self.agent_signal: int | None = None  # the signal that ended the agent, before we stopped it
         self._loaded = False
         self._files: dict[str, bytes] = {}
 
@@ -135,21 +189,40 @@ class DriverContext(ProbeContext):
             raise AgentGone(self._gone)
         try:
             boundary.send_frame(self.sock, header, body)
+            self._wait_readable()
             return boundary.receive_frame(self.sock)
         except (boundary.Closed, OSError) as error:
             self._gone = self._why_gone(error)
             raise AgentGone(self._gone) from None
 
-    def _why_gone(self, error: BaseException) -> str:
-        status = None
-        deadline = time.monotonic() + EXIT_GRACE_SECONDS
-        while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
+    def _wait_readable(self) -> None:
+        """Block until the agent's answer starts to arrive, or raise Closed once the agent is dead: a
+        process it forked may hold its end of the socket open, so EOF alone would never come."""
+        while not select.select([self.sock], [], [], 0.2)[0]:
+            gone = self.agent < 0 or self._reap(wait=0) is not None
+            if gone and not select.select([self.sock], [], [], 0)[0]:
+                raise boundary.Closed("the agent is gone")
+
+    def _reap(self, *, wait: float) -> int | None:
+        """The agent's exit code (negative: the signal) if it ended within `wait` seconds."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
                 pid, raw = os.waitpid(self.agent, os.WNOHANG)
-                if pid:
-                    status = os.waitstatus_to_exitcode(raw)
-                    break
+            except ChildProcessError:
+                return None
+            if pid:
+                status = os.waitstatus_to_exitcode(raw)
+                if status < 0:
+                    self.agent_signal = -status
+                self.agent = -1  # reaped: never signal a pid that may be reused
+                return status
+            if time.monotonic() >= deadline:
+                return None
             time.sleep(0.01)
+
+    def _why_gone(self, error: BaseException) -> str:
+        status = self._reap(wait=EXIT_GRACE_SECONDS)
         how = "" if status is None else f" (exit status {status})" if status >= 0 else f" (signal {-status})"
         return f"the process running solution.py ended before it answered{how}\n"
 
@@ -293,19 +366,16 @@ class DriverContext(ProbeContext):
             boundary.send_frame(self.sock, {"op": "exit"})
         with contextlib.suppress(OSError):
             self.sock.close()
-        deadline = time.monotonic() + EXIT_GRACE_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                if os.waitpid(self.agent, os.WNOHANG)[0]:
-                    break
-            except ChildProcessError:
-                break
-            time.sleep(0.01)
-        for kill in (os.killpg, os.kill):
+        agent = self.agent
+        if agent > 0 and self._reap(wait=EXIT_GRACE_SECONDS) is None:
+            for kill in (os.killpg, os.kill):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(agent, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(agent, 0)
+        elif agent > 0:  # it left by itself: what it forked into its group goes with it
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                kill(self.agent, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.agent, 0)
+                os.killpg(agent, signal.SIGKILL)
 
     def _finish(self) -> None:
         """Write out/ (replacing whatever is there) and send the manifest of what was written."""
@@ -411,11 +481,13 @@ def is_boundary_probe(module: ModuleType) -> bool:
 
 def run_boundary(work: Path, out: Path, mode: str, device: str, module: ModuleType) -> int:
     """Fork the agent, run the trial's `driver(ctx)`, write out/ and send the manifest (module doc).
-    Returns 0, or 1 when the driver itself failed (an internal error, never the student's)."""
+    Returns 0, or 1 when the driver itself failed (an internal error, never the student's), or 128 +
+    the signal that ended the agent when the runner reads that signal as a verdict (`PASSED_ON_SIGNALS`)."""
     from exercises.kit.agent import guard_driver, run_agent
 
     _prepare_out(out)
     _set_dumpable(0)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
     try:
         os.fstat(_report.EVENTS_FD)
     except OSError:  # no event pipe (a test, a laptop): hold fd 3 so that no socket below lands there
@@ -454,6 +526,9 @@ def run_boundary(work: Path, out: Path, mode: str, device: str, module: ModuleTy
         status = 1
     finally:
         context.stop_agent()
+        end_descendants()
         relay.stop()
         context._finish()
+    if context.agent_signal in PASSED_ON_SIGNALS:
+        return 128 + int(context.agent_signal)
     return status
