@@ -43,6 +43,7 @@ from workers.protocol import (
 from workers.sandbox.policy import SandboxPolicy
 from workers.sandbox.pool import PoolSetup, WarmPool, WarmUnavailable, warm_possible, warm_requested
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed, sandbox_account
+from workers.trusted_out import ResultManifest, copy_verified, is_boundary_trial
 
 logger = logging.getLogger(__name__)
 
@@ -299,11 +300,15 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         out = _stage(
             work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py", job_seed=job_seed
         )
-        outcome, resources = _run_job(request, grader, sink, work)
+        # A boundary trial: the check reads only the files the driver vouched for (workers/trusted_out.py).
+        manifest = ResultManifest() if is_boundary_trial(bundle) else None
+        outcome, resources = _run_job(request, grader, sink, work, manifest=manifest)
         ended = _limit_verdict(outcome, request)
         if ended is not None:
             return _result(request, ended[0], grader, resources=resources, message=ended[1])
-        if (bundle / "verify.py").is_file():
+        if manifest is not None:
+            report = _run_trusted_check(request, grader, bundle, out, manifest, job_seed)
+        elif (bundle / "verify.py").is_file():
             # The verify step: a second, fresh sandbox with the trial's verify.py and the first run's
             # out/ files (an exported model, say) but none of the student's code.
             with job_dir(
@@ -350,10 +355,39 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
     )  # fmt: skip
 
 
+def _run_trusted_check(
+    request: GradeRequest,
+    grader: Grader,
+    bundle: Path,
+    out: Path,
+    manifest: ResultManifest,
+    job_seed: int,
+) -> dict[str, Any] | None:
+    """The check of a boundary trial, over a folder of the grader's holding only the out/ files whose
+    sha256 the driver's manifest names."""
+    checked = Path(tempfile.mkdtemp(prefix="huashen-checked-"))
+    try:
+        problems = copy_verified(out, manifest, checked)
+        if problems:
+            logger.warning("submission %s: out/ files not checked: %s", request.submission_id, problems)
+        return _run_check(
+            bundle, checked, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker(),
+            job_seed=job_seed,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(checked, ignore_errors=True)
+
+
 def _run_job(
-    request: GradeRequest, grader: Grader, sink: EventSink, work: Path
+    request: GradeRequest,
+    grader: Grader,
+    sink: EventSink,
+    work: Path,
+    *,
+    manifest: ResultManifest | None = None,
 ) -> tuple[SandboxOutcome, dict[str, Any]]:
-    """Run the harness in the sandbox over a staged work dir, streaming output and metrics to `sink`."""
+    """Run the harness in the sandbox over a staged work dir, streaming output and metrics to `sink`.
+    With `manifest` (a boundary trial), the driver's result manifest is collected from the events."""
     policy = SandboxPolicy.for_job(
         work_dir=work,
         lib_dir=grader.lib_dir(),
@@ -375,6 +409,8 @@ def _run_job(
         sink.emit(EventKind.STDOUT if stream == "stdout" else EventKind.STDERR, clean_text(text))
 
     def on_event(event: dict[str, Any]) -> None:
+        if manifest is not None and manifest.offer(event):
+            return
         if event.get("kind") == "started":
             reported["harness_started"] = True
         elif isinstance(event.get("metrics"), dict):
