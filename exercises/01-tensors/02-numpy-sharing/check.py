@@ -1,9 +1,13 @@
-"""Check for trial 1.2, numpy-sharing. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 1.2, numpy-sharing. Runs outside the sandbox and scores the driver's observations.
 
-The probe's case tables are read as literals and every input is rebuilt with `exercises.kit.data`, so
-the check knows what each snapshot must hold: the input values, then the input with the probe's writes
-applied where memory is shared, and untouched where it is not. Nothing the sandbox wrote is taken as an
-expected value.
+The driver's case tables are read as literals and every input is rebuilt with `exercises.kit.data` from
+this job's seed (`job.seed`, written by the driver), so the check knows what each snapshot must hold: the
+input values, then the input with the writes applied where memory is shared, and untouched where it is
+not. Nothing the student's process wrote is taken as an expected value.
+
+Verified (from data that reached the driver): dtype-kept, and each result's values before any write.
+Observed (only the student's process can see memory sharing): shared-both-ways, independent-copy,
+shared-array.
 """
 
 from pathlib import Path
@@ -52,8 +56,14 @@ def check(ctx):
 # The inputs and what the snapshots must hold (mirrors probe.py)
 
 
-def original(name, shape, dtype, transposed, purpose):
-    seed = seed_from(name, purpose)
+def job_seed(ctx):
+    """The seed the driver drew this job's inputs from (None when it observed none: nothing matches)."""
+    seed = ctx.observed("job.seed")
+    return seed if type(seed) is int else None
+
+
+def original(name, shape, dtype, transposed, purpose, job):
+    seed = seed_from(name, purpose, job)
     if transposed:
         return seeded_array(tuple(reversed(shape)), dtype, seed).T.copy()
     return seeded_array(shape, dtype, seed)
@@ -79,9 +89,9 @@ def result_position(shape):
     return tuple(0 for _ in shape)
 
 
-def snapshots(name, shape, dtype, transposed, purpose):
+def snapshots(name, shape, dtype, transposed, purpose, job):
     """(input values, input after the probe's write into it, that plus the write into the result)."""
-    values = original(name, shape, dtype, transposed, purpose)
+    values = original(name, shape, dtype, transposed, purpose, job)
     after_input = with_write(values, input_position(shape))
     return values, after_input, with_write(after_input, result_position(shape))
 
@@ -172,7 +182,7 @@ def check_shared(ctx):
         if problem:
             problems.append(problem)
             continue
-        values, after_input, after_both = snapshots(name, shape, dtype, transposed, "shared")
+        values, after_input, after_both = snapshots(name, shape, dtype, transposed, "shared", job_seed(ctx))
         prefix = key.replace(".", "_")
         expected_dtype = TORCH_DTYPE[dtype]
         if not same(ctx.array(f"{prefix}_before"), values):
@@ -235,7 +245,7 @@ def check_copy(ctx):
         if problem:
             problems.append(problem)
             continue
-        values, after_input, _ = snapshots(name, shape, dtype, transposed, "copy")
+        values, after_input, _ = snapshots(name, shape, dtype, transposed, "copy", job_seed(ctx))
         prefix = key.replace(".", "_")
         if not same(ctx.array(f"{prefix}_before"), values):
             problems.append(
@@ -336,7 +346,7 @@ def check_array(ctx):
         if problem:
             problems.append(problem)
             continue
-        values, after_input, after_both = snapshots(name, shape, dtype, transposed, "array")
+        values, after_input, after_both = snapshots(name, shape, dtype, transposed, "array", job_seed(ctx))
         prefix = key.replace(".", "_")
         if not same(ctx.array(f"{prefix}_before"), values):
             problems.append(

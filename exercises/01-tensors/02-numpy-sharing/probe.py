@@ -1,20 +1,23 @@
-"""Probe for trial 1.2, numpy-sharing. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 1.2, numpy-sharing. The student's code runs in the agent; this process drives it.
 
-For every case it hands the student's function a fresh array (or tensor) that the check can rebuild
-from `exercises.kit.data`, snapshots the result, then writes into one side and snapshots the other:
+For every case the agent (`agent_writes`, which only the student's process can run: memory sharing
+exists only there) builds a fresh array (or tensor) from this job's seed, hands it to the student's
+function, snapshots the result, then writes into one side and snapshots the other:
 
-1. it writes a new value into the *input* at its last element and saves what the *result* now holds;
-2. it writes a new value into the *result* at its first element and saves what the *input* now holds.
+1. it writes a new value into the *input* at its last element and snapshots what the *result* holds;
+2. it writes a new value into the *result* at its first element and snapshots what the *input* holds.
 
-Whether a write shows up on the other side is the whole question of this trial; the check answers it
-from the snapshots. check.py reads the case tables as literals, so keep them plain literals.
+Whether a write shows up on the other side is the whole question of this trial, so the sharing checks
+are *observed* (the snapshots come from the student's process); the result's kind, shape and dtype are
+*verified* here from the data that arrived (dtype-kept), and the check rebuilds every expected snapshot
+from the seed itself. check.py reads the case tables as literals, so keep them plain literals.
 """
 
 import numpy as np
 import torch
 
 from exercises.kit.data import seed_from, seeded_array
-from exercises.kit.probe import FAILED, describe_tensor
+from exercises.kit.probe import FAILED
 
 # (name, shape, numpy dtype, transposed). A transposed case is the .T view of an array of the reversed
 # shape: not contiguous, and still shared by from_numpy / .numpy().
@@ -52,9 +55,9 @@ def written(value):
     return value + 3
 
 
-def fresh_array(name, shape, dtype, transposed, purpose):
-    """The input values of a case; the check rebuilds them the same way."""
-    seed = seed_from(name, purpose)
+def fresh_array(name, shape, dtype, transposed, purpose, seed):
+    """The input values of a case; the check rebuilds them the same way from the job's seed."""
+    seed = seed_from(name, purpose, seed)
     if transposed:
         return seeded_array(tuple(reversed(shape)), dtype, seed).T
     return seeded_array(shape, dtype, seed)
@@ -64,40 +67,82 @@ def write(target, index):
     target[index] = written(target[index].item())
 
 
-def summary(value):
-    """describe_tensor for tensors; the same fields for numpy arrays; type and repr otherwise."""
-    if isinstance(value, np.ndarray):
-        return {"type": "numpy.ndarray", "shape": list(value.shape), "dtype": str(value.dtype)}
-    return {**describe_tensor(value), "is_tensor": isinstance(value, torch.Tensor)}
+def snapshot(value):
+    return value.copy() if isinstance(value, np.ndarray) else value.detach().clone()
 
 
-def observe_writes(ctx, key, source, result, wanted):
-    """Record the result, then write into each side and snapshot the other."""
-    ctx.observe(key, summary(result))
-    if not isinstance(result, wanted) or tuple(result.shape) != tuple(source.shape):
-        return  # the check explains the type or shape
-    prefix = key.replace(".", "_")
-    ctx.save_array(f"{prefix}_before", result)
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process)
+
+
+def agent_writes(solution, function, case, purpose, seed, wanted):
+    """Call the student's `function` on a fresh input, then write into each side and snapshot the other."""
+    name, shape, dtype, transposed = case
+    source = fresh_array(name, tuple(shape), dtype, transposed, purpose, seed)
+    if wanted == "numpy.ndarray":
+        source = torch.from_numpy(source)
+    target = getattr(solution, function, None)
+    if not callable(target):
+        raise NameError(f"solution.py defines no function {function}(): the trial calls it")
+    result = target(source)
+    kind = torch.Tensor if wanted == "torch.Tensor" else np.ndarray
+    if not isinstance(result, kind) or tuple(result.shape) != tuple(source.shape):
+        return {}
+    report = {"before": snapshot(result)}
     write(source, input_position(tuple(source.shape)))
-    ctx.save_array(f"{prefix}_after_input_write", result)
+    report["after_input_write"] = snapshot(result)
     try:
         write(result, result_position(tuple(result.shape)))
     except Exception as error:  # a read-only array, a tensor that requires grad, …
-        ctx.observe(f"{key}.write", {"error": f"{type(error).__name__}: {error}"})
+        report["write_error"] = f"{type(error).__name__}: {error}"
+        return report
+    report["after_result_write"] = snapshot(source)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def summary_of(value):
+    """The result's kind, shape and dtype, from the data that arrived here (verified)."""
+    if isinstance(value, torch.Tensor):
+        return {"type": "torch.Tensor", "shape": list(value.shape), "dtype": str(value.dtype)}
+    if isinstance(value, np.ndarray):
+        return {"type": "numpy.ndarray", "shape": list(value.shape), "dtype": str(value.dtype)}
+    return {"type": getattr(value, "type_name", type(value).__name__)}
+
+
+def observe_case(ctx, key, function, case, purpose, wanted):
+    """The student's function called directly on this job's input (verified: kind, shape, dtype and
+    values), then the agent's write-and-snapshot routine for sharing (observed)."""
+    name, shape, dtype, transposed = case
+    source = fresh_array(name, shape, dtype, transposed, purpose, ctx.seed)
+    if wanted == "numpy.ndarray":
+        source = torch.from_numpy(np.ascontiguousarray(source))
+    result = ctx.call(key, function, source)
+    if result is FAILED:
         return
-    ctx.save_array(f"{prefix}_after_result_write", source)
+    summary = summary_of(result)
+    ctx.observe(key, summary)
+    if summary["type"] != wanted or tuple(summary["shape"]) != tuple(shape):
+        return  # the check explains the type or shape
+    prefix = key.replace(".", "_")
+    ctx.save_array(f"{prefix}_before", result)
+    report = ctx.run(f"{key}.sharing", "agent_writes", function, list(case), purpose, ctx.seed, wanted)
+    if not isinstance(report, dict):
+        return
+    for part in ("after_input_write", "after_result_write"):
+        if part in report:
+            ctx.save_array(f"{prefix}_{part}", report[part])
+    if isinstance(report.get("write_error"), str):
+        ctx.observe(f"{key}.write", {"error": report["write_error"][:2000]})
 
 
-def probe(ctx):
+def driver(ctx):
     ctx.load_solution()
-    for name, shape, dtype, transposed in ARRAY_CASES:
+    for case in ARRAY_CASES:
         for purpose, function in CALLS[:2]:
-            source = fresh_array(name, shape, dtype, transposed, purpose)
-            result = ctx.call(f"{purpose}.{name}", function, source)
-            if result is not FAILED:
-                observe_writes(ctx, f"{purpose}.{name}", source, result, torch.Tensor)
-    for name, shape, dtype, transposed in TENSOR_CASES:
-        source = torch.from_numpy(fresh_array(name, shape, dtype, transposed, "array"))
-        result = ctx.call(f"array.{name}", "shared_array", source)
-        if result is not FAILED:
-            observe_writes(ctx, f"array.{name}", source, result, np.ndarray)
+            observe_case(ctx, f"{purpose}.{case[0]}", function, case, purpose, "torch.Tensor")
+    for case in TENSOR_CASES:
+        observe_case(ctx, f"array.{case[0]}", "shared_array", case, "array", "numpy.ndarray")
