@@ -130,6 +130,8 @@ HUASHEN_EXECUTOR = env_choice("HUASHEN_EXECUTOR", "celery" if REDIS_URL else "lo
 EXERCISES_DIR = Path(env_str("HUASHEN_EXERCISES_DIR") or BASE_DIR / "exercises")
 SUBMISSION_MAX_BYTES = env_int("SUBMISSION_MAX_BYTES", 64 * 1024, minimum=1)
 SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 10, minimum=1)
+# The coach's analyses per user and minute: the editor asks about once a second of typing (debounced).
+COACH_ANALYSES_PER_MINUTE = env_int("COACH_ANALYSES_PER_MINUTE", 90, minimum=1)
 # A realm opens when the previous one has at least this many trials passed; realm 1 is always open.
 REALM_UNLOCK_PASSES = env_int("REALM_UNLOCK_PASSES", 3, minimum=0)
 # Grading deadline beyond the trial's own wall-clock limit before the reaper may fail a submission.

@@ -1,0 +1,3 @@
+from tests.api.conftest import client_for
+
+__all__ = ["client_for"]
