@@ -1,8 +1,12 @@
-"""Check for trial 1.4, autograd. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 1.4, autograd. Runs outside the sandbox and scores the driver's observations.
 
-The probe's functions are never run here: each one's gradient is written out by hand below (numpy,
-float64), at points and with weights rebuilt from `exercises.kit.data`. So the expected gradients come
-from calculus in the bundle, not from anything autograd computed in the sandbox.
+The driver's functions are never run here: each one's gradient is written out by hand below (numpy,
+float64), at points (from this job's seed, `job.seed`) and with weights rebuilt from
+`exercises.kit.data`. So the expected gradients come from calculus in the bundle, not from anything
+autograd computed in the sandbox.
+
+Verified (gradient values that reached the driver as data): gradient, accumulation, zeroing's values.
+Observed (only in the student's process): whether zeroing's list holds distinct tensors and storages.
 """
 
 from pathlib import Path
@@ -50,8 +54,14 @@ def weights(name, shape):
     return seeded_array(shape, "float64", seed_from(name, "weights", *shape))
 
 
-def point(case, shape):
-    return seeded_array(shape, "float64", seed_from(case, "x"))
+def job_seed(ctx):
+    """The seed the driver drew this job's points from (None when it observed none: nothing matches)."""
+    seed = ctx.observed("job.seed")
+    return seed if type(seed) is int else None
+
+
+def point(case, shape, seed):
+    return seeded_array(shape, "float64", seed_from(case, "x", seed))
 
 
 def derivative(name, x):
@@ -154,7 +164,7 @@ def check_gradient(ctx):
         if problem:
             problems.append(problem)
             continue
-        x = point(case, shape)
+        x = point(case, shape, job_seed(ctx))
         expected = derivative(name, x)
         if not close(array, expected):
             problems.append(
@@ -183,7 +193,7 @@ def check_accumulation(ctx):
         if problem:
             problems.append(problem)
             continue
-        single = derivative(name, point(case, shape))
+        single = derivative(name, point(case, shape, job_seed(ctx)))
         if close(array, n * single):
             continue
         if n > 1 and close(array, single):
@@ -235,7 +245,7 @@ def zeroing_problem(ctx, case, names, shape):
             f"{call} 返回的列表有 {value['length']} 项，应有 {len(names)} 项（每个函数一个梯度）。",
             f"{call} returned {value['length']} items; expected {len(names)} (one gradient per function).",
         )
-    x = point(case, shape)
+    x = point(case, shape, job_seed(ctx))
     expected = [derivative(name, x) for name in names]
     arrays = [ctx.array(f"zeroing_{case}_{index}") for index in range(len(names))]
     if all(close(array, want) for array, want in zip(arrays, expected, strict=True)):

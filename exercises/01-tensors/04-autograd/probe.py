@@ -1,11 +1,15 @@
-"""Probe for trial 1.4, autograd. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 1.4, autograd. The student's code runs in the agent; this process drives it.
 
-The student's functions receive scalar functions `f` they have never seen (built here from FUNCTIONS,
-with hidden weights) and points `x` that differ from every example in the statement. The probe saves
-what comes back; the check compares it with gradients it derives by hand, outside the sandbox.
+The student's functions receive scalar functions `f` they have never seen and points `x` drawn from
+this job's secret seed. A function is a live object, so the agent builds it from its spec (`agent_call`:
+the name and shape, the same `function` below) and calls the student's code with it; the gradients
+come back here as data and are *verified*: the check compares them with gradients it derives by hand
+from the same spec and seed, outside the sandbox. Whether `gradients_with_zeroing` returned distinct
+tensors (not one tensor, or one storage, several times) is only visible in the student's process:
+that part of `zeroing` is *observed*; its values are verified.
 
-Inputs are float64 tensors that do not require grad; weights and points come from
-`exercises.kit.data`, keyed by the case and function names, so the check rebuilds them exactly.
+Inputs are float64 tensors that do not require grad; weights come from `exercises.kit.data`, keyed by
+the function and shape, points by the case and the job's seed, so the check rebuilds them exactly.
 check.py reads the case tables as literals, so keep them plain literals.
 """
 
@@ -66,8 +70,37 @@ def function(name, shape):
     raise ValueError(name)
 
 
-def point(case, shape):
-    return torch.from_numpy(seeded_array(shape, "float64", seed_from(case, "x")))
+def point(case, shape, seed):
+    return torch.from_numpy(seeded_array(shape, "float64", seed_from(case, "x", seed)))
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process)
+
+
+def agent_call(solution, student_function, names, shape, case, seed, *extra):
+    """Build the functions `names` (one name: a single function) and the point, call the student's code.
+    For a list result, also say which items are distinct objects and memory blocks (observed)."""
+    target = getattr(solution, student_function, None)
+    if not callable(target):
+        raise NameError(f"solution.py defines no function {student_function}(): the trial calls it")
+    shape = tuple(shape)
+    functions = function(names, shape) if isinstance(names, str) else [function(n, shape) for n in names]
+    result = target(functions, point(case, shape, seed), *extra)
+    if isinstance(names, str) or not isinstance(result, list | tuple):
+        return result
+    items = list(result)
+    return {
+        "items": items,
+        "distinct_objects": len({id(item) for item in items}),
+        "distinct_memory": len(
+            {item.data_ptr() for item in items if isinstance(item, torch.Tensor) and item.numel()}
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
 
 
 def observe_tensor(ctx, key, value):
@@ -75,41 +108,39 @@ def observe_tensor(ctx, key, value):
     ctx.save_array(key.replace(".", "_").replace("-", "_"), value)
 
 
-def probe(ctx):
+def driver(ctx):
     ctx.load_solution()
 
     for case, name, shape in GRADIENT_CASES:
-        result = ctx.call(f"gradient.{case}", "gradient", function(name, shape), point(case, shape))
+        result = ctx.run(f"gradient.{case}", "agent_call", "gradient", name, shape, case, ctx.seed)
         if result is not FAILED:
             observe_tensor(ctx, f"gradient.{case}", result)
 
     for case, name, shape, n in ACCUMULATION_CASES:
-        result = ctx.call(
-            f"accumulated.{case}", "accumulated_gradient", function(name, shape), point(case, shape), n
+        result = ctx.run(
+            f"accumulated.{case}", "agent_call", "accumulated_gradient", name, shape, case, ctx.seed, n
         )
         if result is not FAILED:
             observe_tensor(ctx, f"accumulated.{case}", result)
 
     for case, names, shape in ZEROING_CASES:
-        functions = [function(name, shape) for name in names]
-        result = ctx.call(f"zeroing.{case}", "gradients_with_zeroing", functions, point(case, shape))
+        key = f"zeroing.{case}"
+        result = ctx.run(key, "agent_call", "gradients_with_zeroing", list(names), shape, case, ctx.seed)
         if result is FAILED:
             continue
-        if not isinstance(result, list | tuple):
-            ctx.observe(f"zeroing.{case}", {"type": type(result).__name__, "repr": repr(result)[:200]})
+        if not isinstance(result, dict) or not isinstance(result.get("items"), list):
+            ctx.observe(
+                key, {"type": getattr(result, "type_name", type(result).__name__), "repr": repr(result)[:200]}
+            )
             continue
-        items = list(result)
+        items = result["items"]
+        counts = {
+            field: value if type(value) is int else None
+            for field in ("distinct_objects", "distinct_memory")
+            for value in [result.get(field)]
+        }
         ctx.observe(
-            f"zeroing.{case}",
-            {
-                "length": len(items),
-                "items": [ctx.describe_tensor(item) for item in items],
-                # How many different tensor objects and memory blocks the list holds.
-                "distinct_objects": len({id(item) for item in items}),
-                "distinct_memory": len(
-                    {item.data_ptr() for item in items if isinstance(item, torch.Tensor) and item.numel()}
-                ),
-            },
+            key, {"length": len(items), "items": [ctx.describe_tensor(item) for item in items], **counts}
         )
         for number, item in enumerate(items[: len(names)]):
             ctx.save_array(f"zeroing_{case}_{number}", item)
