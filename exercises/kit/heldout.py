@@ -13,7 +13,7 @@ point or two.
 
 `hidden/heldout.toml` (every key optional)::
 
-    shift = 0.25   # the largest shift in pixels, along each axis (bilinear, zero outside the image)
+    shift = 0.15   # the largest shift in pixels, along each axis (bilinear, zero outside the image)
     gain = 0.1     # the ink is multiplied by a factor in [1 - gain, 1 + gain]
     noise = 0.03   # the standard deviation of the Gaussian noise added to each pixel, before clipping
 
@@ -43,7 +43,7 @@ class NoJobSeed(RuntimeError):
 
 @dataclass(frozen=True)
 class HeldOutSpec:
-    shift: float = 0.25
+    shift: float = 0.15
     gain: float = 0.1
     noise: float = 0.03
 
