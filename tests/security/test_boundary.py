@@ -215,3 +215,33 @@ def test_forging_a_boundary_trial_is_contained(grader, tmp_path, caplog, name: s
 def test_reaching_into_the_driver_is_a_violation(grader, tmp_path, caplog, name: str) -> None:
     result = grade(grader, VIOLATIONS[name], tmp_path, caplog)
     assert result.verdict == Verdict.SANDBOX_VIOLATION, explain(result)
+
+
+NO_GRAD = ROOT / "exercises" / "01-tensors" / "05-no-grad-detach"
+REPLACED_ROUTINE = (
+    (NO_GRAD / "wrong" / "logs_loss_tensor.py").read_text(encoding="utf-8")
+    + """
+import sys
+probe = sys.modules["huashen_probe"]
+_train = probe.agent_train
+def agent_train(solution):
+    answer = _train(solution)
+    for item in answer.get("items", []):
+        item.update(is_float=True, is_tensor=False, grad_fn=None, type="float")
+    return answer
+probe.agent_train = agent_train
+"""
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed checks: trial 1.5's graph facts are seen only by its routines in the student's "
+    "process, which the student's code can replace; docs/architecture.md lists them",
+)
+def test_replacing_a_trials_own_routine_fakes_its_observed_checks(grader, tmp_path, caplog) -> None:
+    _path, grader = grader
+    solution = tmp_path / "solution.py"
+    solution.write_text(REPLACED_ROUTINE, encoding="utf-8")
+    _spec, result, _sink = grade_solution(grader, NO_GRAD, solution)
+    assert "logged-loss-float" in {check.key for check in result.checks if not check.passed}, explain(result)

@@ -4,6 +4,12 @@ Expected values are recomputed here with numpy from the probe's constants and `e
 the MLP's outputs for predict(), exp(leaf) and its gradient for detached(), and the whole SGD loss
 trajectory of train(). What the probe observed about graphs (grad mode inside forward, saved tensors,
 grad_fn, shared memory, version counters) is judged against the behaviour each API guarantees.
+
+Verified (values that reached the driver as data, recomputed here): predict's outputs, the detached
+values and the leaf's gradient, the logged loss values. Observed (seen only by the trial's routines in
+the student's process): grad mode and saved tensors during forward, memory sharing, version counters,
+whether a logged loss is a Python float. Every check of this trial rests on an observed part, so a
+student who replaces the trial's routines in their own process can fake them (tests/security).
 """
 
 import itertools

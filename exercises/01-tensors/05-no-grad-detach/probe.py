@@ -1,4 +1,11 @@
-"""Probe for trial 1.5, no-grad-detach. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 1.5, no-grad-detach. The student's code runs in the agent; this process drives it.
+
+Models, optimizers and graphs are live objects, so each part runs as the trial's own routine in the
+student's process (`agent_predict`, `agent_detached`, `agent_inplace`, `agent_train`), built there from
+the specs below; what they return crosses as data. Verified (recomputed by the check from the specs):
+predict's output values, the detached values and the leaf's gradient, the logged loss values. Observed
+(only the student's process can see them): grad mode inside forward, tensors saved for backward,
+memory sharing, version counters, whether a logged loss is a Python float.
 
 1. `predict(model, x)`: hooks on the model record `torch.is_grad_enabled()` while its forward runs, and
    `torch.autograd.graph.saved_tensors_hooks` counts every tensor autograd saves for a backward pass
@@ -50,7 +57,11 @@ def predict_model():
     return nn.Sequential(*layers[:-1])
 
 
-def observe_predict(ctx, case, rows):
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process)
+
+
+def agent_predict(solution, case, rows):
     model = predict_model()
     seen = []
     model.register_forward_pre_hook(
@@ -67,72 +78,65 @@ def observe_predict(ctx, case, rows):
 
     x = tensor((rows, LAYERS[0]), "predict", case, "x")
     torch.set_grad_enabled(True)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda value: value):
-        output = ctx.call(f"predict.{case}", "predict", model, x)
-    grad_after = torch.is_grad_enabled()
-    torch.set_grad_enabled(True)  # whatever predict left behind, the rest of the probe needs it on
-    if output is FAILED:
-        return
-    ctx.observe(
-        f"predict.{case}",
-        {
-            "output": ctx.describe_tensor(output),
-            "grad_fn": None if not isinstance(output, torch.Tensor) else type(output.grad_fn).__name__,
-            "forward_calls": seen[:10],
-            "saved_tensors": saved["count"],
-            "saved_bytes": saved["bytes"],
-            "grad_enabled_after": grad_after,
-            "parameters_require_grad": all(p.requires_grad for p in model.parameters()),
-        },
-    )
-    ctx.save_array(f"predict_{case}", output)
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda value: value):
+            output = solution.predict(model, x)
+        grad_after = torch.is_grad_enabled()
+    finally:
+        torch.set_grad_enabled(True)  # whatever predict left behind, the rest of the run needs it on
+    return {
+        "output": output,
+        "grad_fn": None if not isinstance(output, torch.Tensor) else type(output.grad_fn).__name__,
+        "forward_calls": seen[:10],
+        "saved_tensors": saved["count"],
+        "saved_bytes": saved["bytes"],
+        "grad_enabled_after": grad_after,
+        "parameters_require_grad": all(p.requires_grad for p in model.parameters()),
+    }
 
 
-def observe_detached(ctx):
+def agent_detached(solution):
     leaf = tensor(DETACH_SHAPE, "detach", "leaf", dtype="float64").requires_grad_(True)
     t = leaf.exp()
-    result = ctx.call("detach", "detached", t)
-    if result is FAILED:
-        return
+    result = solution.detached(t)
     is_tensor = isinstance(result, torch.Tensor)
     observation = {
-        "result": ctx.describe_tensor(result),
+        "result": result,
         "grad_fn": type(result.grad_fn).__name__ if is_tensor else None,
         "same_data_ptr": is_tensor and result.data_ptr() == t.data_ptr(),
         "same_storage": is_tensor and result.untyped_storage().data_ptr() == t.untyped_storage().data_ptr(),
         "original_grad_fn": type(t.grad_fn).__name__,
         "original_requires_grad": t.requires_grad,
     }
-    if is_tensor:
-        ctx.save_array("detach_result", result)
     try:
         t.backward(torch.ones_like(t))
         observation["original_backward"] = "ok"
-        ctx.save_array("detach_leaf_grad", leaf.grad)
+        observation["leaf_grad"] = leaf.grad
     except Exception as error:
         observation["original_backward"] = f"{type(error).__name__}: {error}"
-    ctx.observe("detach", observation)
+    return observation
 
-    # A fresh t: write into the result in place, then see whether autograd noticed.
+
+def agent_inplace(solution):
+    """A fresh t: write into the result in place, then see whether autograd noticed."""
     leaf = tensor(DETACH_SHAPE, "detach", "leaf", dtype="float64").requires_grad_(True)
     t = leaf.exp()
-    result = ctx.call("inplace", "detached", t)
-    if result is FAILED or not isinstance(result, torch.Tensor):
-        return
+    result = solution.detached(t)
+    if not isinstance(result, torch.Tensor):
+        return None
     observation = {"version_before": t._version}
     try:
         result.mul_(2)
     except Exception as error:
-        ctx.observe("inplace", {**observation, "write": f"{type(error).__name__}: {error}"})
-        return
+        return {**observation, "write": f"{type(error).__name__}: {error}"}
     observation["version_after"] = t._version
     try:
         t.backward(torch.ones_like(t))
         observation["backward"] = "ok"
-        ctx.save_array("inplace_leaf_grad", leaf.grad)
+        observation["leaf_grad"] = leaf.grad
     except Exception as error:
         observation["backward"] = f"{type(error).__name__}: {str(error)[:300]}"
-    ctx.observe("inplace", observation)
+    return observation
 
 
 def train_setup():
@@ -151,14 +155,11 @@ def train_setup():
     return model, optimizer, batches
 
 
-def observe_train(ctx):
+def agent_train(solution):
     model, optimizer, batches = train_setup()
-    logged = ctx.call("train", "train", model, optimizer, batches)
-    if logged is FAILED:
-        return
+    logged = solution.train(model, optimizer, batches)
     if not isinstance(logged, list | tuple):
-        ctx.observe("train", {"type": type(logged).__name__, "repr": repr(logged)[:200]})
-        return
+        return {"type": type(logged).__name__, "repr": repr(logged)[:200]}
     items = []
     for value in list(logged)[:100]:
         is_tensor = isinstance(value, torch.Tensor)
@@ -171,12 +172,42 @@ def observe_train(ctx):
                 "value": float(value.detach().reshape(-1)[0]) if is_tensor and value.numel() else value,
             }
         )
-    ctx.observe("train", {"length": len(logged), "items": items})
+    return {"length": len(logged), "items": items}
 
 
-def probe(ctx):
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def plain(value):
+    """An agent's answer with tensors replaced by their summaries (for observations)."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items() if key != "leaf_grad"}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, torch.Tensor):
+        return {"type": "torch.Tensor", "shape": list(value.shape), "dtype": str(value.dtype)}
+    return value
+
+
+def driver(ctx):
     ctx.load_solution()
     for case, rows in PREDICT_CASES:
-        observe_predict(ctx, case, rows)
-    observe_detached(ctx)
-    observe_train(ctx)
+        answer = ctx.run(f"predict.{case}", "agent_predict", case, rows)
+        if isinstance(answer, dict):
+            output = answer.get("output")
+            ctx.observe(f"predict.{case}", {**plain(answer), "output": ctx.describe_tensor(output)})
+            ctx.save_array(f"predict_{case}", output)
+    answer = ctx.run("detach", "agent_detached")
+    if isinstance(answer, dict):
+        result = answer.get("result")
+        ctx.observe("detach", {**plain(answer), "result": ctx.describe_tensor(result)})
+        ctx.save_array("detach_result", result)
+        ctx.save_array("detach_leaf_grad", answer.get("leaf_grad"))
+        answer = ctx.run("inplace", "agent_inplace")
+        if isinstance(answer, dict):
+            ctx.observe("inplace", plain(answer))
+            ctx.save_array("inplace_leaf_grad", answer.get("leaf_grad"))
+    answer = ctx.run("train", "agent_train")
+    if answer is not FAILED:
+        ctx.observe("train", plain(answer))
