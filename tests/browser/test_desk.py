@@ -1,5 +1,6 @@
 """The student's desk in the browser: no keystroke lost to a reload, and the error pages in both languages."""
 
+import time
 import uuid
 
 import pytest
@@ -131,3 +132,31 @@ def test_the_404_and_403_pages_in_both_languages(
     expect(page.locator("[data-testid=error-page] h1")).to_have_text(forbidden)
     page.locator(".error-links a[href='/realms/']").click()
     page.wait_for_url("**/realms/")
+
+
+@pytest.mark.usefixtures("trial_script")
+def test_a_syntax_error_is_marked_in_the_editor_at_once_and_is_no_attempt(browse: Browse) -> None:
+    page = browse.new_page()
+    browse.console.allow(r"Failed to load resource: the server responded with a status of 400")
+    username = _student("syntax")
+    sign_up(page, username)
+    open_trial(page, SLUG)
+    write_code(page, "import torch\n\ndef shared_tensor(values):\n    return torch.as_tensor(values +\n")
+    started = time.monotonic()
+    with page.expect_response(lambda response: response.url.endswith("/api/v1/submissions/")) as answered:
+        page.locator("[data-testid=submit]").click()
+    marker = page.locator("[data-testid=editor] [data-testid=syntax-error]")
+    expect(marker).to_be_visible()
+    timing = answered.value.request.timing
+    print(  # a figure for the record, not an assertion: timings are no test
+        f"syntax error: the API answered {answered.value.status} in "
+        f"{timing['responseEnd'] - timing['requestStart']:.0f} ms; marked "
+        f"{1000 * (time.monotonic() - started):.0f} ms after the click (the draft saved first)"
+    )
+    expect(marker).to_contain_text("第 4 行")  # the bracket never closed
+    expect(page.locator("[data-testid=status]")).to_have_attribute("data-state", "syntax-error")
+    expect(page.locator("[data-testid=run]")).to_be_enabled()  # ready for the fix at once
+    assert not Submission.objects.filter(user__username=username).exists()
+    # and an edit clears the marker
+    _type_at_end(page, ")")
+    expect(marker).to_have_count(0)

@@ -30,7 +30,7 @@ def failed_run(personas: Personas, curriculum: dict) -> Submission:
         curriculum["r1t1"],
         verdict=WireVerdict.FAILED,
         score=50.0,
-        code="def f(x):\n    return x <b>\n",
+        code="def f(x):\n    return x <b> 0\n",  # valid Python (a chained comparison) that looks like HTML
         checks=[
             a_check("shape", True),
             a_check(
@@ -126,13 +126,13 @@ def test_an_unknown_submission_is_404_and_anonymous_visitors_sign_in(
 # --- diff -----------------------------------------------------------------------------------------------
 def test_the_diff_of_two_submissions(client: Client, personas: Personas, curriculum: dict) -> None:
     old = graded(personas.alice, curriculum["r1t1"], code="a = 1\nb = 2\nc = 3\n")
-    new = graded(personas.alice, curriculum["r1t1"], code="a = 1\nb = <20>\nc = 3\nd = 4\n")
+    new = graded(personas.alice, curriculum["r1t1"], code="a = 1\nb = 1 <20> 3\nc = 3\nd = 4\n")
     client.force_login(personas.alice)
     unified = client.get(f"/submissions/{old.pk}/diff/{new.pk}/")
     assert unified.status_code == 200
     content = unified.content.decode()
     assert '<span class="removed">-b = 2</span>' in content
-    assert '<span class="added">+b = &lt;20&gt;</span>' in content
+    assert '<span class="added">+b = 1 &lt;20&gt; 3</span>' in content
     assert '<span class="added">+d = 4</span>' in content
     assert '<span class="context"> a = 1</span>' in content
     # one line per line: the block-level spans follow each other with no newline between them (a newline
@@ -142,7 +142,7 @@ def test_the_diff_of_two_submissions(client: Client, personas: Personas, curricu
     side = client.get(f"/submissions/{old.pk}/diff/{new.pk}/", {"view": "side"}).content.decode()
     assert 'class="diff side-by-side"' in side
     assert '<td class="code removed"><pre>b = 2</pre></td>' in side
-    assert '<td class="code added"><pre>b = &lt;20&gt;</pre></td>' in side
+    assert '<td class="code added"><pre>b = 1 &lt;20&gt; 3</pre></td>' in side
 
 
 def test_the_diff_of_identical_code(client: Client, personas: Personas, curriculum: dict) -> None:

@@ -7,7 +7,8 @@ export interface ApiResult<T> {
   ok: boolean;
   status: number;
   data: T | null;
-  error: { code: string; message: string; field: string | null } | null;
+  // `line` and `column`: a `syntax_error` only (1-based).
+  error: { code: string; message: string; field: string | null; line?: number | null; column?: number | null } | null;
 }
 
 function csrfToken(): string {

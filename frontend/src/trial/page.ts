@@ -8,6 +8,7 @@ import { createEditor, replaceDocument } from "./editor";
 import type { SubmissionDetail } from "./feedback";
 import { t } from "./i18n";
 import { mountSubmissionView, type SubmissionView } from "./submission_view";
+import { showSyntaxError } from "./syntax_marker";
 
 export interface TrialConfig {
   slug: string;
@@ -147,7 +148,18 @@ export function mountTrialPage(root: HTMLElement): void {
     });
     if (!result.ok || result.data === null) {
       setBusy(false);
-      status.textContent = t("requestFailed", { message: result.error?.message ?? "" });
+      const error = result.error;
+      if (error?.code === "syntax_error") {
+        // Found before grading: no attempt counted; the editor marks the place.
+        status.textContent = error.message;
+        status.dataset.state = "syntax-error";
+        if (typeof error.line === "number") {
+          showSyntaxError(view, { line: error.line, column: error.column ?? null, message: error.message });
+          view.focus();
+        }
+        return;
+      }
+      status.textContent = t("requestFailed", { message: error?.message ?? "" });
       status.dataset.state = "error";
       return;
     }

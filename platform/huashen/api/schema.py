@@ -16,6 +16,12 @@ class ErrorDetailOutput(serializers.Serializer):
     code = serializers.CharField(help_text="stable, machine-readable, e.g. `not_found`, `rate_limited`")
     message = serializers.CharField(help_text="for people, in the caller's language")
     field = serializers.CharField(allow_null=True, help_text="the input at fault, or null")
+    line = serializers.IntegerField(
+        required=False, allow_null=True, help_text="`syntax_error` only: the line of the error (1-based)"
+    )
+    column = serializers.IntegerField(
+        required=False, allow_null=True, help_text="`syntax_error` only: the column of the error (1-based)"
+    )
 
 
 class ErrorOutput(serializers.Serializer):

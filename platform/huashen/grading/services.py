@@ -16,6 +16,7 @@ from huashen.errors import DomainError
 from huashen.grading import dispatch, eventlog, signals
 from huashen.grading.models import Dispatch, ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
+from huashen.grading.syntax import check_syntax
 from huashen.observability import request_uuid
 from workers.protocol import EventKind, GradeEvent, GradeRequest, GradeResult, Limits, clean_json, clean_text
 from workers.protocol import Mode as ProtocolMode
@@ -69,6 +70,7 @@ def submission_create(*, user: User, exercise: Exercise, code: str | bytes, mode
     if mode not in Mode.values:
         raise DomainError("invalid_mode", _("模式必须是 run 或 submit。"), "mode")
     text = validate_code(code)
+    check_syntax(text)  # before anything is stored: a syntax error is no attempt
     if not exercise.is_published or exercise.current_version is None:
         raise DomainError("not_found", _("没有这个试炼。"), "exercise", status=404)
     if not realm_is_unlocked(user=user, realm=exercise.realm):
