@@ -33,6 +33,7 @@ from workers.protocol import (
     EventKind,
     GradeRequest,
     GradeResult,
+    Limits,
     Mode,
     Verdict,
     bundle_content_hash,
@@ -95,6 +96,23 @@ def crash_message(signal_name: str) -> dict[str, str]:
         "en": f"Your program crashed ({signal_name}): the process was killed by this signal, so there is no "
         "Python traceback. This usually comes from native code, such as reading memory out of bounds "
         "through ctypes or numpy, a call to abort(), or an integer division by zero.",
+    }
+
+
+def time_limit_message(limits: Limits, *, cpu: bool) -> dict[str, str]:
+    """The `time_limit` verdict's explanation, naming the limit that was reached (wall clock or CPU)."""
+    if cpu:
+        return {
+            "zh": f"运行超时：CPU 时间超过 {limits.cpu_seconds} 秒上限，程序被终止"
+            "（可能是死循环，或训练太久：减少轮数或数据量）。",
+            "en": f"Time limit: the program used more than the {limits.cpu_seconds} s of CPU time allowed and "
+            "was stopped (an endless loop, or training too long: use fewer epochs or less data).",
+        }
+    return {
+        "zh": f"运行超时：超过 {limits.wall_seconds} 秒上限，程序被终止"
+        "（可能是死循环、等待输入，或训练太久）。",
+        "en": f"Time limit: the program ran past the {limits.wall_seconds} s limit and was stopped "
+        "(an endless loop, waiting for input, or training too long).",
     }
 
 
@@ -563,7 +581,9 @@ def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> tuple[Verd
     if outcome.memory_exceeded:
         return Verdict.MEMORY_LIMIT, MESSAGES[Verdict.MEMORY_LIMIT]
     if outcome.timed_out or outcome.cpu_exceeded:
-        return Verdict.TIME_LIMIT, MESSAGES[Verdict.TIME_LIMIT]
+        return Verdict.TIME_LIMIT, time_limit_message(
+            request.limits, cpu=outcome.cpu_exceeded and not outcome.timed_out
+        )
     if outcome.output_exceeded:
         return Verdict.OUTPUT_LIMIT, MESSAGES[Verdict.OUTPUT_LIMIT]
     if outcome.crash_signal:
