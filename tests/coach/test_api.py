@@ -118,3 +118,21 @@ def test_the_schema_documents_the_endpoint(client: object) -> None:
     operation = schema["paths"]["/api/v1/exercises/{slug}/analyze/"]["post"]
     assert {"200", "429", "413"} <= set(operation["responses"])
     assert "AnalyzeOutput" in str(operation["responses"]["200"])
+
+
+def test_run_and_submit_answers_carry_the_coach_and_store_nothing_of_it(
+    personas: Personas, curriculum, client_for
+) -> None:
+    client = client_for(personas.alice)
+    for mode in ("run", "submit"):
+        response = client.post(
+            "/api/v1/submissions/",
+            {"exercise": curriculum["r1t1"].slug, "code": SOFTMAX, "mode": mode},
+            format="json",
+        )
+        assert response.status_code == 201
+        coach = response.json()["coach"]
+        assert [finding["rule"] for finding in coach["findings"]] == ["softmax-before-cross-entropy"]
+    # the submission detail (and so the score) knows nothing of the advice
+    detail = client.get(f"/api/v1/submissions/{Submission.objects.first().pk}/").json()
+    assert "coach" not in detail

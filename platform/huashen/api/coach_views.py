@@ -7,9 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from huashen.accounts.models import User
+from huashen.api.bilingual import BilingualSerializer
 from huashen.api.inputs import TextField
 from huashen.api.schema import ErrorOutput
-from huashen.api.views import BilingualSerializer
 from huashen.coach.services import code_coach
 from huashen.grading.selectors import exercise_get_for_student
 

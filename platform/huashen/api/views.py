@@ -14,8 +14,11 @@ from huashen.accounts.models import User
 from huashen.accounts.services import user_set_language
 from huashen.accounts.tokens import api_token_create, api_token_revoke, api_tokens_for_user
 from huashen.api.authentication import LanguageTokenAuthentication
+from huashen.api.bilingual import BilingualSerializer
+from huashen.api.coach_views import AnalyzeOutput
 from huashen.api.inputs import TextField
 from huashen.api.schema import ErrorOutput
+from huashen.coach.services import findings_describe
 from huashen.curriculum.models import Exercise
 from huashen.grading.models import Mode, Status, Submission, Verdict
 from huashen.grading.selectors import (
@@ -33,11 +36,6 @@ def _user(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)  # IsAuthenticated ran first
     return user
-
-
-class BilingualSerializer(serializers.Serializer):
-    zh = serializers.CharField()
-    en = serializers.CharField()
 
 
 # --- me ------------------------------------------------------------------------------------------------
@@ -266,6 +264,15 @@ class SubmissionFilter(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
 
 
+class SubmissionCreatedOutput(SubmissionDetailOutput):
+    coach = AnalyzeOutput(
+        help_text="the coach's findings on the submitted code: advice, never part of the score"
+    )
+
+    class Meta(SubmissionDetailOutput.Meta):
+        fields = [*SubmissionDetailOutput.Meta.fields, "coach"]
+
+
 class SubmissionListCreateView(generics.ListAPIView):
     serializer_class = SubmissionOutput
 
@@ -295,7 +302,7 @@ class SubmissionListCreateView(generics.ListAPIView):
             )
         ],
         responses={
-            201: SubmissionDetailOutput,
+            201: SubmissionCreatedOutput,
             429: OpenApiResponse(ErrorOutput, description="too many submissions: see `Retry-After`"),
         },
     )
@@ -307,7 +314,8 @@ class SubmissionListCreateView(generics.ListAPIView):
         submission = submission_create(
             user=user, exercise=exercise, code=data.validated_data["code"], mode=data.validated_data["mode"]
         )
-        return Response(SubmissionDetailOutput(submission).data, status=status.HTTP_201_CREATED)
+        body = {**SubmissionDetailOutput(submission).data, "coach": findings_describe(submission.code)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class SubmissionDetailView(APIView):
