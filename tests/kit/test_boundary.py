@@ -187,3 +187,43 @@ def test_the_first_manifest_counts_and_odd_paths_are_dropped() -> None:
 def test_boundary_trials_are_read_from_the_bundle() -> None:
     assert is_boundary_trial(ROOT / "exercises" / "01-tensors" / "01-tensor-basics")
     assert not is_boundary_trial(ROOT / "exercises" / "05-practice" / "05-roadmap")
+
+
+# --- verdict inputs come from what the driver saw ------------------------------------------------------
+
+GPU_OOM_SOLUTION = (
+    ROOT / "exercises" / "01-tensors" / "01-tensor-basics" / "reference" / "solution.py"
+).read_text(encoding="utf-8") + (
+    "\n\ndef make_tensor(shape, dtype):\n"
+    '    raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 GiB")\n'
+)
+_GPU_RUNNER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from exercises.kit.probe import run_probe
+work = Path(sys.argv[2])
+sys.exit(run_probe(work, work / "out", "submit", sys.argv[3]))
+"""
+
+
+@pytest.mark.parametrize(("device", "counted"), [("gpu", True), ("cpu", False)])
+def test_a_cuda_out_of_memory_error_counts_only_on_a_gpu_grader(
+    tmp_path: Path, device: str, counted: bool
+) -> None:
+    import subprocess
+    import sys
+
+    from exercises.kit.check import run_check
+    from tests.kit.helpers import TENSOR_BASICS, stage
+
+    work = stage(tmp_path, GPU_OOM_SOLUTION)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+    completed = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", _GPU_RUNNER, str(ROOT), str(work), device],
+        env=env, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = run_check(TENSOR_BASICS, work / "out", "submit")
+    assert report["gpu_oom"] is counted
+    assert report["probe_error"] is None
