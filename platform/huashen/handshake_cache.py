@@ -8,8 +8,9 @@ handshakes within that bound; sockets already open on a revoked token are closed
 `huashen.api.ws_auth` within the same bound.
 """
 
+import asyncio
 import time
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,32 @@ class HandshakeCache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._entries: dict[Hashable, tuple[float, Any]] = {}
         self._max_entries = max_entries
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def fetch(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+        """The cached value, or `load()`'s (kept unless None). Handshakes that miss the same key at the
+        same moment (a class connecting at once) share one load instead of each asking the database."""
+        if cache_seconds() <= 0:
+            return await load()
+        value = self.get(key)
+        if value is not None:
+            return value
+        loop = asyncio.get_running_loop()
+        loading = self._loading.get(key)
+        if loading is None or loading.get_loop() is not loop:
+            loading = asyncio.ensure_future(load())
+            self._loading[key] = loading
+            loading.add_done_callback(lambda done: self._forget_load(key, done))
+        value = await asyncio.shield(loading)
+        if value is not None:
+            self.put(key, value)
+        return value
+
+    def _forget_load(self, key: Hashable, done: "asyncio.Future[Any]") -> None:
+        if self._loading.get(key) is done:
+            del self._loading[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: a refusal is each waiter's to handle, not the loop's to log
 
     def get(self, key: Hashable) -> Any | None:
         entry = self._entries.get(key)

@@ -1,5 +1,7 @@
 """API tokens on the submission WebSocket: `Authorization: Token …` on the upgrade, through the real ASGI app."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -196,3 +198,33 @@ def test_handshakes_reuse_a_recent_token_lookup_and_access_check(
 
     async_to_sync(scenario)()
     assert calls == {"token": lookups, "access": lookups}
+
+
+def test_handshakes_arriving_together_share_one_lookup(
+    personas: Personas, alice_submission: int, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.WS_AUTH_CACHE_SECONDS = 5
+    calls = {"token": 0, "access": 0}
+    real_token, real_access = ws_auth.api_token_authenticate, consumers.submission_get_for_viewer
+
+    def token(**kwargs):
+        calls["token"] += 1
+        return real_token(**kwargs)
+
+    def access(**kwargs):
+        calls["access"] += 1
+        return real_access(**kwargs)
+
+    monkeypatch.setattr(ws_auth, "api_token_authenticate", token)
+    monkeypatch.setattr(consumers, "submission_get_for_viewer", access)
+
+    async def scenario() -> list[bool]:
+        new = await database_sync_to_async(api_token_create)(user=personas.alice, name="cli")
+        sockets = [_socket(alice_submission, new.secret) for _ in range(10)]
+        connected = await asyncio.gather(*(socket.connect(timeout=10) for socket in sockets))
+        for socket in sockets:
+            await socket.disconnect()
+        return [ok for ok, _code in connected]
+
+    assert async_to_sync(scenario)() == [True] * 10
+    assert calls == {"token": 1, "access": 1}  # a class connecting at once asks the database once

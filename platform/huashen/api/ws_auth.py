@@ -67,11 +67,7 @@ class TokenAuthMiddleware:
         if scope["type"] != "websocket" or secret is None:
             return await self.inner(scope, receive, send)
         key = api_token_hash(secret=secret)
-        user = _token_users.get(key)
-        if user is None:
-            user = await database_sync_to_async(_user_for)(secret)
-            if user is not None:
-                _token_users.put(key, user)
+        user = await _token_users.fetch(key, lambda: database_sync_to_async(_user_for)(secret))
         if user is None:
             message = await receive()
             if message["type"] == "websocket.connect":
@@ -202,12 +198,14 @@ class CachedSessionAuthMiddleware(AuthMiddleware):
         if not session_key:
             scope["user"]._wrapped = AnonymousUser()
             return
-        user = _session_users.get(session_key)
-        if user is None:
-            user = await get_user(scope)
-            if user.is_authenticated:
-                _session_users.put(session_key, user)
-        scope["user"]._wrapped = user
+        user = await _session_users.fetch(session_key, lambda: _signed_in_user(scope))
+        scope["user"]._wrapped = user or AnonymousUser()
+
+
+async def _signed_in_user(scope: Scope) -> Any:
+    """The session's user, or None (not cached) when it is not signed in."""
+    user = await get_user(scope)
+    return user if user.is_authenticated else None
 
 
 def WebsocketAuthStack(inner: Any) -> Any:

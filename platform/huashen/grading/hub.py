@@ -87,7 +87,8 @@ class Follower:
         self.limit = limit
         self.cut = False
         self._frames: collections.deque[Frame] = collections.deque()
-        self._ready = asyncio.Event()
+        # A bare future, not an Event under wait_for: that would start a task per wait, per event.
+        self._waiter: asyncio.Future[None] | None = None
 
     @property
     def submission_id(self) -> int:
@@ -96,29 +97,41 @@ class Follower:
     def push(self, frame: Frame) -> bool:
         """Queue a frame; False when the queue was full and this follower is now cut."""
         if len(self._frames) >= self.limit:
-            self.cut = True
-            self._frames.clear()
-            self._ready.set()
+            self.abort()
             return False
         self._frames.append(frame)
-        self._ready.set()
+        self._wake()
         return True
 
     def abort(self) -> None:
-        """Cut this follower whatever its queue holds (the reader failed): its client resumes."""
+        """Cut this follower whatever its queue holds: its socket closes and its client resumes."""
         self.cut = True
         self._frames.clear()
-        self._ready.set()
+        self._wake()
 
     async def take(self, timeout: float) -> list[Frame]:
         """Every frame waiting (at least one unless `timeout` passes or the follower was cut)."""
         if not self._frames and not self.cut:
-            self._ready.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), timeout=timeout)
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(timeout, _resolve, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
         frames = list(self._frames)
         self._frames.clear()
         return frames
+
+    def _wake(self) -> None:
+        if self._waiter is not None:
+            _resolve(self._waiter)
+
+
+def _resolve(waiter: "asyncio.Future[None]") -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 @dataclass(eq=False)
