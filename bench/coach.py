@@ -82,6 +82,56 @@ def main() -> None:
     save(
         "coach", rows, notes="ast parse + every rule; past 0.5 s an analysis stops and says it is incomplete"
     )
+    quality()
+
+
+def quality() -> None:
+    """Precision on the reference solutions and recall on the known-wrong ones, per trial."""
+    from huashen.coach.analysis import code_analyze
+    from tests.coach.test_references import NAMED
+
+    exercises = ROOT / "exercises"
+    references = sorted(exercises.glob("*/*/reference/*.py"))
+    noisy = [
+        str(path.relative_to(exercises)) for path in references if code_analyze(path.read_text()).findings
+    ]
+    rows = []
+    for trial in sorted(path for path in exercises.glob("*/*") if (path / "wrong").is_dir()):
+        wrong = sorted((trial / "wrong").glob("*.py"))
+        named = [path for path in wrong if code_analyze(path.read_text()).findings]
+        prefix = str(trial.relative_to(exercises)) + "/"
+        rows.append(
+            {
+                "trial": prefix.rstrip("/"),
+                "wrong": len(wrong),
+                "named": len(named),
+                "visible_in_source": sum(key.startswith(prefix) for key in NAMED),
+                "named_of_all": f"{len(named) / len(wrong):.0%}" if wrong else "-",
+            }
+        )
+    all_wrong = sum(int(row["wrong"]) for row in rows)
+    all_named = sum(int(row["named"]) for row in rows)
+    rows.append(
+        {
+            "trial": "all",
+            "wrong": all_wrong,
+            "named": all_named,
+            "visible_in_source": len(NAMED),
+            "named_of_all": f"{all_named / all_wrong:.0%}",
+        }
+    )
+    table(
+        f"Coach: reference solutions with a finding: {len(noisy)} of {len(references)} "
+        f"({', '.join(noisy) or 'none'}); wrong solutions named, per trial",
+        rows,
+        ["trial", "wrong", "named", "visible_in_source", "named_of_all"],
+    )
+    save(
+        "coach_quality",
+        rows,
+        notes=f"references with a finding: {len(noisy)} of {len(references)}; visible_in_source: the wrong "
+        "solutions tests/coach/test_references.py holds to their rule",
+    )
 
 
 if __name__ == "__main__":

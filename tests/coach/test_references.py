@@ -25,6 +25,22 @@ NAMED = {
     "02-models/03-train-loop/wrong/validates_with_grad.py": "validation-with-grad",
     "02-models/04-lr-schedulers/wrong/steps_every_batch.py": "scheduler-step-per-batch",
     "05-practice/03-mixed-precision/wrong/clips_before_unscale.py": "clip-before-unscale",
+    "01-tensors/05-no-grad-detach/wrong/forge_logged_floats.py": "loss-tensor-kept",
+    "02-models/01-custom-module/wrong/flattens_whole_batch.py": "flatten-drops-batch",
+    "02-models/01-custom-module/wrong/forgets_super_init.py": "super-init-missing",
+    "02-models/01-custom-module/wrong/layers_in_a_list.py": "layers-in-plain-list",
+    "02-models/03-train-loop/wrong/never_back_to_train.py": "train-mode-not-restored",
+    "02-models/04-lr-schedulers/wrong/metric_for_every_scheduler.py": "metric-to-epoch-scheduler",
+    "02-models/04-lr-schedulers/wrong/plateau_without_metric.py": "plateau-step-without-metric",
+    "04-transfer-deploy/03-export/wrong/forgets_eval.py": "export-in-train-mode",
+    "04-transfer-deploy/04-fastapi-service/wrong/forgets_eval.py": "validation-without-eval",
+    "05-practice/02-lightning/wrong/returns_item.py": "training-step-returns-float",
+    "05-practice/02-lightning/wrong/steps_inside_training_step.py": "lightning-manual-step",
+    "05-practice/03-mixed-precision/wrong/returns_tensors.py": "loss-tensor-kept",
+    "05-practice/03-mixed-precision/wrong/seed_torch_cuda_amp.py": "deprecated-api",
+    "05-practice/03-mixed-precision/wrong/step_past_the_scaler.py": "step-past-scaler",
+    "01-tensors/03-reproducibility/wrong/entropy_worker_seed.py": "worker-seed-ignores-id",
+    "02-models/03-train-loop/wrong/forge_patch_torch_equal.py": "zero-grad-missing",
 }
 
 

@@ -15,6 +15,7 @@ def rules_in(code: str) -> list[str]:
 
 
 TRAIN_HEAD = """
+import lightning as L
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -373,6 +374,218 @@ CASES = [
             w.add_(1)
             w -= 0.1
         w.grad.zero_()
+        """,
+    ),
+    (
+        "deprecated-api",
+        """
+        scaler = torch.cuda.amp.GradScaler()
+        steps = torch.range(0, 10)
+        """,
+        """
+        scaler = torch.amp.GradScaler("cuda")
+        steps = torch.arange(0, 10)
+        """,
+    ),
+    (
+        "step-past-scaler",
+        """
+        def train(model, optimizer, loader, scaler):
+            for x, y in loader:
+                optimizer.zero_grad()
+                scaler.scale(F.mse_loss(model(x), y)).backward()
+                optimizer.step()
+        """,
+        """
+        def train(model, optimizer, loader, scaler):
+            for x, y in loader:
+                optimizer.zero_grad()
+                if scaler is None:
+                    F.mse_loss(model(x), y).backward()
+                    optimizer.step()
+                else:
+                    scaler.scale(F.mse_loss(model(x), y)).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+        """,
+    ),
+    (
+        "lightning-manual-step",
+        """
+        class Digits(L.LightningModule):
+            def training_step(self, batch, batch_idx):
+                optimizer = self.optimizers()
+                loss = F.cross_entropy(self(batch[0]), batch[1])
+                loss.backward()
+                optimizer.step()
+                return loss
+        """,
+        """
+        class Digits(L.LightningModule):
+            def __init__(self):
+                super().__init__()
+                self.automatic_optimization = False
+            def training_step(self, batch, batch_idx):
+                optimizer = self.optimizers()
+                optimizer.zero_grad()
+                loss = F.cross_entropy(self(batch[0]), batch[1])
+                self.manual_backward(loss)
+                optimizer.step()
+        """,
+    ),
+    (
+        "training-step-returns-float",
+        """
+        class Digits(L.LightningModule):
+            def training_step(self, batch, batch_idx):
+                loss = F.cross_entropy(self(batch[0]), batch[1])
+                return loss.item()
+        """,
+        """
+        class Digits(L.LightningModule):
+            def training_step(self, batch, batch_idx):
+                loss = F.cross_entropy(self(batch[0]), batch[1])
+                self.log("loss", loss.item())
+                return loss
+        """,
+    ),
+    (
+        "plateau-step-without-metric",
+        """
+        from torch.optim.lr_scheduler import ReduceLROnPlateau
+        def fit(optimizer, epochs):
+            scheduler = ReduceLROnPlateau(optimizer)
+            for epoch in range(epochs):
+                scheduler.step()
+        """,
+        """
+        from torch.optim.lr_scheduler import ReduceLROnPlateau
+        def fit(optimizer, epochs, validate):
+            scheduler = ReduceLROnPlateau(optimizer)
+            for epoch in range(epochs):
+                scheduler.step(validate())
+        """,
+    ),
+    (
+        "plateau-step-without-metric",  # the TypeError it raises, swallowed
+        """
+        def fit(optimizer, scheduler, epochs):
+            for epoch in range(epochs):
+                try:
+                    scheduler.step()
+                except TypeError:
+                    pass
+        """,
+        """
+        def fit(optimizer, scheduler, epochs):
+            for epoch in range(epochs):
+                scheduler.step()
+        """,
+    ),
+    (
+        "metric-to-epoch-scheduler",
+        """
+        from torch.optim.lr_scheduler import StepLR
+        def fit(optimizer, scheduler, epochs, validate):
+            for epoch in range(epochs):
+                scheduler.step(validate())
+        def make(optimizer):
+            return StepLR(optimizer, step_size=5)
+        """,
+        """
+        from torch.optim.lr_scheduler import StepLR, ReduceLROnPlateau
+        def fit(optimizer, scheduler, epochs, validate):
+            for epoch in range(epochs):
+                if isinstance(scheduler, ReduceLROnPlateau):
+                    scheduler.step(validate())
+                else:
+                    scheduler.step()
+        def make(optimizer):
+            return StepLR(optimizer, step_size=5)
+        """,
+    ),
+    (
+        "layers-in-plain-list",
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = [nn.Linear(4, 4) for _ in range(3)]
+        """,
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+                self.sizes = [4, 4, 4]
+        """,
+    ),
+    (
+        "super-init-missing",
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                self.fc = nn.Linear(4, 2)
+        """,
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+        """,
+    ),
+    (
+        "flatten-drops-batch",
+        """
+        class Net(nn.Module):
+            def forward(self, x):
+                return self.fc(x.view(-1))
+        """,
+        """
+        class Net(nn.Module):
+            def forward(self, x):
+                return self.fc(x.view(x.size(0), -1)) + self.fc(torch.flatten(x, 1))
+        """,
+    ),
+    (
+        "train-mode-not-restored",
+        """
+        def fit(model, optimizer, loader, val_loader, epochs):
+            model.train()
+            for epoch in range(epochs):
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    F.mse_loss(model(x), y).backward()
+                    optimizer.step()
+                model.eval()
+                with torch.no_grad():
+                    for x, y in val_loader:
+                        model(x)
+        """,
+        """
+        def fit(model, optimizer, loader, val_loader, epochs):
+            for epoch in range(epochs):
+                model.train()
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    F.mse_loss(model(x), y).backward()
+                    optimizer.step()
+                model.eval()
+                with torch.no_grad():
+                    for x, y in val_loader:
+                        model(x)
+        """,
+    ),
+    (
+        "export-in-train-mode",
+        """
+        def export(model, example, path):
+            torch.jit.trace(model, example).save(path)
+        """,
+        """
+        def export(model, example, path):
+            model.eval()
+            torch.jit.trace(model, example).save(path)
         """,
     ),
 ]

@@ -467,8 +467,12 @@ def validation_mode(index: Index) -> Iterator[tuple[str, ast.AST]]:
         if name.startswith(PREDICT_FUNCTIONS) and not name.endswith("step"):
             regions.append((node, node))
     seen: set[tuple[str, int]] = set()
+    # A file that trains (calls model.train()) or loads a saved model (which may have been saved in train
+    # mode) must switch to eval itself; a function handed a model has nothing to switch.
     trains_in_file = any(
-        method(call) == "train" and not call.args and not call.keywords for call in index.calls()
+        (method(call) == "train" and not call.args and not call.keywords)
+        or index.qualified(call.func) in {"torch.jit.load", "torch.load", "torch.export.load"}
+        for call in index.calls()
     )
     for region, function in regions:
         model_calls = [call for call in index.calls() if _is_model_call(call) and index.inside(call, region)]
@@ -873,6 +877,284 @@ def in_place_on_leaf(index: Index) -> Iterator[tuple[str, ast.AST]]:
                 and not index.in_no_grad(call)
             ):
                 yield "in-place-on-leaf", call
+
+
+DEPRECATED = {
+    "torch.cuda.amp.GradScaler", "torch.cuda.amp.autocast", "torch.cuda.amp.grad_scaler.GradScaler",
+    "torch.cpu.amp.autocast", "torch.range", "torch.chain_matmul", "torch.qr", "torch.cholesky", "torch.symeig",
+    "torch.eig", "torch.solve", "torch.lstsq", "torch.matrix_rank", "torch.nn.utils.weight_norm",
+    "torch.backends.cuda.sdp_kernel",
+}  # fmt: skip
+
+
+@rule
+def deprecated_api(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    for call in index.calls():
+        qualified = index.qualified(call.func) or ""
+        if qualified in DEPRECATED:
+            yield "deprecated-api", call.func
+        elif qualified.startswith("torchvision.models.") and _is_true(
+            getattr(_keyword(call, "pretrained"), "value", None)
+        ):
+            yield "deprecated-api", call
+
+
+def _scaled_backward(call: ast.Call) -> bool:
+    """`scaler.scale(loss).backward()`"""
+    if method(call) != "backward":
+        return False
+    receiver = call.func.value  # type: ignore[attr-defined]
+    return (
+        isinstance(receiver, ast.Call)
+        and method(receiver) == "scale"
+        and "scaler" in (dotted(receiver.func) or "").lower()
+    )
+
+
+@rule
+def step_past_scaler(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    assigned = _all_assignments(index)
+    for call in index.calls():
+        if method(call) != "step" or call.args:
+            continue
+        assert isinstance(call.func, ast.Attribute)
+        if "scaler" in last_name(call.func.value).lower():
+            continue
+        if not _optimizer_like(index, call.func.value, assigned):
+            continue
+        block = _calls_in(index, _block(index, call))
+        if any(_scaled_backward(other) for other in block):
+            yield "step-past-scaler", call
+
+
+def _methods_of(index: Index, name: str) -> Iterator[ast.FunctionDef]:
+    for node in index.nodes(ast.FunctionDef):
+        assert isinstance(node, ast.FunctionDef)
+        if node.name == name and isinstance(index.parent.get(node), ast.ClassDef):
+            yield node
+
+
+@rule
+def lightning_training_step(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    manual = "automatic_optimization" in index.source
+    for function in _methods_of(index, "training_step"):
+        for call in index.calls():
+            if manual or index.scope(call) is not function:
+                continue
+            name = method(call)
+            receiver = last_name(call.func.value).lower() if isinstance(call.func, ast.Attribute) else ""
+            if name in {"backward", "zero_grad"} or (
+                name == "step" and not call.args and "sched" not in receiver
+            ):
+                yield "lightning-manual-step", call
+        for node in index.nodes(ast.Return):
+            assert isinstance(node, ast.Return)
+            if (
+                index.scope(node) is function
+                and isinstance(node.value, ast.Call)
+                and method(node.value) == "item"
+            ):
+                yield "training-step-returns-float", node.value
+
+
+def _guarded_as_plateau(index: Index, call: ast.Call, name: str) -> bool:
+    """Inside the body of `if isinstance(<name>, ReduceLROnPlateau):`."""
+    for ancestor in index.ancestors(call):
+        if not isinstance(ancestor, ast.If):
+            continue
+        if not any(index.inside(call, statement) for statement in ancestor.body):
+            continue
+        test = ancestor.test
+        if (
+            isinstance(test, ast.Call)
+            and last_name(test.func) == "isinstance"
+            and len(test.args) == 2
+            and dotted(test.args[0]) == name
+            and last_name(test.args[1]) == "ReduceLROnPlateau"
+        ):
+            return True
+    return False
+
+
+@rule
+def plateau_step_without_metric(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    assigned = _all_assignments(index)
+    for call in index.calls():
+        if method(call) != "step" or call.args or call.keywords:
+            continue
+        assert isinstance(call.func, ast.Attribute)
+        name = dotted(call.func.value)
+        if name is None:
+            continue
+        kinds = {
+            (index.qualified(value.func) or "").split(".")[-1]
+            for value in assigned.get(name, [])
+            if isinstance(value, ast.Call)
+        }
+        if (
+            kinds == {"ReduceLROnPlateau"}
+            or _guarded_as_plateau(index, call, name)
+            or _swallows_type_error(index, call)
+        ):
+            yield "plateau-step-without-metric", call
+
+
+def _swallows_type_error(index: Index, call: ast.Call) -> bool:
+    """`try: scheduler.step() except TypeError: ...`: the error ReduceLROnPlateau raises, silenced."""
+    if "sched" not in last_name(call.func.value).lower():  # type: ignore[attr-defined]
+        return False
+    for ancestor in index.ancestors(call):
+        if isinstance(ancestor, ast.Try) and any(
+            index.inside(call, statement) for statement in ancestor.body
+        ):
+            for handler in ancestor.handlers:
+                if handler.type is not None and "TypeError" in index.text(handler.type):
+                    return True
+    return False
+
+
+@rule
+def metric_to_epoch_scheduler(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    constructed = set()
+    for call in index.calls():
+        qualified = index.qualified(call.func) or ""
+        if "lr_scheduler" in qualified:
+            constructed.add(qualified.split(".")[-1])
+    if not constructed - {"ReduceLROnPlateau"}:
+        return
+    for call in index.calls():
+        if method(call) != "step" or len(call.args) != 1:
+            continue
+        assert isinstance(call.func, ast.Attribute)
+        if "sched" not in last_name(call.func.value).lower():
+            continue
+        if any(isinstance(ancestor, ast.If | ast.IfExp | ast.Try) for ancestor in _until_scope(index, call)):
+            continue  # chosen by type or by a flag
+        yield "metric-to-epoch-scheduler", call
+
+
+def _until_scope(index: Index, node: ast.AST) -> Iterator[ast.AST]:
+    for ancestor in index.ancestors(node):
+        if isinstance(ancestor, SCOPES):
+            return
+        yield ancestor
+
+
+def _module_classes(index: Index) -> Iterator[ast.ClassDef]:
+    for node in index.nodes(ast.ClassDef):
+        assert isinstance(node, ast.ClassDef)
+        if any((index.qualified(base) or "").endswith("Module") for base in node.bases):
+            yield node
+
+
+def _is_layer(index: Index, expr: ast.AST) -> bool:
+    return isinstance(expr, ast.Call) and (index.qualified(expr.func) or "").startswith("torch.nn.")
+
+
+@rule
+def module_structure(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    for cls in _module_classes(index):
+        init = next(
+            (node for node in cls.body if isinstance(node, ast.FunctionDef) and node.name == "__init__"), None
+        )
+        if init is None:
+            continue
+        if not any(method(call) == "__init__" and index.scope(call) is init for call in index.calls()):
+            yield "super-init-missing", init
+        for node in index.nodes(ast.Assign):
+            assert isinstance(node, ast.Assign)
+            if index.scope(node) is not init:
+                continue
+            if not any(isinstance(t, ast.Attribute) and dotted(t.value) == "self" for t in node.targets):
+                continue
+            value = node.value
+            elements: list[ast.AST] = []
+            if isinstance(value, ast.List | ast.Tuple):
+                elements = list(value.elts)
+            elif isinstance(value, ast.ListComp):
+                elements = [value.elt]
+            if any(_is_layer(index, element) for element in elements):
+                yield "layers-in-plain-list", value
+
+
+def _is_minus_one(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and node.operand.value == 1
+    )
+
+
+@rule
+def flatten_drops_batch(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    for forward in _methods_of(index, "forward"):
+        for call in index.calls():
+            if not index.inside(call, forward) or call.keywords:
+                continue
+            if (
+                method(call) in {"view", "reshape"} and len(call.args) == 1 and _is_minus_one(call.args[0])
+            ) or (index.qualified(call.func) == "torch.flatten" and len(call.args) == 1):
+                yield "flatten-drops-batch", call
+
+
+def _mode_calls(
+    index: Index, region: ast.AST, functions: dict[str, ast.FunctionDef], depth: int = 0
+) -> set[str]:
+    """Which of eval / train the code in `region` calls, directly or through a function of this file."""
+    modes = set()
+    for call in index.calls():
+        if not index.inside(call, region):
+            continue
+        if method(call) == "eval" and not call.args:
+            modes.add("eval")
+        elif method(call) == "train":
+            modes.add("eval" if _is_false(call.args[0] if call.args else None) else "train")
+        elif depth < 2 and isinstance(call.func, ast.Name) and call.func.id in functions:
+            target = functions[call.func.id]
+            if not index.inside(call, target):
+                modes |= _mode_calls(index, target, functions, depth + 1)
+    return modes
+
+
+def _functions(index: Index) -> dict[str, ast.FunctionDef]:
+    return {node.name: node for node in index.nodes(ast.FunctionDef) if isinstance(node, ast.FunctionDef)}
+
+
+@rule
+def train_mode_not_restored(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    functions = _functions(index)
+    for loop in index.nodes(ast.For):
+        assert isinstance(loop, ast.For)
+        trains_inside = any(
+            method(call) == "backward" and index.inside(call, loop) and index.loop(call) is not loop
+            for call in index.calls()
+        )
+        if not trains_inside:
+            continue  # an epoch loop holds a batch loop that trains
+        modes = _mode_calls(index, loop, functions)
+        if "eval" in modes and "train" not in modes:
+            function = index.scope(loop)
+            if function is not index.tree and "train" in _mode_calls(index, function, functions):
+                yield "train-mode-not-restored", loop.target
+
+
+EXPORTS = {"torch.jit.trace", "torch.onnx.export", "torch.export.export", "torch.onnx.dynamo_export"}
+
+
+@rule
+def export_in_train_mode(index: Index) -> Iterator[tuple[str, ast.AST]]:
+    functions = _functions(index)
+    for call in index.calls():
+        if index.qualified(call.func) not in EXPORTS or not call.args:
+            continue
+        scope = index.scope(call)
+        if not isinstance(scope, ast.FunctionDef) or "eval" in _mode_calls(index, scope, functions):
+            continue
+        callers = [other for other in index.calls() if last_name(other.func) == scope.name]
+        if any("eval" in _mode_calls(index, index.scope(caller), functions) for caller in callers):
+            continue
+        yield "export-in-train-mode", call
 
 
 # --- the entry point ------------------------------------------------------------------------------------

@@ -223,5 +223,158 @@ RULES: dict[str, Rule] = {
             "clear w.grad.",
             "autograd",
         ),
+        Rule(
+            "deprecated-api",
+            "info",
+            "用了已弃用或已移除的 PyTorch API",
+            "a deprecated or removed PyTorch API",
+            "这个接口在当前的 PyTorch 里已弃用（会发出警告，之后的版本会删除）或已经删除。对应的新写法："
+            'torch.cuda.amp.GradScaler() → torch.amp.GradScaler("cuda")；torch.cuda.amp.autocast() → '
+            'torch.autocast("cuda")；torch.range → torch.arange（注意终点不含）；torch.chain_matmul → '
+            "torch.linalg.multi_dot；torch.qr / cholesky / symeig / eig / solve / lstsq / matrix_rank → "
+            "torch.linalg 里的同名函数；nn.utils.weight_norm → nn.utils.parametrizations.weight_norm；"
+            "torchvision 的 pretrained=True → weights=...。（同 TorchFix 的 TOR001、TOR101、TOR201。）",
+            "This API is deprecated in current PyTorch (it warns, and a later release removes it) or already "
+            'removed. The replacements: torch.cuda.amp.GradScaler() → torch.amp.GradScaler("cuda"); '
+            'torch.cuda.amp.autocast() → torch.autocast("cuda"); torch.range → torch.arange (the end is '
+            "excluded); torch.chain_matmul → torch.linalg.multi_dot; torch.qr / cholesky / symeig / eig / "
+            "solve / lstsq / matrix_rank → their torch.linalg namesakes; nn.utils.weight_norm → "
+            "nn.utils.parametrizations.weight_norm; torchvision's pretrained=True → weights=.... (TorchFix's "
+            "TOR001, TOR101 and TOR201.)",
+            "mixed-precision",
+        ),
+        Rule(
+            "step-past-scaler",
+            "warning",
+            "缩放了损失，却直接调用 optimizer.step()",
+            "a scaled loss, then optimizer.step() directly",
+            "scaler.scale(loss).backward() 得到的梯度被放大了（例如 65536 倍）。直接 optimizer.step() 用的就是"
+            "这些放大的梯度，每一步都迈得太远，还会踩过 inf/NaN。应调用 scaler.step(optimizer)"
+            "（它先反缩放，遇到 inf/NaN 就跳过这一步），然后 scaler.update()。",
+            "scaler.scale(loss).backward() leaves gradients multiplied by the scale (65536, say). "
+            "optimizer.step() straight after uses those inflated gradients: every step goes far too far and "
+            "steps over inf/NaN too. Call scaler.step(optimizer) (it unscales first and skips a step with "
+            "inf/NaN), then scaler.update().",
+            "mixed-precision",
+        ),
+        Rule(
+            "lightning-manual-step",
+            "warning",
+            "在 training_step 里自己做 backward / step / zero_grad",
+            "backward / step / zero_grad inside training_step",
+            "Lightning 默认自动优化：training_step 只需返回损失，Trainer 会替你调用 backward、"
+            "optimizer.step() 和 zero_grad()。自己再做一遍，每个批次就会被反向、更新两次，或者和 Trainer 的"
+            "顺序打架。要手动优化，请在 __init__ 里设 self.automatic_optimization = False 并使用 "
+            "self.manual_backward(loss)。",
+            "Lightning optimises automatically: training_step returns the loss and the Trainer calls "
+            "backward, optimizer.step() and zero_grad() for you. Doing it again yourself updates each batch "
+            "twice or fights the Trainer's order. For manual optimisation set self.automatic_optimization = "
+            "False in __init__ and use self.manual_backward(loss).",
+            "lightning",
+        ),
+        Rule(
+            "training-step-returns-float",
+            "warning",
+            "training_step 返回了 loss.item()",
+            "training_step returns loss.item()",
+            "Lightning 用 training_step 返回的张量做反向传播。loss.item() 是一个 Python 浮点数，"
+            "已经和计算图断开：Trainer 没有东西可以 backward，参数永远不会更新。返回损失张量本身；"
+            "要记录数值用 self.log(...)。",
+            "Lightning backpropagates the tensor training_step returns. loss.item() is a Python float cut off "
+            "from the graph: the Trainer has nothing to backpropagate and the parameters never change. Return "
+            "the loss tensor itself, and record numbers with self.log(...).",
+            "lightning",
+        ),
+        Rule(
+            "plateau-step-without-metric",
+            "warning",
+            "ReduceLROnPlateau.step() 没有传入指标",
+            "ReduceLROnPlateau.step() without the metric",
+            "ReduceLROnPlateau 根据你传入的指标（通常是验证损失）决定是否降低学习率，"
+            "所以它的 step 必须写成 scheduler.step(val_loss)。不传指标会报 TypeError；把异常吞掉则学习率永远不会变。",
+            "ReduceLROnPlateau decides from the metric you pass (usually the validation loss) whether to lower "
+            "the learning rate, so its step is scheduler.step(val_loss). Without the metric it raises a "
+            "TypeError, and swallowing that leaves the learning rate unchanged forever.",
+            "lr-schedulers",
+        ),
+        Rule(
+            "metric-to-epoch-scheduler",
+            "warning",
+            "把指标传给了不需要它的调度器",
+            "a metric passed to a scheduler that takes none",
+            "只有 ReduceLROnPlateau 的 step 需要指标。StepLR 等调度器的 step(x) 会把 x 当作轮次（epoch）编号"
+            "（已弃用的参数）：传入验证损失 0.73 会把调度跳到“第 0.73 轮”，学习率不按计划变化。"
+            "按类型分开：isinstance(scheduler, ReduceLROnPlateau) 时 step(val_loss)，否则 step()。",
+            "Only ReduceLROnPlateau's step takes a metric. StepLR and the others read step(x) as an epoch "
+            'number (a deprecated argument): a validation loss of 0.73 jumps the schedule to "epoch 0.73" and '
+            "the learning rate stops following the plan. Tell them apart: step(val_loss) when "
+            "isinstance(scheduler, ReduceLROnPlateau), step() otherwise.",
+            "lr-schedulers",
+        ),
+        Rule(
+            "layers-in-plain-list",
+            "warning",
+            "子层放在普通的 Python 列表里",
+            "layers kept in a plain Python list",
+            "nn.Module 只登记直接赋给属性的模块、参数，以及 nn.ModuleList / nn.ModuleDict / nn.Sequential 里的模块。"
+            "放在普通 list 里的层不会出现在 model.parameters() 中：优化器不会训练它们，.to(device) 不会移动它们，"
+            "state_dict 也不保存它们。用 nn.ModuleList([...]) 或 nn.Sequential(...)。",
+            "nn.Module registers modules and parameters assigned to attributes, and those inside nn.ModuleList, "
+            "nn.ModuleDict or nn.Sequential. Layers in a plain list are missing from model.parameters(): the "
+            "optimizer never trains them, .to(device) does not move them and state_dict does not save them. "
+            "Use nn.ModuleList([...]) or nn.Sequential(...).",
+            "custom-module",
+        ),
+        Rule(
+            "super-init-missing",
+            "warning",
+            "__init__ 没有调用 super().__init__()",
+            "__init__ without super().__init__()",
+            "nn.Module.__init__ 建立了登记子模块和参数的内部字典。不先调用 super().__init__()，"
+            "第一次给 self 赋一个层就会报“cannot assign module before Module.__init__() call”。"
+            "把 super().__init__() 写在 __init__ 的第一行。",
+            "nn.Module.__init__ sets up the dictionaries that register submodules and parameters. Without "
+            'super().__init__() first, the first layer assigned to self fails with "cannot assign module '
+            'before Module.__init__() call". Make super().__init__() the first line of __init__.',
+            "custom-module",
+        ),
+        Rule(
+            "flatten-drops-batch",
+            "warning",
+            "forward 里的 view(-1) 把整个批次压成一维",
+            "view(-1) in forward flattens the whole batch",
+            "x.view(-1) / x.reshape(-1) / torch.flatten(x) 把所有维度连同批次维一起展平成一个向量，"
+            "之后的线性层要么报形状错误，要么把不同样本的数据混在一起。保留批次维："
+            "x.view(x.size(0), -1)、x.flatten(1) 或 nn.Flatten()。",
+            "x.view(-1) / x.reshape(-1) / torch.flatten(x) flatten every dimension, the batch included, into "
+            "one vector: the next linear layer fails on the shape or mixes samples together. Keep the batch "
+            "dimension: x.view(x.size(0), -1), x.flatten(1) or nn.Flatten().",
+            "custom-module",
+        ),
+        Rule(
+            "train-mode-not-restored",
+            "warning",
+            "验证后没有切回 model.train()",
+            "model.train() not restored after validation",
+            "model.eval() 会一直生效，直到再次调用 model.train()。如果 model.train() 只在训练循环之前调用一次，"
+            "第一次验证之后的每一轮都会在评估模式下训练：dropout 关闭，BatchNorm 不再更新统计量。"
+            "在每轮训练开始时调用 model.train()。",
+            "model.eval() lasts until model.train() is called again. With model.train() called once before the "
+            "training loop, every epoch after the first validation trains in eval mode: dropout is off and "
+            "BatchNorm stops updating its statistics. Call model.train() at the start of every epoch.",
+            "train-loop",
+        ),
+        Rule(
+            "export-in-train-mode",
+            "warning",
+            "导出模型前没有调用 model.eval()",
+            "a model exported without model.eval()",
+            "torch.jit.trace、torch.onnx.export 和 torch.export 按模型当前的模式记录计算：训练模式下 dropout "
+            "仍在随机丢弃，BatchNorm 用每批自己的统计量，导出的文件会带着这些行为上线。导出前调用 model.eval()。",
+            "torch.jit.trace, torch.onnx.export and torch.export record the model in its current mode: in "
+            "training mode dropout still drops at random and BatchNorm uses each batch's own statistics, and "
+            "the exported file ships that behaviour. Call model.eval() before exporting.",
+            "export",
+        ),
     ]
 }
