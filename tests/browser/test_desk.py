@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 from huashen.accounts.models import User
 from huashen.grading.models import Submission
 from huashen.practice.models import Draft
-from tests.browser.conftest import Browse
-from tests.browser.pages import open_trial, sign_up, write_code
+from tests.browser.conftest import Browse, screenshot
+from tests.browser.pages import GRADING_TIMEOUT_MS, open_trial, sign_up, write_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -160,3 +160,33 @@ def test_a_syntax_error_is_marked_in_the_editor_at_once_and_is_no_attempt(browse
     # and an edit clears the marker
     _type_at_end(page, ")")
     expect(marker).to_have_count(0)
+
+
+@pytest.mark.usefixtures("trial_script")
+def test_the_starter_code_shows_each_error_once_with_the_checks_first(browse: Browse) -> None:
+    page = browse.new_page()
+    sign_up(page, _student("starter"))
+    open_trial(page, SLUG)
+    # when the untouched starter code is submitted (every function raises NotImplementedError)
+    page.locator("[data-testid=submit]").click()
+    expect(page.locator("[data-testid=verdict]")).to_be_visible(timeout=GRADING_TIMEOUT_MS)
+    # then the checks come first and the log is folded below them
+    assert page.evaluate(
+        """() => {
+          const feedback = document.querySelector(".feedback");
+          const log = document.querySelector("[data-testid=log]");
+          return !!(feedback.compareDocumentPosition(log) & Node.DOCUMENT_POSITION_FOLLOWING) && !log.open;
+        }"""
+    )
+    # and each distinct traceback is in the log once, its copies counted
+    log_text = page.locator("[data-testid=terminal]").text_content() or ""
+    for function in ("make_tensor", "describe", "round_trip"):
+        assert log_text.count(f"NotImplementedError: {function}: 还没写 / not written yet") <= 1, log_text
+    counts = page.locator("[data-testid=terminal] .term-repeat").evaluate_all(
+        "badges => badges.map(badge => Number(badge.dataset.repeat))"
+    )
+    assert counts and max(counts) > 1, log_text
+    assert log_text.count("Traceback (most recent call last):") == len(
+        page.locator("[data-testid=terminal] .term-line", has_text="Traceback (most recent call last):").all()
+    )
+    screenshot(page, "desk-starter-feedback")

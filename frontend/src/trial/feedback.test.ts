@@ -53,6 +53,19 @@ describe("renderFeedback", () => {
     expect(box.querySelector("img")).toBeNull();
   });
 
+  it("says a reason shared by several checks once, with how many share it", () => {
+    const before = { zh: "你的代码在这项检查运行之前就出错了。", en: "Your code raised an error before this check could run." };
+    const check = (key: string) => ({ key, passed: false, score: 0, max_score: 20, title: { zh: key, en: key }, message: before });
+    renderFeedback(box, detail({ verdict: "error", checks: ["a", "b", "c"].map(check) }));
+    const messages = [...box.querySelectorAll<HTMLElement>("[data-testid=checks] li .check-message")];
+    expect(messages.map((m) => m.textContent)).toEqual([
+      "Your code raised an error before this check could run. (the same reason for 2 more below)",
+      "Same reason as above.",
+      "Same reason as above.",
+    ]);
+    expect(box.textContent?.split(before.en)).toHaveLength(2); // the sentence itself appears once
+  });
+
   it("speaks Chinese on a Chinese page", () => {
     document.documentElement.lang = "zh-Hans";
     renderFeedback(box, detail());

@@ -79,6 +79,13 @@ export function renderFeedback(element: HTMLElement, detail: SubmissionDetail): 
 
   element.append(el(doc, "h3", {}, t("checksHeading")));
   const checks = el(doc, "ol", { class: "checks", "data-testid": "checks" });
+  // One reason shared by several checks (an error before any of them could run) is said once.
+  const sharing = new Map<string, number>();
+  for (const check of detail.checks ?? []) {
+    const message = pick(check.message);
+    if (message) sharing.set(message, (sharing.get(message) ?? 0) + 1);
+  }
+  const said = new Set<string>();
   for (const check of detail.checks ?? []) {
     const item = el(doc, "li", { "data-check": check.key, "data-passed": String(check.passed),
                                  class: check.passed ? "check passed" : "check failed" });
@@ -91,7 +98,16 @@ export function renderFeedback(element: HTMLElement, detail: SubmissionDetail): 
     );
     item.append(title, el(doc, "span", { class: "check-score" }, ` ${check.score}/${check.max_score}`));
     const message = pick(check.message);
-    if (message) item.append(el(doc, "p", { class: "check-message" }, message));
+    if (message && said.has(message)) {
+      item.append(el(doc, "p", { class: "check-message same-reason" }, t("sameReason")));
+    } else if (message) {
+      said.add(message);
+      const paragraph = el(doc, "p", { class: "check-message" }, message);
+      const others = (sharing.get(message) ?? 1) - 1;
+      if (others > 0) paragraph.append(el(doc, "span", { class: "shared-reason", "data-repeat": String(others + 1) },
+                                          ` ${t("sharedReason", { n: others })}`));
+      item.append(paragraph);
+    }
     checks.append(item);
   }
   if ((detail.checks ?? []).length === 0) checks.append(el(doc, "li", { class: "empty" }, t("noChecks")));

@@ -90,6 +90,53 @@ describe("mountSubmissionView", () => {
     expect(element.querySelector("[data-testid=checks] li[data-check=shape]")?.getAttribute("data-passed")).toBe("true");
   });
 
+  it("counts the seconds while it runs, then puts the checks first and folds the log of a failed run", async () => {
+    const FAILED = { ...DONE, verdict: "failed", score: 0,
+      checks: [{ key: "shape", passed: false, score: 0, max_score: 1, title: { zh: "形状", en: "Shape" }, message: { zh: "错", en: "wrong" } }] };
+    answers = [RUNNING, FAILED];
+    const sockets: FakeSocket[] = [];
+    const element = document.getElementById("view") as HTMLElement;
+    let now = 1_000_000;
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => now);
+    const ticks: (() => void)[] = [];
+    const realSetInterval = window.setInterval.bind(window);
+    // The view's once-a-second clock is driven by hand; jsdom's animation frames keep their own timer.
+    const interval = vi.spyOn(window, "setInterval").mockImplementation(((callback: () => void, delay?: number) => {
+      if (delay !== 1000) return realSetInterval(callback, delay);
+      ticks.push(callback);
+      return 10_000 + ticks.length;
+    }) as typeof window.setInterval);
+    const advance = (ms: number): void => {
+      now += ms;
+      for (const tick of ticks) tick();
+    };
+    try {
+      mountSubmissionView(element, 5, {
+        live: { baseUrl: "ws://test", socketFactory: (url) => (sockets.push(new FakeSocket(url)), sockets[sockets.length - 1]) },
+      });
+      await settle();
+      sockets[0].onopen?.({});
+      sockets[0].event(1, "status", { status: "running", device: "cpu" });
+      const status = element.querySelector("[data-testid=status]");
+      expect(status?.textContent).toBe("Running on CPU…");
+      advance(3000);
+      expect(status?.textContent).toBe("Running on CPU… 3 s");
+      const log = element.querySelector<HTMLDetailsElement>("[data-testid=log]");
+      expect(log?.open).toBe(true); // the log is what there is to watch while it runs
+      sockets[0].event(2, "stderr", "Traceback (most recent call last):\nValueError: x\n");
+      sockets[0].event(3, "status", { status: "done", verdict: "failed", score: 0 });
+      await settle();
+      advance(3000);
+      expect(status?.textContent).toBe("Not passed"); // the clock stopped with the run
+      expect(log?.open).toBe(false);
+      const feedback = element.querySelector(".feedback");
+      expect(feedback?.compareDocumentPosition(log as Node)).toBe(Node.DOCUMENT_POSITION_FOLLOWING);
+    } finally {
+      clock.mockRestore();
+      interval.mockRestore();
+    }
+  });
+
   it("says so when the submission is not found", async () => {
     answers = [];
     vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ error: { code: "not_found", message: "Not found.", field: null } }), { status: 404 })));

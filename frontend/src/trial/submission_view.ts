@@ -69,7 +69,15 @@ export function mountSubmissionView(
   const feedback = doc.createElement("section");
   feedback.className = "feedback";
   feedback.hidden = true;
-  element.append(terminalBox, chartsBox, feedback);
+  // The checks come first once there are any; the log folds below them when the run did not pass.
+  const log = doc.createElement("details");
+  log.className = "run-log";
+  log.dataset.testid = "log";
+  log.open = true;
+  const logSummary = doc.createElement("summary");
+  logSummary.textContent = t("logHeading");
+  log.append(logSummary, terminalBox);
+  element.append(feedback, chartsBox, log);
 
   const terminal = new Terminal(terminalBox);
   const charts = new Charts(chartsBox);
@@ -78,9 +86,29 @@ export function mountSubmissionView(
   let finished = false;
   let pollTimer: number | undefined;
 
+  const showFeedback = (detail: SubmissionDetail): void => {
+    renderFeedback(feedback, detail);
+    if (detail.verdict !== "passed") log.open = false;
+  };
+
+  // While it runs, the status line says for how long.
+  let runningSince: number | null = null;
+  let clock: number | undefined;
+  const tick = (): void => {
+    if (runningSince === null || finished || stopped || statusLine.dataset.state !== "running") return;
+    const seconds = Math.floor((Date.now() - runningSince) / 1000);
+    if (seconds >= 1) say(`${runningText} ${t("elapsed", { seconds })}`);
+  };
+  const startClock = (): void => {
+    if (runningSince !== null) return;
+    runningSince = Date.now();
+    clock = window.setInterval(tick, 1000);
+  };
+
   const finish = async (): Promise<void> => {
     if (finished || stopped) return;
     finished = true;
+    window.clearInterval(clock);
     terminalBox.dataset.empty = t("noOutputDone");
     window.clearTimeout(pollTimer);
     const result = await api<SubmissionDetail>(`/api/v1/submissions/${submissionId}/`);
@@ -90,7 +118,7 @@ export function mountSubmissionView(
       options.onGaveUp?.();
       return;
     }
-    renderFeedback(feedback, result.data);
+    showFeedback(result.data);
     say(verdictText(result.data.verdict), "done");
     statusLine.dataset.verdict = result.data.verdict;
     options.onFinished?.(result.data);
@@ -106,7 +134,10 @@ export function mountSubmissionView(
     if (!started) {
       started = true;
       window.clearTimeout(pollTimer);
-      if (!finished) say(t("running"), "running");
+      if (!finished) {
+        say(t("running"), "running");
+        startClock();
+      }
     }
     switch (event.kind) {
       case "stdout":
@@ -196,7 +227,7 @@ export function mountSubmissionView(
       finished = true;
       terminalBox.dataset.empty = t("noOutputDone");
       element.setAttribute("aria-busy", "false");
-      renderFeedback(feedback, detail);
+      showFeedback(detail);
       say(verdictText(detail.verdict), "done");
       statusLine.dataset.verdict = detail.verdict;
       options.onFinished?.(detail);
@@ -216,6 +247,7 @@ export function mountSubmissionView(
     stop() {
       stopped = true;
       window.clearTimeout(pollTimer);
+      window.clearInterval(clock);
       client.stop();
     },
   };

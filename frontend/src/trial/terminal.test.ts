@@ -39,6 +39,51 @@ describe("Terminal", () => {
     expect(terminal.text()).toBe("XY");
   });
 
+  it("shows a repeated traceback once, counting the copies", () => {
+    const traceback =
+      'Traceback (most recent call last):\n  File "solution.py", line 5, in describe\n' +
+      "    raise NotImplementedError\nNotImplementedError\n";
+    terminal.write("loading\n", 1, "stdout");
+    for (let seq = 2; seq < 26; seq++) terminal.write(traceback, seq, "stderr");
+    terminal.write("solution.py defines no function shared_tensor(): the trial calls it\n", 26, "stderr");
+    terminal.write("solution.py defines no function shared_tensor(): the trial calls it\n", 27, "stderr");
+    terminal.write("done\n", 28, "stdout");
+    expect(lines(box)).toEqual([
+      "loading",
+      "Traceback (most recent call last):",
+      '  File "solution.py", line 5, in describe',
+      "    raise NotImplementedError",
+      "NotImplementedError ×24",
+      "solution.py defines no function shared_tensor(): the trial calls it ×2",
+      "done",
+    ]);
+    expect(box.querySelector<HTMLElement>(".term-repeat")?.dataset.repeat).toBe("24");
+  });
+
+  it("keeps distinct tracebacks, a traceback split across events, and repeated stdout", () => {
+    terminal.write("Traceback (most recent call last):\n  File ", 1, "stderr");
+    terminal.write('"solution.py", line 2\nValueError: one\n', 2, "stderr");
+    terminal.write('Traceback (most recent call last):\n  File "solution.py", line 2\nValueError: two\n', 3, "stderr");
+    terminal.write('Traceback (most recent call last):\n  File "solution.py", line 2\nValueError: one\n', 4, "stderr");
+    terminal.write("epoch\nepoch\n", 5, "stdout");
+    expect(lines(box)).toEqual([
+      "Traceback (most recent call last):",
+      '  File "solution.py", line 2',
+      "ValueError: one ×2",
+      "Traceback (most recent call last):",
+      '  File "solution.py", line 2',
+      "ValueError: two",
+      "epoch",
+      "epoch",
+    ]);
+  });
+
+  it("folds nothing when asked not to", () => {
+    const plain = new Terminal(box, { foldRepeats: false });
+    plain.write("oops\noops\n", 1, "stderr");
+    expect(lines(box)).toEqual(["oops", "oops"]);
+  });
+
   it("keeps empty lines between lines", () => {
     terminal.write("a\n\nb\n", 1);
     expect(lines(box)).toEqual(["a", "", "b"]);

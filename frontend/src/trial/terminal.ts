@@ -2,6 +2,9 @@
 // overwrites it (tqdm's bars redraw in place), ANSI SGR sets colours (16, 256 and true colour), bold,
 // dim, italic and underline; "ESC[K" clears to the end of the line; other escape sequences are dropped.
 // Text reaches the page only through textContent: HTML in the output is shown, never parsed.
+// A repeated error on stderr is shown once: a Python traceback (from its "Traceback" line to the
+// exception line) or an error line seen before is dropped, and its first copy counts "×N" (a probe that
+// calls a function 24 times would otherwise print 24 copies of one NotImplementedError).
 
 export interface Style {
   fg: number | string | null; // 0-15: a palette class; a string: an rgb() colour
@@ -93,9 +96,18 @@ const ESCAPE = /\x1b(?:\[([0-9;?]*)([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-
 // eslint-disable-next-line no-control-regex
 const INCOMPLETE = /\x1b(?:\[[0-9;?]*|\][^\x07\x1b]*)?$/;
 
+const TRACEBACK_HEADER = "Traceback (most recent call last):";
+
+function lineText(line: Line): string {
+  return line.cells.map((cell) => cell.ch).join("");
+}
+
 export class Terminal {
   readonly element: HTMLElement;
   private lines: Line[] = [];
+  private readonly foldRepeats: boolean;
+  private repeats = new Map<string, { last: Line; count: number }>();
+  private traceback: Line[] | null = null; // the lines of a traceback being written
   private column = 0;
   private style: Style = { ...PLAIN };
   private pending = "";
@@ -103,9 +115,10 @@ export class Terminal {
   private lineEnded = false; // a "\n" was written: the next text starts a new line (made only then)
   private readonly maxLines: number;
 
-  constructor(element: HTMLElement, options: { maxLines?: number } = {}) {
+  constructor(element: HTMLElement, options: { maxLines?: number; foldRepeats?: boolean } = {}) {
     this.element = element;
     this.maxLines = options.maxLines ?? 20000;
+    this.foldRepeats = options.foldRepeats ?? true;
   }
 
   get lineCount(): number {
@@ -170,6 +183,8 @@ export class Terminal {
     this.pending = "";
     this.lineEnded = false;
     this.dirty.clear();
+    this.repeats.clear();
+    this.traceback = null;
     this.element.replaceChildren();
   }
 
@@ -201,9 +216,52 @@ export class Terminal {
   }
 
   private newLine(seq: number): void {
-    this.current(seq); // an empty line ("\n\n") still takes its place
+    const line = this.current(seq); // an empty line ("\n\n") still takes its place
     this.lineEnded = true;
     this.column = 0;
+    if (this.foldRepeats) this.completed(line);
+  }
+
+  /** A line just ended: gather a traceback's lines, and drop an error block or line seen before. */
+  private completed(line: Line): void {
+    const text = lineText(line);
+    if (this.traceback !== null) {
+      this.traceback.push(line);
+      // The exception line ends it: the first line after the header that is not indented.
+      if (text.trim() !== "" && !/^\s/.test(text)) {
+        const block = this.traceback;
+        this.traceback = null;
+        this.fold(block);
+      }
+      return;
+    }
+    if (line.cells[0]?.style.stream !== "stderr" || text.trim() === "") return;
+    if (text === TRACEBACK_HEADER) this.traceback = [line];
+    else this.fold([line]);
+  }
+
+  private fold(block: Line[]): void {
+    const key = block.map(lineText).join("\n");
+    const first = this.repeats.get(key);
+    if (first === undefined) {
+      this.repeats.set(key, { last: block[block.length - 1], count: 1 });
+      return;
+    }
+    first.count += 1;
+    for (const line of block) {
+      line.element.remove();
+      this.dirty.delete(line);
+    }
+    const dropped = new Set(block);
+    this.lines = this.lines.filter((line) => !dropped.has(line));
+    let badge = first.last.element.querySelector<HTMLElement>(".term-repeat");
+    if (badge === null) {
+      badge = this.element.ownerDocument.createElement("span");
+      badge.className = "term-repeat";
+      first.last.element.append(badge);
+    }
+    badge.dataset.repeat = String(first.count);
+    badge.textContent = ` ×${first.count}`;
   }
 
   private put(ch: string, seq: number): void {
