@@ -214,6 +214,7 @@ def cmd_submit(
         mode = "run" if arguments.run else "submit"
         created = api.post("submissions/", {"exercise": arguments.slug, "code": code, "mode": mode})
         out.line(say("submitted", id=created["id"], mode=mode, exercise=created["exercise"]), "bold")
+        show_coach(created.get("coach"), api.server, say, out)
         view = _LiveView(say, out)
         Follower(api, settings.token, created["id"], view.on_event, view.on_wait, view.on_notice).run()
         submission = api.get(f"submissions/{created['id']}/")
@@ -222,6 +223,23 @@ def cmd_submit(
     _show_result(submission, say, out)
     out.line(say("details", url=f"{api.server}/submissions/{submission['id']}/"), "dim")
     return EXIT_OK if submission["verdict"] == "passed" else EXIT_FAILED
+
+
+def show_coach(coach: object, server: str, say: Language, out: Terminal) -> None:
+    """The coach's findings on the submitted code, as the editor shows them (advice; nothing if none)."""
+    if not isinstance(coach, dict):
+        return
+    findings = [finding for finding in coach.get("findings") or [] if isinstance(finding, dict)]
+    if not findings:
+        return
+    out.line(say("coach_heading", count=len(findings)), "yellow")
+    for finding in findings:
+        out.line(
+            say("coach_finding", line=finding.get("line"), title=say.pick(finding.get("title"))), "yellow"
+        )
+        trial = finding.get("trial")
+        url = trial.get("url", "") if isinstance(trial, dict) else ""
+        out.line(say("coach_learn", why=say.pick(finding.get("why")), url=f"{server}{url}"), "dim")
 
 
 def _read_code(path: Path, say: Language) -> str:

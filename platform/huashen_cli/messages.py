@@ -58,6 +58,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "points": ("{points} 分 · {device} · 提示 {hints} 条", "{points} points · {device} · {hints} hints"),
     # submit
     "submitted": ("已提交 #{id}（{mode}）：{exercise}", "Submitted #{id} ({mode}): {exercise}"),
+    "coach_heading": (
+        "教练发现了 {count} 处常见的 PyTorch 错误（只是建议，不影响得分）：",
+        "The coach found {count} common PyTorch mistake(s) (advice only, never part of the score):",
+    ),
+    "coach_finding": ("  第 {line} 行：{title}", "  line {line}: {title}"),
+    "coach_learn": ("    {why}\n    学习：{url}", "    {why}\n    Learn it in: {url}"),
     "queued": ("排队等待评测…", "Waiting in the queue…"),
     "queued_for": ("排队等待评测… {seconds} 秒", "Waiting in the queue… {seconds}s"),
     "running": ("开始运行（{device}）", "Running ({device})"),
