@@ -1,9 +1,12 @@
-"""Check for trial 1.3, reproducibility. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 1.3, reproducibility. Runs outside the sandbox and scores the driver's observations.
 
 Reproducibility is a relation between runs, so the check compares the probe's runs with each other:
 the same seed must give the same numbers (after the probe scrambled every generator), another seed
 different ones; two fresh processes must see the same batches and the same worker-side draws; workers
-and epochs must not repeat each other's draws. The probe's constants are read as literals.
+and epochs must not repeat each other's draws. The driver's constants are read as literals.
+
+Every check here is *observed*: the draws, batches and seeds come from the trial's routines in the
+student's process (driver and agent: docs/architecture.md), never recomputed outside.
 """
 
 from pathlib import Path

@@ -1,4 +1,10 @@
-"""Probe for trial 1.3, reproducibility. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 1.3, reproducibility. The student's code runs in the agent; this process drives it.
+
+Generators, loaders and worker processes live in the student's process, so every part runs there as
+the trial's own routine (`agent_seed`, `agent_fresh`, `agent_loader`, `agent_cuda_seed`) and what they
+saw comes back as data. Reproducibility is a relation between those runs: every check of this trial is
+*observed* (docs/architecture.md). The fresh processes are the agent's children, so they carry its
+guard against the driver too.
 
 Before every call into the student's code the probe fills torch's, numpy's and Python's global random
 generators with fresh entropy (`scramble`), so code that never seeds can't look reproducible by luck
@@ -134,7 +140,7 @@ def child_main(lib, solution_path, seed, result_path):
     return 0
 
 
-def fresh_processes(ctx, count):
+def fresh_processes(solution_path, work, count):
     """Run the loader in `count` fresh processes at once; their results (or errors), in order."""
     import exercises
 
@@ -143,11 +149,11 @@ def fresh_processes(ctx, count):
     started = []
     for number in range(count):
         result_path = scratch / f"run-{number}.json"
-        command = [sys.executable, "-I", "-B", __file__, "--child", lib, ctx.solution_path]
+        command = [sys.executable, "-I", "-B", __file__, "--child", lib, solution_path]
         command += [str(LOADER_SEED), str(result_path)]
         process = subprocess.Popen(
             command,
-            cwd=ctx.work,
+            cwd=work,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -201,36 +207,70 @@ def wrapped_seeders(calls):
     return saved
 
 
-def probe(ctx):
-    from exercises.kit.probe import FAILED
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process)
 
-    solution = ctx.load_solution()
 
-    for label, seed in (("first", SEED), ("again", SEED), ("other", OTHER_SEED)):
-        scramble()
-        if ctx.call(f"seed.{label}", "seed_everything", seed) is not FAILED:
-            ctx.observe(f"seed.{label}", draw())
+def agent_seed(solution, seed):
+    scramble()
+    solution.seed_everything(seed)
+    return draw()
 
-    for number, result in enumerate(fresh_processes(ctx, 2)):
-        ctx.observe(f"fresh.{number}", result)
 
+def agent_fresh(solution, count):
+    path = Path(solution.__file__)
+    return fresh_processes(str(path), str(path.parent), count)
+
+
+def agent_loader(solution, seed):
     make_loader = getattr(solution, "make_loader", None)
     if not callable(make_loader):
-        ctx.observe("other-loader-seed", {"error": "solution.py defines no function make_loader()"})
-    elif (result := ctx.call("other-loader-seed", run_loader, make_loader, OTHER_LOADER_SEED)) is not FAILED:
+        raise NameError("solution.py defines no function make_loader()")
+    return run_loader(make_loader, seed)
+
+
+def agent_cuda_seed(solution, seed):
+    calls = []
+    scramble()
+    saved = wrapped_seeders(calls)
+    try:
+        solution.seed_everything(seed)
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+    return {"calls": calls[:50]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def driver(ctx):
+    from exercises.kit.probe import FAILED
+
+    ctx.load_solution()
+
+    for label, seed in (("first", SEED), ("again", SEED), ("other", OTHER_SEED)):
+        result = ctx.run(f"seed.{label}", "agent_seed", seed)
+        if result is not FAILED:
+            ctx.observe(f"seed.{label}", result)
+
+    results = ctx.run("fresh", "agent_fresh", 2)
+    if isinstance(results, list):
+        for number, result in enumerate(results[:2]):
+            ctx.observe(f"fresh.{number}", result)
+    elif results is not FAILED:
+        ctx.observe("fresh", {"error": "the fresh processes gave no results"})
+
+    result = ctx.run("other-loader-seed", "agent_loader", OTHER_LOADER_SEED)
+    if result is not FAILED:
         ctx.observe("other-loader-seed", result)
 
-    calls = []
     with ctx.patch_cuda_available(True):
         if ctx.reload_solution("cuda.import") is not FAILED:
-            scramble()
-            saved = wrapped_seeders(calls)
-            try:
-                if ctx.call("cuda.seed", "seed_everything", SEED) is not FAILED:
-                    ctx.observe("cuda.seed", {"calls": calls[:50]})
-            finally:
-                for owner, name, original in reversed(saved):
-                    setattr(owner, name, original)
+            result = ctx.run("cuda.seed", "agent_cuda_seed", SEED)
+            if result is not FAILED:
+                ctx.observe("cuda.seed", result)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
