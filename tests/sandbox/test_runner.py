@@ -93,7 +93,8 @@ def test_limits_end_the_job_and_say_why(lib: Path, code: str, flag: str) -> None
     outcome, _output, _events = run(code, lib)
     assert getattr(outcome, flag), outcome
     assert outcome.tree_dead
-    assert outcome.wall_seconds < LIMITS.wall_seconds + 5
+    # Without the limit these run a minute or forever; the margin is for a loaded machine, not a target.
+    assert outcome.wall_seconds < LIMITS.wall_seconds + 20
 
 
 def test_a_fork_bomb_is_contained_by_the_pids_limit(lib: Path) -> None:
@@ -106,7 +107,8 @@ def test_a_fork_bomb_is_contained_by_the_pids_limit(lib: Path) -> None:
 def test_cpu_time_is_limited_separately_from_the_wall_clock(lib: Path) -> None:
     limits = Limits(wall_seconds=20, cpu_seconds=1, memory_mb=256, pids=32, output_kb=64, disk_mb=16)
     outcome, _output, _events = run("while True: pass", lib, limits)
-    assert outcome.cpu_exceeded and not outcome.timed_out and outcome.wall_seconds < 10
+    # Not timed out means the CPU limit ended it before the 20 s wall clock, however loaded the machine.
+    assert outcome.cpu_exceeded and not outcome.timed_out
 
 
 def test_an_orphan_does_not_outlive_its_job(lib: Path) -> None:
