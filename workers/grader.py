@@ -246,6 +246,7 @@ SANDBOX_KIT = (
     "devices.py",
     "digits.py",
     "driver.py",
+    "messages.py",
     "observations.py",
     "oddfiles.py",
     "probe.py",

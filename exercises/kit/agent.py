@@ -33,6 +33,7 @@ from types import ModuleType
 from typing import Any
 
 from exercises.kit import boundary
+from exercises.kit.messages import both
 from exercises.kit.probe import SOLUTION_MODULE, SolutionFailed, _is_gpu_oom, trim_traceback
 
 AGENT_ROUTINE_PREFIX = "agent_"
@@ -78,7 +79,7 @@ class Agent:
     def _execute(self) -> ModuleType:
         spec = importlib.util.spec_from_file_location(SOLUTION_MODULE, self.solution_path)
         if spec is None or spec.loader is None:
-            raise SolutionFailed("solution.py cannot be loaded")
+            raise SolutionFailed(both("cannot_load"))
         module = importlib.util.module_from_spec(spec)
         previous = sys.modules.get(SOLUTION_MODULE)
         sys.modules[SOLUTION_MODULE] = module
@@ -158,7 +159,7 @@ class Agent:
             if op == "call":
                 target = getattr(self.solution, name, None) if self.solution is not None else None
                 if not callable(target):
-                    message = f"solution.py defines no function {name}(): the trial calls it\n"
+                    message = both("no_function", name=name) + "\n"
                     print(message, file=sys.stderr, end="", flush=True)
                     self.reply({"ok": False, "traceback": message, "gpu_oom": False})
                     return

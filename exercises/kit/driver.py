@@ -58,6 +58,7 @@ from typing import Any
 
 from exercises.kit import boundary
 from exercises.kit import report as _report
+from exercises.kit.messages import both
 from exercises.kit.observations import (
     ARRAY_KEY,
     ARRAYS_DIR,
@@ -128,23 +129,33 @@ def _children(parent: int) -> list[int]:
     return found
 
 
+def _only(known: set[int]) -> bool:
+    """Whether every process this /proc shows is in `known` (in the sandbox's PID namespace: nothing of
+    the student's is left that was not killed already)."""
+    return all(int(entry) in known for entry in os.listdir("/proc") if entry.isdigit())
+
+
 def end_descendants(seconds: float = 2.0) -> None:
-    """Kill and reap every process the agent left behind. The driver is their child subreaper, so
-    whatever the agent forked, in any session or process group, is reparented here when its parent dies."""
+    """Kill every process the agent left behind. The driver is their child subreaper, so whatever the
+    agent forked, in any session or process group, is reparented here once its parent is gone; the loop
+    ends when no child is left unkilled and nothing else is running beside init and this process."""
     me = os.getpid()
+    killed: set[int] = set()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         children = _children(me)
-        for pid in children:
+        fresh = [pid for pid in children if pid not in killed]
+        for pid in fresh:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+        killed.update(fresh)
         while True:
             try:
                 if os.waitpid(-1, os.WNOHANG)[0] == 0:
                     break
             except ChildProcessError:
                 break
-        if not children:
+        if not children or (not fresh and _only({1, me, *killed})):
             return
         time.sleep(0.005)
 
@@ -223,8 +234,11 @@ class DriverContext(ProbeContext):
 
     def _why_gone(self, error: BaseException) -> str:
         status = self._reap(wait=EXIT_GRACE_SECONDS)
-        how = "" if status is None else f" (exit status {status})" if status >= 0 else f" (signal {-status})"
-        return f"the process running solution.py ended before it answered{how}\n"
+        if status is None:
+            return both("ended") + "\n"
+        if status >= 0:
+            return both("ended_status", status=status) + "\n"
+        return both("ended_signal", signal=-status) + "\n"
 
     def _answer(self, key: str, header: dict[str, Any], body: bytes = b"") -> Any:
         """Send one request; the decoded value, or FAILED with observation `key` explaining why."""
@@ -234,17 +248,17 @@ class DriverContext(ProbeContext):
         except AgentGone as gone:
             return self._fail(key, str(gone))
         except boundary.Malformed as error:
-            return self._fail(key, f"the answer of solution.py could not be read: {error}\n")
+            return self._fail(key, both("unreadable_answer", error=error) + "\n")
         if reply.get("ok") is not True:
             text = reply.get("traceback")
-            text = text[-MAX_TRACEBACK_CHARS:] if isinstance(text, str) else "solution.py raised an error\n"
+            text = text[-MAX_TRACEBACK_CHARS:] if isinstance(text, str) else both("raised") + "\n"
             if reply.get("gpu_oom") is True and self.device == "gpu":
                 self._record_error(GPU_OOM, text)
             return self._fail(key, text)
         try:
             value, decoder = boundary.decode(reply.get("value"), reply_body)
         except boundary.Malformed as error:
-            return self._fail(key, f"the answer of solution.py could not be read: {error}\n")
+            return self._fail(key, both("unreadable_answer", error=error) + "\n")
         facts = reply.get("facts")
         self.last_call = boundary._facts(facts)
         self._facts.update(decoder.facts)
@@ -367,15 +381,13 @@ class DriverContext(ProbeContext):
         with contextlib.suppress(OSError):
             self.sock.close()
         agent = self.agent
-        if agent > 0 and self._reap(wait=EXIT_GRACE_SECONDS) is None:
-            for kill in (os.killpg, os.kill):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    kill(agent, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(agent, 0)
-        elif agent > 0:  # it left by itself: what it forked into its group goes with it
+        if agent > 0:
+            self._reap(wait=0)  # already ended by itself? Its status tells a crash from our kill
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(agent, signal.SIGKILL)
+                os.killpg(agent, signal.SIGKILL)  # the group outlives a reaped leader
+            if self.agent > 0:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(agent, signal.SIGKILL)
 
     def _finish(self) -> None:
         """Write out/ (replacing whatever is there) and send the manifest of what was written."""
@@ -428,15 +440,15 @@ class _Relay(threading.Thread):
     def __init__(self, fd: int) -> None:
         super().__init__(name="metrics-relay", daemon=True)
         self.fd = fd
-        self.stopping = threading.Event()
+        self.wake_read, self.wake_write = os.pipe()
 
     def run(self) -> None:
         pending = b""
         try:
-            while not self.stopping.is_set():
-                ready, _, _ = select.select([self.fd], [], [], 0.1)
-                if not ready:
-                    continue
+            while True:
+                ready, _, _ = select.select([self.fd, self.wake_read], [], [])
+                if self.fd not in ready:
+                    return  # stopped, and nothing more is waiting in the pipe
                 chunk = os.read(self.fd, 65536)
                 if not chunk:
                     return
@@ -449,10 +461,11 @@ class _Relay(threading.Thread):
             return
 
     def stop(self) -> None:
-        self.stopping.set()
+        os.write(self.wake_write, b"x")
         self.join(timeout=1.0)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        for fd in (self.fd, self.wake_read, self.wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _relay_line(line: bytes) -> None:

@@ -50,6 +50,7 @@ from types import ModuleType
 from typing import Any
 
 from exercises.kit import report as _report
+from exercises.kit.messages import both
 from exercises.kit.observations import (
     ARRAY_KEY,
     ARRAYS_DIR,
@@ -379,7 +380,7 @@ class ProbeContext:
     def _execute_solution(self, *, record: bool = True) -> ModuleType:
         spec = importlib.util.spec_from_file_location(SOLUTION_MODULE, self.solution_path)
         if spec is None or spec.loader is None:
-            raise SolutionFailed("solution.py cannot be loaded")
+            raise SolutionFailed(both("cannot_load"))
         module = importlib.util.module_from_spec(spec)
         previous = sys.modules.get(SOLUTION_MODULE)
         sys.modules[SOLUTION_MODULE] = module  # dataclasses and pickling look the module up here
@@ -412,7 +413,7 @@ class ProbeContext:
             name = fn
             target = getattr(self.load_solution(), name, None)
             if not callable(target):
-                message = f"solution.py defines no function {name}(): the trial calls it\n"
+                message = both("no_function", name=name) + "\n"
                 self.observations[key] = {"error": message}
                 print(message, file=sys.stderr, end="", flush=True)
                 return FAILED

@@ -83,7 +83,9 @@ def agent_writes(solution, function, case, purpose, seed, wanted):
         source = torch.from_numpy(source)
     target = getattr(solution, function, None)
     if not callable(target):
-        raise NameError(f"solution.py defines no function {function}(): the trial calls it")
+        from exercises.kit.messages import both
+
+        raise NameError(both("no_function", name=function))
     result = target(source)
     kind = torch.Tensor if wanted == "torch.Tensor" else np.ndarray
     if not isinstance(result, kind) or tuple(result.shape) != tuple(source.shape):

@@ -83,7 +83,9 @@ def agent_call(solution, student_function, names, shape, case, seed, *extra):
     For a list result, also say which items are distinct objects and memory blocks (observed)."""
     target = getattr(solution, student_function, None)
     if not callable(target):
-        raise NameError(f"solution.py defines no function {student_function}(): the trial calls it")
+        from exercises.kit.messages import both
+
+        raise NameError(both("no_function", name=student_function))
     shape = tuple(shape)
     functions = function(names, shape) if isinstance(names, str) else [function(n, shape) for n in names]
     result = target(functions, point(case, shape, seed), *extra)
