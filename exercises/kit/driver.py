@@ -129,33 +129,23 @@ def _children(parent: int) -> list[int]:
     return found
 
 
-def _only(known: set[int]) -> bool:
-    """Whether every process this /proc shows is in `known` (in the sandbox's PID namespace: nothing of
-    the student's is left that was not killed already)."""
-    return all(int(entry) in known for entry in os.listdir("/proc") if entry.isdigit())
-
-
 def end_descendants(seconds: float = 2.0) -> None:
-    """Kill every process the agent left behind. The driver is their child subreaper, so whatever the
-    agent forked, in any session or process group, is reparented here once its parent is gone; the loop
-    ends when no child is left unkilled and nothing else is running beside init and this process."""
+    """Kill and reap every process the agent left behind. The driver is their child subreaper, so
+    whatever the agent forked, in any session or process group, is reparented here when its parent dies."""
     me = os.getpid()
-    killed: set[int] = set()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         children = _children(me)
-        fresh = [pid for pid in children if pid not in killed]
-        for pid in fresh:
+        for pid in children:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        killed.update(fresh)
         while True:
             try:
                 if os.waitpid(-1, os.WNOHANG)[0] == 0:
                     break
             except ChildProcessError:
                 break
-        if not children or (not fresh and _only({1, me, *killed})):
+        if not children:
             return
         time.sleep(0.005)
 
@@ -381,13 +371,15 @@ class DriverContext(ProbeContext):
         with contextlib.suppress(OSError):
             self.sock.close()
         agent = self.agent
-        if agent > 0:
-            self._reap(wait=0)  # already ended by itself? Its status tells a crash from our kill
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(agent, signal.SIGKILL)  # the group outlives a reaped leader
-            if self.agent > 0:
+        if agent > 0 and self._reap(wait=EXIT_GRACE_SECONDS) is None:
+            for kill in (os.killpg, os.kill):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(agent, signal.SIGKILL)
+                    kill(agent, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(agent, 0)
+        elif agent > 0:  # it left by itself: what it forked into its group goes with it
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(agent, signal.SIGKILL)
 
     def _finish(self) -> None:
         """Write out/ (replacing whatever is there) and send the manifest of what was written."""
@@ -440,15 +432,15 @@ class _Relay(threading.Thread):
     def __init__(self, fd: int) -> None:
         super().__init__(name="metrics-relay", daemon=True)
         self.fd = fd
-        self.wake_read, self.wake_write = os.pipe()
+        self.stopping = threading.Event()
 
     def run(self) -> None:
         pending = b""
         try:
-            while True:
-                ready, _, _ = select.select([self.fd, self.wake_read], [], [])
-                if self.fd not in ready:
-                    return  # stopped, and nothing more is waiting in the pipe
+            while not self.stopping.is_set():
+                ready, _, _ = select.select([self.fd], [], [], 0.1)
+                if not ready:
+                    continue
                 chunk = os.read(self.fd, 65536)
                 if not chunk:
                     return
@@ -461,11 +453,10 @@ class _Relay(threading.Thread):
             return
 
     def stop(self) -> None:
-        os.write(self.wake_write, b"x")
+        self.stopping.set()
         self.join(timeout=1.0)
-        for fd in (self.fd, self.wake_read, self.wake_write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 def _relay_line(line: bytes) -> None:
