@@ -190,3 +190,59 @@ def test_the_starter_code_shows_each_error_once_with_the_checks_first(browse: Br
         page.locator("[data-testid=terminal] .term-line", has_text="Traceback (most recent call last):").all()
     )
     screenshot(page, "desk-starter-feedback")
+
+
+@pytest.mark.usefixtures("trial_script")
+def test_the_split_drags_and_is_remembered_and_the_editor_goes_full_screen(browse: Browse) -> None:
+    page = browse.new_page(width=1280, height=900)
+    sign_up(page, _student("wide"))
+    open_trial(page, SLUG)
+    editor = page.locator("[data-testid=editor] .cm-editor")
+    before = editor.bounding_box()
+    handle = page.locator("[data-testid=split-handle]")
+    box = handle.bounding_box()
+    assert before is not None and box is not None
+    # when the student drags the split 250 px to the left
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] - 250, box["y"] + 40, steps=5)
+    page.mouse.up()
+    after = editor.bounding_box()
+    assert after is not None and after["width"] > before["width"] + 200, (before, after)
+    # then the editor keeps that width on the next visit
+    page.reload()
+    expect(page.locator("[data-testid=editor] .cm-content")).to_be_editable()
+    again = page.locator("[data-testid=editor] .cm-editor").bounding_box()
+    assert again is not None and abs(again["width"] - after["width"]) < 8, (after, again)
+    # and full screen gives the editor the window
+    page.locator("[data-testid=full-screen]").click()
+    full = page.locator("[data-testid=editor] .cm-editor").bounding_box()
+    assert full is not None and full["width"] > 1100 and full["height"] > 600, full
+    screenshot(page, "desk-full-screen")
+    page.locator("[data-testid=full-screen]").click()
+    expect(page.locator(".trial-work.full-screen")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("trial_script")
+def test_a_phone_reads_the_statement_then_codes_and_sees_results_in_tabs(browse: Browse) -> None:
+    page = browse.new_page(width=390, height=844)
+    sign_up(page, _student("phone"))
+    open_trial(page, SLUG)
+    # a first visit opens on the statement, with the tabs at hand
+    tabs = page.locator("[data-testid=trial-tabs]")
+    expect(tabs).to_be_visible()
+    expect(page.locator(".statement")).to_be_visible()
+    expect(page.locator("[data-testid=editor]")).to_be_hidden()
+    screenshot(page, "desk-phone-statement")
+    # the code tab puts the editor near the top, tall enough to write in
+    tabs.locator("[data-tab=code]").click()
+    expect(page.locator(".statement")).to_be_hidden()
+    editor = page.locator("[data-testid=editor] .cm-editor").bounding_box()
+    assert editor is not None and editor["y"] < 400 and editor["height"] > 280, editor
+    screenshot(page, "desk-phone-code")
+    # Run opens the results tab
+    page.locator("[data-testid=run]").click()
+    expect(tabs.locator("[data-tab=results]")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("[data-testid=verdict]")).to_be_visible(timeout=GRADING_TIMEOUT_MS)
+    expect(page.locator("[data-testid=editor]")).to_be_hidden()
+    screenshot(page, "desk-phone-results")

@@ -7,6 +7,7 @@ import { browserStorage, DraftKeeper } from "./draft";
 import { createEditor, replaceDocument } from "./editor";
 import type { SubmissionDetail } from "./feedback";
 import { t } from "./i18n";
+import { mountLayout } from "./layout";
 import { mountSubmissionView, type SubmissionView } from "./submission_view";
 import { showSyntaxError } from "./syntax_marker";
 
@@ -184,6 +185,7 @@ export function mountTrialPage(root: HTMLElement): void {
 
   mountHints(root, config);
   mountReference(root, config);
+  mountLayout(root, { firstTab: config.source === "draft" ? "code" : "statement" });
 }
 
 function mountHints(root: HTMLElement, config: TrialConfig): void {
