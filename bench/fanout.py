@@ -156,8 +156,6 @@ async def follow(
         except websockets.exceptions.ConnectionClosed:
             pass
         code = ws.close_code
-        if not finished and os.environ.get('FANOUT_DEBUG'):
-            print('closed', code, ws.close_reason, got)
         if finished or code not in RESUME_CODES:
             return got, repeated
         retries[0] += 1

@@ -239,3 +239,28 @@ def test_each_event_is_encoded_once_for_all_its_followers(
     got = async_to_sync(scenario)()
     assert all(seqs == [1, 2, 3, 4] for seqs in got)
     assert sorted(encoded) == [1, 2, 3, 4]
+
+
+def test_quiet_sockets_asking_while_a_done_query_runs_are_answered_by_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from huashen.grading import consumers
+
+    queries: list[list[int]] = []
+
+    def slow_done_among(submission_ids: list[int]) -> set[int]:
+        queries.append(sorted(submission_ids))
+        time.sleep(0.2)  # a database under load
+        return {2}
+
+    monkeypatch.setattr(consumers, "_done_among", slow_done_among)
+
+    async def scenario() -> list[bool]:
+        check = consumers.DoneCheck()
+        first = [asyncio.ensure_future(check.done(1)), asyncio.ensure_future(check.done(1))]
+        await asyncio.sleep(0.1)  # the first query is running now
+        later = asyncio.ensure_future(check.done(2))
+        return list(await asyncio.wait_for(asyncio.gather(*first, later), timeout=5))
+
+    assert async_to_sync(scenario)() == [False, False, True]
+    assert queries == [[1], [2]]  # one query for both sockets of run 1, the next for the latecomer

@@ -104,20 +104,22 @@ class DoneCheck:
         return await answer
 
     async def _ask(self) -> None:
-        await asyncio.sleep(self.GATHER_SECONDS)
-        asking, self._asking = self._asking, {}
-        try:
-            done = await database_sync_to_async(_done_among)(list(asking))
-        except Exception as error:
-            for answers in asking.values():
+        # Until nobody is waiting: whoever asked while a query was running is answered by the next one.
+        while self._asking:
+            await asyncio.sleep(self.GATHER_SECONDS)
+            asking, self._asking = self._asking, {}
+            try:
+                done = await database_sync_to_async(_done_among)(list(asking))
+            except Exception as error:
+                for answers in asking.values():
+                    for answer in answers:
+                        if not answer.done():
+                            answer.set_exception(error)
+                continue
+            for submission_id, answers in asking.items():
                 for answer in answers:
                     if not answer.done():
-                        answer.set_exception(error)
-            return
-        for submission_id, answers in asking.items():
-            for answer in answers:
-                if not answer.done():
-                    answer.set_result(submission_id in done)
+                        answer.set_result(submission_id in done)
 
 
 def _done_among(submission_ids: list[int]) -> set[int]:

@@ -219,12 +219,13 @@ class StreamHub:
             if self._streams.get(stream.submission_id) is stream:
                 del self._streams[stream.submission_id]  # the next follower tries again
             raise
+        self._ensure_reader(new_stream=True)
 
-    def _ensure_reader(self) -> None:
+    def _ensure_reader(self, *, new_stream: bool = False) -> None:
         if self._reader is None or self._reader.done():
             self._reader = asyncio.ensure_future(self._run_reader())
-        else:
-            self._wake()
+        elif new_stream:
+            self._wake()  # the read in progress does not ask for this stream yet
 
     async def _run_reader(self) -> None:
         try:
