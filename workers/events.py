@@ -4,6 +4,7 @@ Every event gets the next sequence number; a sink that resumes a stream (a re-de
 after the last number already there, so a follower never sees a number twice.
 """
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from workers.protocol import (
     event_stream_id,
     event_stream_key,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class EventSink(Protocol):
@@ -58,20 +61,105 @@ class ListSink(CallbackSink):
 
 
 class RedisStreamSink(SequencedSink):
-    def __init__(self, client: Any, submission_id: int) -> None:
+    """Writes a run's events to its submission's stream; a failed write never fails the run.
+
+    With a claim token (`workers.claims`) every write is fenced: Redis checks in the same script that
+    the claim still holds this token, so a run whose claim was taken over (a stalled grader, a copy that
+    should not have run) writes nothing more. Writes that fail because Redis is away are kept (up to
+    MAX_PENDING events, then the newest live lines are dropped and counted) and retried with the next
+    event, at most once a RETRY_SECONDS, so a Redis restart costs live lines at worst, never the verdict.
+    """
+
+    MAX_PENDING = 5000
+    RETRY_SECONDS = 1.0
+
+    def __init__(
+        self, client: Any, submission_id: int, claim: int | None = None, claim_key: str = ""
+    ) -> None:
         self.client = client
+        self.submission_id = submission_id
         self.key = event_stream_key(submission_id)
-        last = client.xrevrange(self.key, count=1)
+        self.claim = claim
+        self.claim_key = claim_key
+        self.fenced = False
+        self.dropped = 0
+        self._pending: list[GradeEvent] = []
+        self._next_try = 0.0
+        try:
+            last = client.xrevrange(self.key, count=1)
+        except Exception:  # Redis away at the start: number from 1; repeats of earlier ids are skipped
+            logger.warning("submission %s: could not read the stream's last event", submission_id)
+            last = []
         first = int(_text(last[0][0]).split("-", 1)[1]) + 1 if last else 1
         super().__init__(first)
 
     def _write(self, event: GradeEvent) -> None:
-        pipeline = self.client.pipeline(transaction=False)
-        pipeline.xadd(
-            self.key, encode_event(event), id=event_stream_id(event.seq), maxlen=EVENT_STREAM_MAXLEN
-        )
-        pipeline.expire(self.key, EVENT_STREAM_TTL_SECONDS)
-        pipeline.execute()
+        if self.fenced:
+            return
+        if len(self._pending) >= self.MAX_PENDING:
+            self.dropped += 1
+        else:
+            self._pending.append(event)
+        now = time.monotonic()
+        if now < self._next_try:
+            return
+        try:
+            self._flush()
+        except Exception as error:  # Redis away: keep the events for the next try
+            self._next_try = now + self.RETRY_SECONDS
+            logger.warning("submission %s: %d event(s) not written yet (%s)",
+                           self.submission_id, len(self._pending), error)  # fmt: skip
+
+    def flush(self) -> bool:
+        """Write what is pending now (the run's end); True when nothing is left unwritten."""
+        if self.fenced or not self._pending:
+            return True
+        try:
+            self._flush()
+        except Exception:
+            logger.warning("submission %s: %d event(s) never written", self.submission_id, len(self._pending))
+            return False
+        return True
+
+    def _flush(self) -> None:
+        events, self._pending = self._pending, []
+        try:
+            if self.claim is None:
+                pipeline = self.client.pipeline(transaction=False)
+                for event in events:
+                    pipeline.xadd(self.key, encode_event(event), id=event_stream_id(event.seq),
+                                  maxlen=EVENT_STREAM_MAXLEN)  # fmt: skip
+                pipeline.expire(self.key, EVENT_STREAM_TTL_SECONDS)
+                pipeline.execute(raise_on_error=False)  # an id already there (a resumed stream) is skipped
+                return
+            arguments: list[Any] = [self.claim, EVENT_STREAM_TTL_SECONDS, EVENT_STREAM_MAXLEN]
+            for event in events:
+                fields = encode_event(event)
+                arguments += [event_stream_id(event.seq), fields["kind"], fields["payload"], fields["time"]]
+            written = self.client.eval(_FENCED_XADD, 2, self.claim_key, self.key, *arguments)
+        except Exception:
+            self._pending = events + self._pending
+            raise
+        if int(written) < 0:
+            self.fenced = True
+            logger.error("submission %s: the claim (token %s) is no longer this run's; its events are refused",
+                         self.submission_id, self.claim)  # fmt: skip
+
+
+# Append events only while the claim still holds the writer's token; -1 when it does not. An id at or
+# below the stream's last (a resumed stream) is skipped, not an error.
+_FENCED_XADD = """
+local held = redis.call('GET', KEYS[1])
+if not held or string.match(held, '^%d+') ~= ARGV[1] then return -1 end
+local written = 0
+for i = 4, #ARGV, 4 do
+  local ok = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], ARGV[i],
+                         'kind', ARGV[i + 1], 'payload', ARGV[i + 2], 'time', ARGV[i + 3])
+  if type(ok) ~= 'table' or not ok.err then written = written + 1 end
+end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return written
+"""
 
 
 def _text(value: Any) -> str:

@@ -139,6 +139,9 @@ class GradeResult:
     # node name of the grader that ran it.
     request_id: str = ""
     grader: str = ""
+    # Added within version 1: the fencing token of the grader's claim on the submission (`claim_key`);
+    # the platform refuses a result from a holder whose claim a newer one replaced. 0: unfenced (embedded).
+    claim: int = 0
     version: int = PROTOCOL_VERSION
 
     def to_wire(self) -> dict[str, Any]:
@@ -165,6 +168,7 @@ class GradeResult:
                 artifacts=[_artifact(item) for item in data.get("artifacts", [])][:MAX_ARTIFACTS],
                 request_id=str(data.get("request_id", ""))[:64],
                 grader=str(data.get("grader", ""))[:200],
+                claim=int(data.get("claim", 0)),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProtocolError(f"malformed GradeResult: {error}") from error
@@ -202,6 +206,29 @@ HEARTBEAT_TTL_SECONDS = 60
 
 def event_stream_key(submission_id: int) -> str:
     return f"huashen:submission:{submission_id}:events"
+
+
+# --- Claims: one grading per submission at a time ------------------------------------------------------
+# Before running a request a grader claims its submission: it takes the next fencing token from
+# `fence_key` (INCR) and sets `claim_key` to that token for CLAIM_LEASE_SECONDS, renewing it while the
+# run lasts. A copy of the request that finds the claim taken (a redelivery, a recovery) is acknowledged
+# without running. The platform sets the claim to CLAIM_DONE once the result is recorded (or reaped), so
+# a copy restored later never runs either. Event writes and results carry the token: a holder whose
+# claim was replaced has its writes refused. A claim whose lease ran out (its grader died) is how the
+# platform knows to send the request again.
+CLAIM_LEASE_SECONDS = 30
+CLAIM_DONE = "done"
+CLAIM_DONE_TTL_SECONDS = EVENT_STREAM_TTL_SECONDS
+
+
+def claim_key(submission_id: int, request_id: str = "") -> str:
+    """Keyed by the submission's request id too: unlike ids, it never repeats across databases (a test
+    database, a restored one) sharing one Redis, so a stale "done" never stops a new submission."""
+    return f"huashen:submission:{submission_id}:{request_id}:claim"
+
+
+def fence_key(submission_id: int, request_id: str = "") -> str:
+    return f"huashen:submission:{submission_id}:{request_id}:fence"
 
 
 def event_stream_id(seq: int) -> str:

@@ -56,6 +56,12 @@ class Submission(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(help_text="after this the reaper may fail the submission")
+    claim = models.PositiveBigIntegerField(
+        default=0, help_text="the fencing token of the newest grader claim seen; older holders are refused"
+    )
+    recoveries = models.PositiveSmallIntegerField(
+        default=0, help_text="times it was sent again because its grader's claim ran out (the grader died)"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from huashen.grading.eventlog import EventLogUnavailable
 
@@ -47,10 +47,12 @@ def through_outages(
     *,
     what: str,
     patience_seconds: float,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> T:
     """`function()`, repeated with backoff while it fails with an outage, for up to `patience_seconds`."""
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
     started = clock()
     backoff = 0.25
     attempt = 1
@@ -60,8 +62,10 @@ def through_outages(
         except Exception as error:
             if not is_outage(error):
                 raise
-            # A broken connection stays broken in this thread until Django is told to drop it.
-            close_old_connections()
+            # A broken connection stays broken in this thread until Django is told to drop it (outside
+            # a transaction: inside one, the caller's transaction owns the connection).
+            if not connection.in_atomic_block:
+                close_old_connections()
             waited = clock() - started
             if waited + backoff > patience_seconds:
                 logger.error("%s: still failing after %d attempts in %.0f s (%s: %s)",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise, GradingMode
 from huashen.errors import DomainError
-from huashen.grading import dispatch, eventlog, signals
+from huashen.grading import claims, dispatch, eventlog, signals
 from huashen.grading.models import Dispatch, ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
 from huashen.grading.syntax import check_syntax
@@ -129,16 +129,21 @@ def grading_deadline(*, start: dt.datetime, wall_seconds: int) -> dt.datetime:
     return start + dt.timedelta(seconds=visibility + wall_seconds + settings.GRADING_GRACE_SECONDS)
 
 
-def submission_mark_running(*, submission_id: int) -> None:
-    """queued → running. The deadline moves to count from now, so time spent waiting in a long queue
-    is never held against a run. Appends no event: the grader's own stream already says it is running."""
+def submission_mark_running(*, submission_id: int, claim: int = 0) -> None:
+    """queued → running, by the grader holding claim `claim` (its fencing token; 0: unfenced, embedded).
+    The deadline moves to count from now, so time spent waiting in a long queue is never held against a
+    run. The newest token seen is kept: a result from an older holder is refused. Appends no event: the
+    grader's own stream already says it is running."""
     submission = Submission.objects.select_related("version").filter(pk=submission_id).first()
-    if submission is None or submission.status != Status.QUEUED:
+    if submission is None or submission.status == Status.DONE or claim < submission.claim:
         return
     now = timezone.now()
     wall = int(submission.version.limits.get("wall_seconds", 60))
-    Submission.objects.filter(pk=submission_id, status=Status.QUEUED).update(
+    Submission.objects.filter(pk=submission_id, status__in=[Status.QUEUED, Status.RUNNING]).filter(
+        claim__lte=claim
+    ).update(
         status=Status.RUNNING,
+        claim=claim,
         started_at=now,
         deadline=max(submission.deadline, grading_deadline(start=now, wall_seconds=wall)),
     )
@@ -161,6 +166,17 @@ def submission_record_result(*, result: GradeResult) -> Submission:
         raise DomainError("not_found", f"no submission {result.submission_id}", status=404)
     if submission.status == Status.DONE:
         logger.info("submission %s already has a result; ignoring a repeated delivery", submission.pk)
+        return submission
+    if result.claim and (
+        result.claim < submission.claim
+        or claims.claim_refuses(
+            submission_id=submission.pk, request_id=str(submission.request_id), token=result.claim
+        )
+    ):
+        # A grader whose claim was replaced (it stalled past its lease, and the submission was sent
+        # again): the newer run's result is the one to record.
+        logger.warning("submission %s: refusing a result from claim %s, replaced by a newer run",
+                       submission.pk, result.claim)  # fmt: skip
         return submission
     # Everything a job could have influenced is cleaned first: a NUL or a NaN must never make a result
     # unstorable (PostgreSQL rejects both) and so lost.
@@ -211,6 +227,57 @@ def submissions_reap(*, now: dt.datetime | None = None) -> int:
     return sum(1 for submission_id in stuck if _reap_one(submission_id, now))
 
 
+# How many times a submission is sent again after its grader died; beyond that (code that keeps killing
+# graders) the reaper has the last word.
+MAX_RECOVERIES = 2
+
+
+def submissions_recover(*, now: dt.datetime | None = None) -> int:
+    """Send again the submissions whose grader died mid-run; how many were sent.
+
+    A grader renews its claim every third of the lease while it runs (and holds it after sending the
+    result until the platform marks it done); a running submission whose claim is gone lost its grader. Its task would come back only after the broker's
+    visibility timeout (about the hard limit); instead the submission goes back to `queued` with a fresh
+    deadline and a new outbox row, and the next claim's higher token fences the dead run out should it
+    come back. A copy restored by the broker later finds the claim taken or done and does not run.
+    """
+    now = now or timezone.now()
+    candidates = list(
+        Submission.objects.filter(status=Status.RUNNING, recoveries__lt=MAX_RECOVERIES, claim__gt=0)
+        .filter(dispatch__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", "request_id")[:1000]
+    )
+    try:
+        orphans = claims.claims_expired([(pk, str(request_id)) for pk, request_id in candidates])
+    except Exception:  # Redis away: nothing can be told about claims now; the next sweep looks again
+        logger.warning("could not read grader claims; recovery waits for the next sweep")
+        return 0
+    return sum(1 for submission_id in orphans if _recover_one(submission_id, now))
+
+
+@transaction.atomic
+def _recover_one(submission_id: int, now: dt.datetime) -> bool:
+    submission = (
+        Submission.objects.select_for_update()
+        .select_related("version")
+        .filter(pk=submission_id, status=Status.RUNNING)
+        .first()
+    )
+    if submission is None or Dispatch.objects.filter(submission_id=submission_id).exists():
+        return False
+    wall = int(submission.version.limits.get("wall_seconds", 60))
+    logger.warning("submission %s: its grader's claim expired (the grader died); sending it again",
+                   submission.pk)  # fmt: skip
+    submission.status = Status.QUEUED
+    submission.recoveries += 1
+    submission.deadline = max(submission.deadline, grading_deadline(start=now, wall_seconds=wall))
+    submission.save(update_fields=["status", "recoveries", "deadline"])
+    Dispatch.objects.create(submission=submission)
+    transaction.on_commit(lambda: dispatch.dispatch_send(submission_id=submission.pk))
+    return True
+
+
 @transaction.atomic
 def _reap_one(submission_id: int, now: dt.datetime) -> bool:
     submission = (
@@ -250,10 +317,12 @@ def _finish(
     submission.started_at = submission.started_at or now
     submission.finished_at = now
     submission.save()
-    transaction.on_commit(lambda: _publish_final(submission.pk, payload))
+    request_id = str(submission.request_id)
+    transaction.on_commit(lambda: _publish_final(submission.pk, payload, request_id))
 
 
-def _publish_final(submission_id: int, payload: dict[str, object]) -> None:
+def _publish_final(submission_id: int, payload: dict[str, object], request_id: str) -> None:
+    claims.claim_mark_done(submission_id, request_id)  # first: no copy of the request may run any more
     store = eventlog.get_event_log()
     try:
         store.append(submission_id, EventKind.STATUS, payload)

@@ -14,7 +14,12 @@ from django.conf import settings
 
 from huashen.grading.dispatch import dispatch_sweep
 from huashen.grading.outages import StillUnavailable, through_outages
-from huashen.grading.services import submission_mark_running, submission_record_result, submissions_reap
+from huashen.grading.services import (
+    submission_mark_running,
+    submission_record_result,
+    submissions_reap,
+    submissions_recover,
+)
 from workers.logs import log_context
 from workers.protocol import RESULT_TASK, GradeResult
 
@@ -38,10 +43,10 @@ def record_result(result: dict[str, Any]) -> None:
 
 
 @shared_task(name="huashen.mark_running", acks_late=True, reject_on_worker_lost=True)
-def mark_running(submission_id: int) -> None:
+def mark_running(submission_id: int, claim: int = 0) -> None:
     try:
         through_outages(
-            lambda: submission_mark_running(submission_id=submission_id),
+            lambda: submission_mark_running(submission_id=submission_id, claim=claim),
             what=f"marking submission {submission_id} running",
             patience_seconds=settings.GRADING_RECORD_PATIENCE_SECONDS,
         )
@@ -57,5 +62,7 @@ def reap() -> int:
 
 @shared_task(name=DISPATCH_SWEEP_TASK, ignore_result=True)
 def send_the_outbox() -> int:
-    """Run by beat every GRADING_DISPATCH_SWEEP_SECONDS: hand over what the on-commit send could not."""
+    """Run by beat every GRADING_DISPATCH_SWEEP_SECONDS: send again what a dead grader held, then hand
+    over what the on-commit send could not."""
+    submissions_recover()
     return dispatch_sweep()
