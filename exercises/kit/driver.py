@@ -129,23 +129,33 @@ def _children(parent: int) -> list[int]:
     return found
 
 
+def _only(known: set[int]) -> bool:
+    """Whether every process this /proc shows is in `known` (in the sandbox's PID namespace: nothing of
+    the student's is left that was not killed already)."""
+    return all(int(entry) in known for entry in os.listdir("/proc") if entry.isdigit())
+
+
 def end_descendants(seconds: float = 2.0) -> None:
-    """Kill and reap every process the agent left behind. The driver is their child subreaper, so
-    whatever the agent forked, in any session or process group, is reparented here when its parent dies."""
+    """Kill every process the agent left behind. The driver is their child subreaper, so whatever the
+    agent forked, in any session or process group, is reparented here once its parent is gone; the loop
+    ends when no child is left unkilled and nothing else is running beside init and this process."""
     me = os.getpid()
+    killed: set[int] = set()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         children = _children(me)
-        for pid in children:
+        fresh = [pid for pid in children if pid not in killed]
+        for pid in fresh:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+        killed.update(fresh)
         while True:
             try:
                 if os.waitpid(-1, os.WNOHANG)[0] == 0:
                     break
             except ChildProcessError:
                 break
-        if not children:
+        if not children or (not fresh and _only({1, me, *killed})):
             return
         time.sleep(0.005)
 
@@ -371,15 +381,13 @@ class DriverContext(ProbeContext):
         with contextlib.suppress(OSError):
             self.sock.close()
         agent = self.agent
-        if agent > 0 and self._reap(wait=EXIT_GRACE_SECONDS) is None:
-            for kill in (os.killpg, os.kill):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    kill(agent, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(agent, 0)
-        elif agent > 0:  # it left by itself: what it forked into its group goes with it
+        if agent > 0:
+            self._reap(wait=0)  # already ended by itself? Its status tells a crash from our kill
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(agent, signal.SIGKILL)
+                os.killpg(agent, signal.SIGKILL)  # the group outlives a reaped leader
+            if self.agent > 0:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(agent, signal.SIGKILL)
 
     def _finish(self) -> None:
         """Write out/ (replacing whatever is there) and send the manifest of what was written."""
@@ -432,31 +440,30 @@ class _Relay(threading.Thread):
     def __init__(self, fd: int) -> None:
         super().__init__(name="metrics-relay", daemon=True)
         self.fd = fd
-        self.stopping = threading.Event()
+        self.wake_read, self.wake_write = os.pipe()
 
     def run(self) -> None:
         pending = b""
         try:
-            while not self.stopping.is_set():
-                ready, _, _ = select.select([self.fd], [], [], 0.1)
-                if not ready:
-                    continue
-                chunk = os.read(self.fd, 65536)
-                if not chunk:
-                    return
+            while True:
+                ready, _, _ = select.select([self.fd, self.wake_read], [], [])
+                chunk = os.read(self.fd, 65536) if self.fd in ready else b""
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 pending = pending[-_report.MAX_LINE_BYTES :]
                 for line in lines:
                     _relay_line(line)
+                if not chunk or self.wake_read in ready:
+                    return  # the pipe closed, or stopped: what was already waiting went out
         except OSError:
             return
 
     def stop(self) -> None:
-        self.stopping.set()
+        os.write(self.wake_write, b"x")
         self.join(timeout=1.0)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        for fd in (self.fd, self.wake_read, self.wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _relay_line(line: bytes) -> None:
