@@ -187,7 +187,7 @@ def test_a_lost_final_event_is_recovered_from_the_database(
 ) -> None:
     """The result committed but its final event never reached the store: followers still finish."""
     monkeypatch.setattr(SubmissionConsumer, "recheck_seconds", 0.05)
-    monkeypatch.setattr(services, "_publish_final", lambda submission_id, payload: None)  # Redis was away
+    monkeypatch.setattr(services, "_publish_final", lambda *args, **kwargs: None)  # Redis was away
     sink = grader_sink(memory_events, submission.pk)
     sink.emit(EventKind.STDOUT, "a\n")
 

@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from importlib import import_module
 from typing import Any
 
 from channels.auth import AuthMiddleware, get_user
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator
-from channels.sessions import CookieMiddleware, SessionMiddleware
+from channels.sessions import CookieMiddleware
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from huashen.accounts.tokens import api_token_authenticate, api_token_hash, api_tokens_live
@@ -208,9 +210,22 @@ async def _signed_in_user(scope: Scope) -> Any:
     return user if user.is_authenticated else None
 
 
+class SessionReader:
+    """The session named by the socket's cookie, read only. A socket never writes its session, so unlike
+    Channels' SessionMiddleware this does not wrap every frame sent to check whether to save it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.store = import_module(settings.SESSION_ENGINE).SessionStore
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
+        key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+        return await self.inner({**scope, "session": self.store(key)}, receive, send)
+
+
 def WebsocketAuthStack(inner: Any) -> Any:
     """Session cookie or API token, whichever the socket brings (a token wins)."""
-    return CookieMiddleware(SessionMiddleware(CachedSessionAuthMiddleware(TokenAuthMiddleware(inner))))
+    return CookieMiddleware(SessionReader(CachedSessionAuthMiddleware(TokenAuthMiddleware(inner))))
 
 
 def handshake_caches_clear() -> None:

@@ -57,6 +57,9 @@ QUEUE_LIMIT = 2 * READ_BATCH
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 2.0
 WAKE_TTL_SECONDS = 3600
+# The Redis reader reads at most this often: under load one XREAD then brings many events (and each
+# follower one burst of sends) instead of one XREAD over every followed stream per event.
+READ_INTERVAL_SECONDS = 0.025
 
 
 def event_frame(event: GradeEvent) -> str:
@@ -373,8 +376,12 @@ class RedisStreamHub(StreamHub):
         wake_last = "0-0"
         retry = RETRY_FIRST_SECONDS
         client: Any = None
+        read_at = 0.0
         try:
             while self._streams:
+                pause = read_at + READ_INTERVAL_SECONDS - asyncio.get_running_loop().time()
+                if pause > 0:
+                    await asyncio.sleep(pause)
                 ready = self._ready_streams()
                 submissions = {event_stream_key(key): key for key in ready}
                 keys: dict[Any, Any] = {
@@ -394,6 +401,7 @@ class RedisStreamHub(StreamHub):
                     retry = min(RETRY_MAX_SECONDS, retry * 2)
                     continue
                 retry = RETRY_FIRST_SECONDS
+                read_at = asyncio.get_running_loop().time()
                 for key, entries in _by_stream(reply):
                     if key == self.wake_key:
                         if entries:
