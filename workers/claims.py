@@ -49,10 +49,17 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[1], token .. ' ' .. ARGV[3], 'PX', ARGV[1])
 return token
 """
-# Extend the lease (and optionally change the holder part) if the claim is still this token's.
+# Extend the lease (and optionally change the holder part) if the claim is still this token's. A claim
+# that merely expired while Redis was away (a restart longer than the lease) is taken back as long as
+# the fence still says this token is the newest: nobody else claimed it meanwhile.
 _RENEW = """
 local held = redis.call('GET', KEYS[1])
-if not held or string.match(held, '^%d+') ~= ARGV[1] then return 0 end
+if not held then
+  if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+  held = ARGV[1] .. ' ' .. ARGV[4]
+  redis.call('SET', KEYS[1], held, 'PX', ARGV[2])
+end
+if string.match(held, '^%d+') ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '' then
   redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[3], 'PX', ARGV[2])
 else
@@ -101,8 +108,10 @@ class Claim:
 
     def renew(self, lease_ms: int | None = None, holder: str = "") -> bool:
         """Extend the lease; False (and `lost` set) once the claim is no longer ours."""
-        keys = [self.key]
-        if self.client.eval(_RENEW, 1, *keys, str(self.token), lease_ms or self.lease_ms, holder):
+        keys = [self.key, fence_key(self.submission_id, self.request_id)]
+        if self.client.eval(
+            _RENEW, 2, *keys, str(self.token), lease_ms or self.lease_ms, holder, this_holder()
+        ):
             return True
         self.lost.set()
         return False
