@@ -225,7 +225,9 @@ def agent_fresh(solution, count):
 def agent_loader(solution, seed):
     make_loader = getattr(solution, "make_loader", None)
     if not callable(make_loader):
-        raise NameError("solution.py defines no function make_loader()")
+        from exercises.kit.messages import both
+
+        raise NameError(both("no_function", name="make_loader"))
     return run_loader(make_loader, seed)
 
 
