@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch: pytest.MonkeyPatch) -> list:
     requests: list = []
     monkeypatch.setattr(dispatch, "send_grade_request", requests.append)
+    monkeypatch.setattr(dispatch, "send_recovered_request", requests.append)
     return requests
 
 

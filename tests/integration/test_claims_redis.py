@@ -1,6 +1,8 @@
 """Claims and fenced event writes on the real Redis: one holder at a time, tokens that only grow, a
 replaced holder's events refused, and a sink that outlives a Redis that does not answer."""
 
+import base64
+import json
 import os
 import random
 import socket
@@ -134,3 +136,30 @@ def test_a_live_holder_a_sent_result_or_another_hosts_holder_is_not_taken_over(
     client.set(claim_key(submission_id, RID), value, px=30_000)
     assert claim_submission(client, submission_id, request_id=RID, lease_seconds=30) is None
     assert claim_holder(client, submission_id, RID) == value
+
+
+def test_a_recovered_submission_goes_to_the_front_of_its_queue(client: redis.Redis, settings) -> None:
+    from huashen.grading import dispatch
+    from workers.protocol import GradeRequest, Mode
+
+    settings.HUASHEN_EXECUTOR = "celery"
+
+    def request(submission_id: int) -> GradeRequest:
+        return GradeRequest(
+            submission_id=submission_id, trial="t", content_hash="h", mode=Mode.SUBMIT, code="x"
+        )
+
+    client.delete("cpu")
+    try:
+        # given two submissions waiting in the queue
+        dispatch.send_grade_request(request(101))
+        dispatch.send_grade_request(request(102))
+        # when a dead grader's submission is sent again
+        dispatch.send_recovered_request(request(103))
+        # then a grader takes it first, then the others in their order
+        taken = [json.loads(client.brpop(["cpu"], timeout=5)[1]) for _ in range(3)]
+        # a kombu message: the task's (args, kwargs, embed) as base64-encoded JSON in "body"
+        order = [json.loads(base64.b64decode(message["body"]))[0][0]["submission_id"] for message in taken]
+        assert order == [103, 101, 102]
+    finally:
+        client.delete("cpu")

@@ -68,6 +68,42 @@ def send_grade_request(request: GradeRequest) -> None:
         logger.info("submission %s handed to the local executor", request.submission_id)
 
 
+def send_recovered_request(request: GradeRequest) -> None:
+    """A submission whose grader died, sent again at the front of its queue: its student has waited
+    once already, so it goes before everything queued since."""
+    if settings.HUASHEN_EXECUTOR != "celery":
+        send_grade_request(request)
+        return
+    from huashen.celery import app
+    from huashen.grading.redis_client import redis_client
+
+    queue = queue_for(request)
+    sent = app.send_task(
+        GRADE_TASK,
+        args=[request.to_wire()],
+        queue=queue,
+        headers={"request_id": request.request_id},
+        retry_policy=PUBLISH_RETRY_POLICY,
+    )
+    try:
+        moved = redis_client().eval(_TO_FRONT, 1, queue, sent.id)
+    except Exception:  # it is queued all the same, only not first
+        moved = 0
+    logger.info("submission %s sent again to queue %s%s", request.submission_id, queue,
+                " at the front" if moved else "")  # fmt: skip
+
+
+# Kombu's Redis transport pushes a message on the left of the queue's list and workers pop from the
+# right: move the message just sent (the leftmost, if nobody pushed since) to the right end.
+_TO_FRONT = """
+local message = redis.call('LINDEX', KEYS[1], 0)
+if not message or not string.find(message, ARGV[1], 1, true) then return 0 end
+redis.call('LPOP', KEYS[1])
+redis.call('RPUSH', KEYS[1], message)
+return 1
+"""
+
+
 # Kombu's Redis transport keeps one list per priority step (0, 3, 6, 9) and a grader's BRPOP asks the
 # step-0 list first: a live submission (no priority: step 0) is always taken before any waiting regrade.
 REGRADE_PRIORITY = 9
@@ -125,6 +161,8 @@ def dispatch_send(*, submission_id: int) -> bool:
                 request = grade_request_for(row.submission)
                 if row.priority:
                     send_regrade_request(request)
+                elif row.submission.recoveries:
+                    send_recovered_request(request)
                 else:
                     send_grade_request(request)
             row.delete()
