@@ -1,6 +1,7 @@
 """API tokens on the submission WebSocket: `Authorization: Token …` on the upgrade, through the real ASGI app."""
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -14,12 +15,23 @@ from huashen.api.ws_auth import UNAUTHORIZED, token_from_headers, token_watch
 from huashen.asgi import application
 from huashen.grading import consumers, dispatch
 from huashen.grading.consumers import NOT_FOUND
+from huashen.grading.eventlog import memory_event_log
 from huashen.grading.services import submission_create
 from tests.conftest import Personas
 from tests.sockets import refusal
 
 # Transactional: Channels closes the thread's connections when a socket ends (see tests/grading/test_consumer.py).
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _memory_event_store(settings) -> Iterator[None]:
+    """The in-process event store, even where REDIS_URL is set: ids repeat across test databases, and a
+    stream left in a shared Redis under this id would be replayed to these sockets."""
+    settings.REDIS_URL = ""
+    memory_event_log().clear()
+    yield
+    memory_event_log().clear()
 
 
 @pytest.fixture
