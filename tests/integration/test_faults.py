@@ -268,3 +268,52 @@ def test_a_grader_killed_outright_has_its_run_sent_again_within_the_lease(
     assert Submission.objects.get(pk=ids[0]).recoveries == 1
     _assert_counted_once(personas, probe_trial, 1)
     assert recovery < 45
+
+
+def test_the_platform_worker_killed_mid_stream_loses_nothing(
+    services: dict, graders, probe_trial: Exercise, personas: Personas, tmp_path: Path
+) -> None:
+    # the platform worker's visibility timeout lowered (hard limit 10 s + 60): a result it held unacked
+    # when it died comes back after that, not after the production 16 minutes
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": services["redis"],
+        **FAST,
+        "GRADING_HARD_LIMIT_SECONDS": "10",
+    }
+    redis.Redis.from_url(services["redis"]).delete("platform")
+
+    def platform(name: str) -> WorkerProcess:
+        argv = [sys.executable, "-m", "celery", "-A", "huashen", "worker", "-Q", "platform", "-P", "solo",
+                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
+                "-B", "-s", str(tmp_path / f"{name}-schedule")]  # fmt: skip
+        return WorkerProcess(argv, env, tmp_path / f"{name}.log")
+
+    grader = graders()
+    first = platform("platform-1")
+    ids = _submit(personas, probe_trial, 4)
+    _wait(
+        lambda: Submission.objects.filter(pk__in=ids, status=Status.DONE).exists(),
+        60,
+        "a result",
+        first,
+        grader,
+    )
+    # when the platform worker is killed outright mid-stream, and a new one started
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(timeout=10)
+    killed_at = time.monotonic()
+    second = platform("platform-2")
+    try:
+        _wait(lambda: _all_done(ids), 150, "every result recorded", second, grader)
+        recovery = time.monotonic() - killed_at
+    finally:
+        second.stop()
+        first._log_file.close()
+    # then nothing is lost or counted twice (bound: the lowered visibility timeout, 70 s, plus slack)
+    lost, twice = _report("platform worker killed -9", ids, _runs(grader), recovery)
+    assert (lost, twice) == (0, 0)
+    _assert_counted_once(personas, probe_trial, len(ids))
+    assert recovery < 120
