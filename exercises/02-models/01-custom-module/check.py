@@ -1,7 +1,11 @@
-"""Check for trial 2.1, custom-module. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 2.1, custom-module. Runs outside the sandbox and scores the driver's observations.
 
-The expected scores are recomputed here from the same seeded images and known weights the probe used
-(`exercises.kit.data`), so nothing the sandbox wrote serves as an expected value.
+The expected scores are recomputed here from the same seeded images and known weights the driver used
+(`exercises.kit.data`, from this job's seed `job.seed`), so nothing the sandbox wrote serves as an
+expected value.
+
+Verified (data that reached the driver): output-shape, flatten-in-forward, logits. Observed (the
+student's process lists them): parameters.
 """
 
 from pathlib import Path
@@ -60,15 +64,22 @@ def check(ctx):
 # Shared pieces
 
 
-def images(name, batch):
-    return seeded_array((batch, 1, 28, 28), "float32", seed_from("custom-module", name))
+def job_seed(ctx):
+    """The seed the driver drew this job's images and weights from (None when it observed none)."""
+    seed = ctx.observed("job.seed")
+    return seed if type(seed) is int else None
 
 
-def expected_scores():
-    """W · flatten(x) + b for the value batch, in float64, from the probe's seeds."""
-    weight = seeded_array((10, 784), "float32", seed_from("custom-module", "weight")) * WEIGHT_SCALE
-    bias = seeded_array((10,), "float32", seed_from("custom-module", "bias")) * WEIGHT_SCALE
-    flat = images("values", VALUE_BATCH).reshape(VALUE_BATCH, 784).astype(np.float64)
+def images(name, batch, seed):
+    return seeded_array((batch, 1, 28, 28), "float32", seed_from("custom-module", name, seed))
+
+
+def expected_scores(ctx):
+    """W · flatten(x) + b for the value batch, in float64, from the driver's seeds."""
+    seed = job_seed(ctx)
+    weight = seeded_array((10, 784), "float32", seed_from("custom-module", "weight", seed)) * WEIGHT_SCALE
+    bias = seeded_array((10,), "float32", seed_from("custom-module", "bias", seed)) * WEIGHT_SCALE
+    flat = images("values", VALUE_BATCH, seed).reshape(VALUE_BATCH, 784).astype(np.float64)
     return flat @ weight.astype(np.float64).T + bias.astype(np.float64)
 
 
@@ -287,7 +298,7 @@ def check_flatten(ctx):
             en="forward accepts (N, 1, 28, 28) images and flattens each sample on its own (the parameters are "
             "not a single Linear(784, 10), so the values could not be compared further).",
         )
-    expected = expected_scores()
+    expected = expected_scores(ctx)
     if not any(close(batch, form) for form in (expected, softmax(expected), log_softmax(expected))):
         return ctx.failed(
             "flatten-in-forward",
@@ -318,7 +329,7 @@ def check_logits(ctx):
             en=f"Known weights could not be loaded: the model needs exactly one (10, 784) weight and one (10,) "
             f"bias (observed {found}). Make the parameters check pass first.",
         )
-    expected = expected_scores()
+    expected = expected_scores(ctx)
     if close(batch, expected):
         return ctx.passed(
             "logits",

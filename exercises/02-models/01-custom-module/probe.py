@@ -1,9 +1,12 @@
-"""Probe for trial 2.1, custom-module. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 2.1, custom-module. The student's code runs in the agent; this process drives it.
 
-It builds the student's `Net()`, lists the parameters the module registered, runs image batches of
-sizes 1 and 64 through it, then loads known weights into the (10, 784) weight and (10,) bias it found
-and runs a fresh batch of 5 images, and one of those images alone, so the check can recompute the
-exact scores outside. check.py reads the literals below with `literal_from`, so keep them literals.
+The agent builds the student's `Net()` and keeps it (`agent_build`), lists the parameters the module
+registered, runs the image batches this process sends (sizes 1 and 64; `agent_forward`), then loads
+weights drawn from this job's seed into the (10, 784) weight and (10,) bias it found
+(`agent_load_weights`) and runs a fresh batch of 5 images, and one of those images alone. Output shapes
+and scores come back as data and are *verified*: the check recomputes the exact scores from the seed.
+The parameter table and whether loading worked are *observed* (seen in the student's process).
+check.py reads the literals below with `literal_from`, so keep them literals.
 """
 
 import torch
@@ -18,14 +21,16 @@ LONE_INDEX = 3  # this image of the batch also goes through the model alone
 WEIGHT_SCALE = 0.05
 
 
-def images(name, batch):
+def images(name, batch, seed):
     """Seeded images the check can rebuild (standard normal values, like normalised pixels)."""
-    return torch.from_numpy(seeded_array((batch, 1, 28, 28), "float32", seed_from("custom-module", name)))
+    return torch.from_numpy(
+        seeded_array((batch, 1, 28, 28), "float32", seed_from("custom-module", name, seed))
+    )
 
 
-def known_weights():
-    weight = seeded_array((10, 784), "float32", seed_from("custom-module", "weight")) * WEIGHT_SCALE
-    bias = seeded_array((10,), "float32", seed_from("custom-module", "bias")) * WEIGHT_SCALE
+def known_weights(seed):
+    weight = seeded_array((10, 784), "float32", seed_from("custom-module", "weight", seed)) * WEIGHT_SCALE
+    bias = seeded_array((10,), "float32", seed_from("custom-module", "bias", seed)) * WEIGHT_SCALE
     return torch.from_numpy(weight), torch.from_numpy(bias)
 
 
@@ -43,45 +48,75 @@ def parameter_table(model):
     return table
 
 
-def load_known_weights(model):
+def load_known_weights(model, seed):
     """Copy the known weights into the one (10, 784) and the one (10,) parameter; say what happened."""
     weights = [p for p in model.parameters() if tuple(p.shape) == (10, 784)]
     biases = [p for p in model.parameters() if tuple(p.shape) == (10,)]
     if len(weights) != 1 or len(biases) != 1:
         return {"loaded": False, "weights": len(weights), "biases": len(biases)}
-    weight, bias = known_weights()
+    weight, bias = known_weights(seed)
     with torch.no_grad():
         weights[0].copy_(weight)
         biases[0].copy_(bias)
     return {"loaded": True}
 
 
-def probe(ctx):
-    ctx.load_solution()
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process): the model lives here between calls
+
+
+MODEL = []
+
+
+def agent_build(solution):
     torch.manual_seed(0)
-    model = ctx.call("build", "Net")
-    if model is FAILED:
+    model = solution.Net()
+    MODEL[:] = [model]
+    is_module = isinstance(model, torch.nn.Module)
+    kind = type(model)
+    return {
+        "is_module": is_module,
+        "type": f"{kind.__module__}.{kind.__qualname__}",
+        "parameters": parameter_table(model) if is_module else None,
+    }
+
+
+def agent_forward(solution, x):
+    return MODEL[0](x)
+
+
+def agent_load_weights(solution, seed):
+    return load_known_weights(MODEL[0], seed)
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def driver(ctx):
+    ctx.load_solution()
+    built = ctx.run("build", "agent_build")
+    if not isinstance(built, dict):
         return
-    ctx.observe(
-        "build",
-        {"is_module": isinstance(model, torch.nn.Module), "type": ctx.describe_tensor(model)["type"]},
-    )
-    if not isinstance(model, torch.nn.Module):
+    ctx.observe("build", {"is_module": built.get("is_module") is True, "type": str(built.get("type"))[:200]})
+    if built.get("is_module") is not True:
         return
-    ctx.observe("parameters", parameter_table(model))
+    ctx.observe("parameters", built.get("parameters"))
 
     for name, batch in SHAPE_CASES:
-        output = ctx.call(f"forward.{name}", model, images(name, batch))
+        output = ctx.run(f"forward.{name}", "agent_forward", images(name, batch, ctx.seed))
         if output is not FAILED:
             ctx.observe(f"forward.{name}", ctx.describe_tensor(output))
 
-    ctx.observe("weights", load_known_weights(model))
-    batch = images("values", VALUE_BATCH)
-    output = ctx.call("values.batch", model, batch)
+    loaded = ctx.run("weights", "agent_load_weights", ctx.seed)
+    if loaded is not FAILED:
+        ctx.observe("weights", loaded)
+    batch = images("values", VALUE_BATCH, ctx.seed)
+    output = ctx.run("values.batch", "agent_forward", batch)
     if output is not FAILED:
         ctx.observe("values.batch", ctx.describe_tensor(output))
         ctx.save_array("values_batch", output)
-    alone = ctx.call("values.alone", model, batch[LONE_INDEX : LONE_INDEX + 1].clone())
+    alone = ctx.run("values.alone", "agent_forward", batch[LONE_INDEX : LONE_INDEX + 1].clone())
     if alone is not FAILED:
         ctx.observe("values.alone", ctx.describe_tensor(alone))
         ctx.save_array("values_alone", alone)
