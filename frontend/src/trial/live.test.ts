@@ -92,6 +92,24 @@ describe("LiveClient", () => {
     expect(backoffDelay(10)).toBe(8000);
   });
 
+  it("resumes from its last seq when the server says it fell behind (4008) or restarts (4503)", () => {
+    const { client, sockets, events, states, scheduled } = harness();
+    client.start();
+    sockets[0].open();
+    sockets[0].send(1);
+    sockets[0].send(2);
+    sockets[0].drop(4008);
+    scheduled.shift()?.();
+    expect(sockets[1].url).toBe("ws://test/ws/submissions/7/?after=2");
+    sockets[1].open();
+    sockets[1].send(3);
+    sockets[1].drop(4503);
+    scheduled.shift()?.();
+    expect(sockets[2].url).toBe("ws://test/ws/submissions/7/?after=3");
+    expect(events.map((event) => event.seq)).toEqual([1, 2, 3]);
+    expect(states.filter((state) => state === "reconnecting")).toHaveLength(2);
+  });
+
   it("stops for a submission the server will not show (4404)", () => {
     const { client, sockets, states, scheduled } = harness();
     client.start();
