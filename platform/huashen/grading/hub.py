@@ -252,7 +252,10 @@ class StreamHub:
         return {
             key: stream
             for key, stream in self._streams.items()
-            if stream.started is not None and stream.started.done() and not stream.started.exception()
+            if stream.started is not None
+            and stream.started.done()
+            and not stream.started.cancelled()
+            and stream.started.exception() is None
         }
 
     async def _start_position(self, submission_id: int) -> int:
