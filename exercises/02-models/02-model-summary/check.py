@@ -1,8 +1,12 @@
-"""Check for trial 2.2, model-summary. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 2.2, model-summary. Runs outside the sandbox and scores the driver's observations.
 
-The true summaries live in hidden/expected.json (written by generate.py from the probe's own model
+The true summaries live in hidden/expected.json (written by generate.py from the driver's own model
 builders, with forward hooks rather than torchinfo), so they never enter the sandbox and never come
 from the student's output.
+
+Verified (summarize()'s answers, and FixedNet's output shapes, reached the driver as data):
+total-params, trainable-params, layer-shapes, layer-params, the output shapes of fixed-model.
+Observed (counted in the student's process): fixed-model's parameter total, Linear layers and leaf layers.
 """
 
 import json

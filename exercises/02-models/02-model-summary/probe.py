@@ -1,11 +1,13 @@
-"""Probe for trial 2.2, model-summary. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 2.2, model-summary. The student's code runs in the agent; this process drives it.
 
-It hands the student's `summarize(model, input_size)` three models the statement never shows (a
-partly frozen MLP whose layers are defined in a different order than they run, a nested CNN with
-BatchNorm, a 1-D convolution net fed a single sample) and records what it returns. Then it builds the
-student's `FixedNet`, runs batches of 64 and 1 through it, and records its leaf layers (type, output
-shape, parameters) with forward hooks. The check compares everything with hidden/expected.json, which
-`generate.py` computes from the same builders below (so keep `MODELS` and the builders here).
+The agent builds three models the statement never shows (a partly frozen MLP whose layers are defined
+in a different order than they run, a nested CNN with BatchNorm, a 1-D convolution net fed a single
+sample) from the builders below and hands each to the student's `summarize(model, input_size)`
+(`agent_summarize`); what it returns comes back as data and is *verified* against hidden/expected.json,
+which `generate.py` computes outside from the same builders (so keep `MODELS` and the builders here).
+Then the agent builds the student's `FixedNet` and keeps it: its outputs for batches of 64 and 1 are
+*verified* shapes; its parameter counts, Linear layers and leaf layers (type, output shape, parameters,
+recorded with forward hooks) are *observed* in the student's process.
 """
 
 import torch
@@ -83,33 +85,61 @@ def leaf_layers(model, input_size):
     return rows
 
 
-def probe(ctx):
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process): FixedNet lives here between calls
+
+FIXED = []
+
+
+def agent_summarize(solution, name, input_size):
+    builder = dict((model_name, build) for model_name, build, _ in MODELS)[name]
+    torch.manual_seed(0)
+    return solution.summarize(builder(), tuple(input_size))
+
+
+def agent_fixed_build(solution):
+    torch.manual_seed(0)
+    model = solution.FixedNet()
+    if not isinstance(model, nn.Module):
+        kind = type(model)
+        return {"is_module": False, "type": f"{kind.__module__}.{kind.__qualname__}"}
+    FIXED[:] = [model]
+    return {
+        "is_module": True,
+        "total": sum(p.numel() for p in model.parameters()),
+        "linear": [[m.in_features, m.out_features] for m in model.modules() if isinstance(m, nn.Linear)],
+    }
+
+
+def agent_fixed_forward(solution, batch):
+    return FIXED[0](torch.randn(batch, 1, 28, 28))
+
+
+def agent_fixed_layers(solution, input_size):
+    return leaf_layers(FIXED[0], tuple(input_size))
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def driver(ctx):
     ctx.load_solution()
-    for name, builder, input_size in MODELS:
-        torch.manual_seed(0)
-        summary = ctx.call(f"summary.{name}", "summarize", builder(), input_size)
+    for name, _builder, input_size in MODELS:
+        summary = ctx.run(f"summary.{name}", "agent_summarize", name, input_size)
         if summary is not FAILED:
             ctx.observe(f"summary.{name}", summary)
 
-    torch.manual_seed(0)
-    model = ctx.call("fixed.build", "FixedNet")
-    if model is FAILED:
+    built = ctx.run("fixed.build", "agent_fixed_build")
+    if not isinstance(built, dict):
         return
-    if not isinstance(model, nn.Module):
-        ctx.observe("fixed.build", {"is_module": False, "type": ctx.describe_tensor(model)["type"]})
+    ctx.observe("fixed.build", built)
+    if built.get("is_module") is not True:
         return
-    ctx.observe(
-        "fixed.build",
-        {
-            "is_module": True,
-            "total": sum(p.numel() for p in model.parameters()),
-            "linear": [[m.in_features, m.out_features] for m in model.modules() if isinstance(m, nn.Linear)],
-        },
-    )
     for name, batch in FIXED_BATCHES:
-        output = ctx.call(f"fixed.{name}", model, torch.randn(batch, 1, 28, 28))
+        output = ctx.run(f"fixed.{name}", "agent_fixed_forward", batch)
         if output is not FAILED:
             ctx.observe(f"fixed.{name}", ctx.describe_tensor(output))
-    layers = ctx.call("fixed.layers", leaf_layers, model, (2, 1, 28, 28))
+    layers = ctx.run("fixed.layers", "agent_fixed_layers", (2, 1, 28, 28))
     if layers is not FAILED:
         ctx.observe("fixed.layers", layers)
