@@ -1,7 +1,9 @@
-"""Check for trial 2.4, lr-schedulers. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 2.4, lr-schedulers. Runs outside the sandbox and scores the driver's observations.
 
-Every expected learning rate is recomputed here from the probe's literals with the rules of StepLR and
+Every expected learning rate is recomputed here from the driver's literals with the rules of StepLR and
 ReduceLROnPlateau (written out below, default threshold/cooldown/min_lr), never taken from the sandbox.
+The rates and step events themselves are *observed*: the trial's routines record them in the student's
+process (driver and agent: docs/architecture.md).
 """
 
 import math

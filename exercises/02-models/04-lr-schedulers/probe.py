@@ -1,4 +1,8 @@
-"""Probe for trial 2.4, lr-schedulers. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 2.4, lr-schedulers. The student's code runs in the agent; this process drives it.
+
+Optimizers, schedulers, loaders and the loss are live objects, so both kinds of observation below run
+as the trial's routines in the student's process (`agent_drive`, `agent_fit`) and come back as data:
+every learning rate and step event is *observed* there (docs/architecture.md).
 
 Two kinds of observation:
 
@@ -14,6 +18,8 @@ Two kinds of observation:
 
 check.py reads the literals below and recomputes every expected learning rate from them.
 """
+
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -39,25 +45,22 @@ VAL_SIZE = 128
 BATCH_SIZE = 64
 
 
-def drive(ctx, kind, metrics):
+def agent_drive(solution, kind, metrics):
     """Run make_scheduler(optimizer, kind) for len(metrics) epochs; the lr after every step."""
     parameter = nn.Parameter(torch.zeros(3))
     optimizer = torch.optim.SGD([parameter], lr=CONFIG_LR)
-    scheduler = ctx.call(f"config.{kind}", "make_scheduler", optimizer, kind)
-    if scheduler is FAILED:
-        return
+    scheduler = solution.make_scheduler(optimizer, kind)
     lrs = []
     for metric in metrics:
         optimizer.zero_grad()
         parameter.sum().backward()
         optimizer.step()
-        if (
-            ctx.call(f"config.{kind}", lambda m=metric: scheduler.step() if m is None else scheduler.step(m))
-            is FAILED
-        ):
-            return
+        if metric is None:
+            scheduler.step()
+        else:
+            scheduler.step(metric)
         lrs.append(float(optimizer.param_groups[0]["lr"]))
-    ctx.observe(f"config.{kind}", {"type": type(scheduler).__name__, "lrs": lrs})
+    return {"type": type(scheduler).__name__, "lrs": lrs}
 
 
 class Watch:
@@ -153,7 +156,23 @@ class ScriptedLoss(nn.Module):
         return loss
 
 
-def fit_run(ctx, key, data, make, epochs, script):
+def agent_fit(solution, which):
+    """fit() with the driver's StepLR ("step") or ReduceLROnPlateau ("plateau"); what the watch saw."""
+    torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared grader
+    public = load_public(Path(solution.__file__).parent / "public")
+    data = (torch.from_numpy(public["train_x"]), torch.from_numpy(public["train_y"]))
+    if which == "step":
+        return fit_run(solution, data, lambda optimizer: StepLR(optimizer, **FIT_STEP), FIT_STEP_EPOCHS, None)
+    return fit_run(
+        solution,
+        data,
+        lambda optimizer: ReduceLROnPlateau(optimizer, **FIT_PLATEAU),
+        len(FIT_VAL_LOSSES),
+        FIT_VAL_LOSSES,
+    )
+
+
+def fit_run(solution, data, make, epochs, script):
     torch.manual_seed(0)
     model = nn.Linear(64, 10)
     optimizer = torch.optim.SGD(model.parameters(), lr=FIT_LR)
@@ -180,37 +199,21 @@ def fit_run(ctx, key, data, make, epochs, script):
         for phase, start, stop in (("train", VAL_SIZE, VAL_SIZE + TRAIN_SIZE), ("val", 0, VAL_SIZE))
     }
     try:
-        result = ctx.call(
-            key,
-            "fit",
-            model,
-            optimizer,
-            scheduler,
-            loaders["train"],
-            loaders["val"],
-            ScriptedLoss(watch),
-            epochs,
+        solution.fit(
+            model, optimizer, scheduler, loaders["train"], loaders["val"], ScriptedLoss(watch), epochs
         )
     finally:
         handle.remove()
-    if result is not FAILED:
-        ctx.observe(key, watch.summary())
+    return watch.summary()
 
 
-def probe(ctx):
-    torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared grader
+def driver(ctx):
     ctx.load_solution()
-    drive(ctx, "step", [None] * CONFIG_STEP_EPOCHS)
-    drive(ctx, "plateau", CONFIG_METRICS)
-
-    public = load_public(ctx.public)
-    data = (torch.from_numpy(public["train_x"]), torch.from_numpy(public["train_y"]))
-    fit_run(ctx, "fit.step", data, lambda optimizer: StepLR(optimizer, **FIT_STEP), FIT_STEP_EPOCHS, None)
-    fit_run(
-        ctx,
-        "fit.plateau",
-        data,
-        lambda optimizer: ReduceLROnPlateau(optimizer, **FIT_PLATEAU),
-        len(FIT_VAL_LOSSES),
-        FIT_VAL_LOSSES,
-    )
+    for kind, metrics in (("step", [None] * CONFIG_STEP_EPOCHS), ("plateau", CONFIG_METRICS)):
+        result = ctx.run(f"config.{kind}", "agent_drive", kind, metrics)
+        if result is not FAILED:
+            ctx.observe(f"config.{kind}", result)
+    for which in ("step", "plateau"):
+        result = ctx.run(f"fit.{which}", "agent_fit", which)
+        if result is not FAILED:
+            ctx.observe(f"fit.{which}", result)
