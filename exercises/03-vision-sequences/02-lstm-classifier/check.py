@@ -1,8 +1,11 @@
-"""Check for trial 3.2, lstm-classifier. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 3.2, lstm-classifier. Runs outside the sandbox and scores the driver's observations.
 
 The probe batch is rebuilt here from its seed (exercises.kit.sequences), the held-out labels come from
 hidden/, and the tolerances are fixed: a correctly packed LSTM gives the same logits for a sequence
 whatever the padding and whatever else is in the batch, up to float rounding.
+
+Verified (logits that reached the driver as data, differences and predictions computed there):
+output-shape, unsorted-batch, padding-invariant, batch-independent, accuracy.
 """
 
 from pathlib import Path

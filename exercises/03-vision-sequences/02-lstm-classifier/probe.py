@@ -1,4 +1,8 @@
-"""Probe for trial 3.2, lstm-classifier. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 3.2, lstm-classifier. The student's code runs in the agent; this process drives it.
+
+The model lives in the agent between calls (`agent_build`, `agent_logits`, `agent_train`); every batch
+below is sent from here and every output comes back as data, so padding, lone sequences and held-out
+accuracy are *verified*; only the parameter count and the type train_classifier returned are observed.
 
 First it builds a fresh TextClassifier (fixed seed, eval mode) and feeds it a batch the statement never
 shows: unsorted lengths from 1 to 40, padded once to the batch's longest sequence and once with extra
@@ -26,10 +30,48 @@ def load(public):
     return data
 
 
-def logits_of(ctx, key, model, tokens, lengths):
-    """The model's output for one batch, observed under `key`; a float tensor or None."""
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process): the model lives here between calls
+
+MODEL = []
+
+
+def agent_build(solution):
+    torch.set_num_threads(1)  # tiny models: one thread is faster and steadier than several competing ones
+    torch.manual_seed(0)
+    model = solution.TextClassifier(vocab_size=VOCAB_SIZE, num_classes=NUM_CLASSES)
+    if not isinstance(model, torch.nn.Module):
+        return {"module": False, "type": type(model).__name__}
+    MODEL[:] = [model]
+    model.eval()
+    return {"module": True, "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def agent_logits(solution, tokens, lengths):
     with torch.no_grad():
-        out = ctx.call(key, model, tokens, lengths)
+        return MODEL[0](tokens, lengths)
+
+
+def agent_train(solution):
+    from pathlib import Path
+
+    data = load(Path(solution.__file__).parent / "public")
+    trained = solution.train_classifier(
+        MODEL[0], data["train_tokens"], data["train_lengths"], data["train_labels"]
+    )
+    if isinstance(trained, torch.nn.Module):
+        MODEL[:] = [trained]
+    MODEL[0].eval()
+    return {"returned": type(trained).__name__}
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def logits_of(ctx, key, tokens, lengths):
+    """The model's output for one batch, observed under `key`; a float tensor or None."""
+    out = ctx.run(key, "agent_logits", tokens, lengths)
     if out is FAILED:
         return None
     info = ctx.describe_tensor(out)
@@ -39,18 +81,14 @@ def logits_of(ctx, key, model, tokens, lengths):
     return out.detach().to("cpu", torch.float64)
 
 
-def probe(ctx):
-    torch.set_num_threads(1)  # tiny models: one thread is faster and steadier than several competing ones
+def driver(ctx):
     ctx.load_solution()
-    torch.manual_seed(0)
-    model = ctx.call("build", "TextClassifier", vocab_size=VOCAB_SIZE, num_classes=NUM_CLASSES)
-    if model is FAILED:
+    built = ctx.run("build", "agent_build")
+    if not isinstance(built, dict):
         return
-    if not isinstance(model, torch.nn.Module):
-        ctx.observe("build", {"module": False, "type": type(model).__name__})
+    ctx.observe("build", built)
+    if built.get("module") is not True:
         return
-    ctx.observe("build", {"module": True, "parameters": sum(p.numel() for p in model.parameters())})
-    model.eval()
 
     batch = make_sequences(BATCH_SIZE, BATCH_SEED, min_len=1)
     lengths = torch.from_numpy(batch.lengths)
@@ -58,9 +96,9 @@ def probe(ctx):
     tight = torch.from_numpy(batch.tokens[:, :longest].copy())
     ctx.observe("batch", {"lengths": batch.lengths.tolist(), "longest": longest})
 
-    tight_out = logits_of(ctx, "batch.tight", model, tight, lengths)
+    tight_out = logits_of(ctx, "batch.tight", tight, lengths)
     padded = torch.cat([tight, torch.zeros(BATCH_SIZE, EXTRA_PADDING, dtype=torch.int64)], dim=1)
-    padded_out = logits_of(ctx, "batch.padded", model, padded, lengths)
+    padded_out = logits_of(ctx, "batch.padded", padded, lengths)
     if tight_out is not None and padded_out is not None and tight_out.shape == padded_out.shape:
         ctx.observe("padding.difference", float((tight_out - padded_out).abs().max()))
 
@@ -68,7 +106,7 @@ def probe(ctx):
     for row in range(BATCH_SIZE):
         length = int(lengths[row])
         out = logits_of(
-            ctx, f"alone.{row}", model, tight[row : row + 1, :length].clone(), lengths[row : row + 1].clone()
+            ctx, f"alone.{row}", tight[row : row + 1, :length].clone(), lengths[row : row + 1].clone()
         )
         if out is None:
             break
@@ -81,25 +119,16 @@ def probe(ctx):
 
     if ctx.mode != "submit":
         return  # Run shows only the checks above; training is for the accuracy check on Submit
-    data = load(ctx.public)
-    trained = ctx.call(
-        "train", "train_classifier", model, data["train_tokens"], data["train_lengths"], data["train_labels"]
-    )
-    if trained is FAILED:
+    trained = ctx.run("train", "agent_train")
+    if not isinstance(trained, dict):
         return
-    if isinstance(trained, torch.nn.Module):
-        model = trained
-    ctx.observe("train", {"returned": type(trained).__name__})
-    model.eval()
+    ctx.observe("train", {"returned": str(trained.get("returned"))[:200]})
+    data = load(ctx.public)
     predictions = []
     tokens, test_lengths = data["test_tokens"], data["test_lengths"]
     for start in range(0, len(tokens), EVAL_BATCH):
         out = logits_of(
-            ctx,
-            "test",
-            model,
-            tokens[start : start + EVAL_BATCH],
-            test_lengths[start : start + EVAL_BATCH],
+            ctx, "test", tokens[start : start + EVAL_BATCH], test_lengths[start : start + EVAL_BATCH]
         )
         if out is None or out.dim() != 2 or out.shape[0] != len(tokens[start : start + EVAL_BATCH]):
             return
