@@ -1,8 +1,14 @@
-"""Check for trial 4.1, pretrained-frozen. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 4.1, pretrained-frozen. Runs outside the sandbox and scores the driver's observations.
 
 The expected weights are the cached checkpoint itself, loaded here with `torch.load(weights_only=True)`
 (`exercises.kit.weights`), never anything the sandbox reported; the probe's record of the checkpoint's
 sha256 only makes sure that both sides look at the same file.
+
+Verified (computed by the driver from the state_dicts the student's process returned, on its own
+ResNet-18): pretrained-weights, head-learns, backbone-unchanged, batchnorm-statistics-kept. The state
+itself is the student's process's answer: one forged to hold the pretrained backbone beside a trained
+head would pass them (the outcome is checked, not replayed). Observed: only-head-trainable (the
+requires_grad flags the student's process reports).
 """
 
 import functools

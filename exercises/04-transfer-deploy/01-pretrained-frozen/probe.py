@@ -1,4 +1,11 @@
-"""Probe for trial 4.1, pretrained-frozen. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 4.1, pretrained-frozen. The student's code runs in the agent; this process drives it.
+
+The models live in the agent (`agent_load`, `agent_freeze`, `agent_train`); what comes back are
+outcomes: the loaded model's whole state_dict, and the trained model's. From those this process computes
+every fingerprint and the loss after training itself, on its own ResNet-18, so pretrained-weights,
+head-learns, backbone-unchanged and batchnorm-statistics-kept are *verified*; which parameters still
+require gradients after freeze_backbone is *observed* (a flag the student's process reports).
+The steps, as before:
 
 1. `load_pretrained()`: a fingerprint of every tensor of the returned model's state_dict (the check
    compares it, outside, with the cached checkpoint it loads itself).
@@ -19,7 +26,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from exercises.kit.digits import load_public
-from exercises.kit.probe import FAILED
 from exercises.kit.weights import checkpoint_path, fingerprint, is_standin, load_state, sha256_of
 
 N_IMAGES = 32
@@ -66,7 +72,47 @@ def probe_loss(model, images, labels):
         return float(F.cross_entropy(model(images), labels))
 
 
-def probe(ctx):
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process): the model lives here between calls
+
+MODEL = []
+
+
+def agent_load(solution):
+    torch.set_num_threads(1)
+    loaded = solution.load_pretrained()
+    if not isinstance(loaded, nn.Module):
+        return {"module": False, "type": type(loaded).__name__}
+    return {"module": True, "type": type(loaded).__name__, "state": dict(loaded.state_dict())}
+
+
+def agent_freeze(solution, checkpoint):
+    from pathlib import Path
+
+    model = probe_model(Path(checkpoint))
+    returned = solution.freeze_backbone(model)
+    if returned is not None and not isinstance(returned, nn.Module):
+        return {"returned": type(returned).__name__}
+    model = model if returned is None else returned
+    MODEL[:] = [model]
+    return {
+        "returned": "none" if returned is None else "module",
+        "parameters": [[name, bool(p.requires_grad)] for name, p in model.named_parameters()],
+    }
+
+
+def agent_train(solution, images, labels, steps):
+    model = MODEL[0]
+    model.train()  # as a freshly built torchvision model is: train_head decides the mode itself
+    losses = solution.train_head(model, images, labels, steps)
+    return {"returned": losses, "state": dict(model.state_dict())}
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def driver(ctx):
     # One thread: two graders (or two test workers) share a 2-core machine, and oversubscribed OpenMP
     # threads make small convolutions many times slower. The same for every student.
     torch.set_num_threads(1)
@@ -78,55 +124,57 @@ def probe(ctx):
     ctx.observe("checkpoint", {"sha256": sha256_of(checkpoint), "stand_in": is_standin(torch_home)})
 
     ctx.load_solution()
-    loaded = ctx.call("load", "load_pretrained")
-    if loaded is not FAILED:
-        if isinstance(loaded, nn.Module):
-            names, shapes, values = state_summary(loaded)
-            ctx.observe(
-                "load", {"module": True, "type": type(loaded).__name__, "names": names, "shapes": shapes}
-            )
-            ctx.save_array("load_fingerprint", values)
-        else:
-            ctx.observe("load", {"module": False, "type": type(loaded).__name__})
+    loaded = ctx.run("load", "agent_load")
+    if isinstance(loaded, dict) and loaded.get("module") is True and isinstance(loaded.get("state"), dict):
+        state = {
+            str(name): value for name, value in loaded["state"].items() if isinstance(value, torch.Tensor)
+        }
+        names = sorted(state)
+        ctx.observe(
+            "load",
+            {"module": True, "type": str(loaded.get("type"))[:200], "names": names,
+             "shapes": [list(state[name].shape) for name in names]},
+        )  # fmt: skip
+        ctx.save_array("load_fingerprint", fingerprint(state, names))
+    elif isinstance(loaded, dict):
+        ctx.observe("load", {"module": False, "type": str(loaded.get("type"))[:200]})
     del loaded
 
-    model = probe_model(checkpoint)
-    returned = ctx.call("freeze", "freeze_backbone", model)
-    if returned is FAILED:
+    frozen = ctx.run("freeze", "agent_freeze", str(checkpoint))
+    if not isinstance(frozen, dict):
         return
-    if returned is not None and not isinstance(returned, nn.Module):
-        ctx.observe("freeze", {"returned": type(returned).__name__})
+    ctx.observe("freeze", frozen)
+    if "parameters" not in frozen:
         return
-    model = model if returned is None else returned
-    ctx.observe(
-        "freeze",
-        {
-            "returned": "none" if returned is None else "module",
-            "parameters": [[name, bool(p.requires_grad)] for name, p in model.named_parameters()],
-        },
-    )
 
+    # This process's own copy, as the agent's was before training: the loss before, the head before.
+    reference = probe_model(checkpoint)
     data = load_public(ctx.public)
     images = digits_as_images(data["train_x"][:N_IMAGES])
     labels = torch.as_tensor(data["train_y"][:N_IMAGES], dtype=torch.long)
-    before = probe_loss(model, images, labels)
-    head_before = [p.detach().clone() for p in model.fc.parameters()] if hasattr(model, "fc") else []
-    model.train()  # as a freshly built torchvision model is: train_head decides the mode itself
-    losses = ctx.call("train", "train_head", model, images, labels, STEPS)
-    if losses is FAILED:
+    before = probe_loss(reference, images, labels)
+    head_before = {name: p.detach().clone() for name, p in reference.fc.named_parameters()}
+    trained = ctx.run("train", "agent_train", images, labels, STEPS)
+    if not isinstance(trained, dict):
         return
-    head_after = list(model.fc.parameters()) if hasattr(model, "fc") else []
-    head_change = max(
-        (float((a.detach() - b).abs().max()) for a, b in zip(head_after, head_before, strict=False)),
-        default=0.0,
-    )
-    after = probe_loss(model, images, labels)
-    state = model.state_dict()
+    returned = trained.get("returned")
+    state = trained.get("state") if isinstance(trained.get("state"), dict) else {}
+    state = {str(name): value for name, value in state.items() if isinstance(value, torch.Tensor)}
+    after, head_change = None, 0.0
+    try:
+        reference.load_state_dict(state)
+        after = probe_loss(reference, images, labels)
+        head_change = max(
+            float((state[f"fc.{name}"].double() - value.double()).abs().max())
+            for name, value in head_before.items()
+        )
+    except (RuntimeError, KeyError, ValueError) as error:  # not a ResNet-18 with a 10-class head any more
+        print(f"the trained model's state_dict does not fit a ResNet-18 with a 10-class head: {error}")
     names = sorted(name for name in state if not name.startswith("fc."))
     ctx.observe(
         "train",
         {
-            "returned": losses if isinstance(losses, list | tuple) else {"type": type(losses).__name__},
+            "returned": returned if isinstance(returned, list | tuple) else {"type": type(returned).__name__},
             "loss_before": before,
             "loss_after": after,
             "head_change": head_change,
