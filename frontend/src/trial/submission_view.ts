@@ -4,6 +4,7 @@
 
 import { api } from "./api";
 import { Charts } from "./charts";
+import { showCoachBesideChecks } from "./coach_beside";
 import { renderFeedback, type SubmissionDetail } from "./feedback";
 import { pick, t, verdictText } from "./i18n";
 import { type GradeEvent, LiveClient, type LiveOptions } from "./live";
@@ -89,6 +90,8 @@ export function mountSubmissionView(
   const showFeedback = (detail: SubmissionDetail): void => {
     renderFeedback(feedback, detail);
     if (detail.verdict !== "passed") log.open = false;
+    // A failed check may have a famous mistake behind it: the coach's finding goes beside it.
+    if ((detail.checks ?? []).some((check) => !check.passed)) void showCoachBesideChecks(feedback, submissionId);
   };
 
   // While it runs, the status line says for how long.

@@ -10,8 +10,8 @@ from huashen.accounts.models import User
 from huashen.api.bilingual import BilingualSerializer
 from huashen.api.inputs import TextField
 from huashen.api.schema import ErrorOutput
-from huashen.coach.services import code_coach
-from huashen.grading.selectors import exercise_get_for_student
+from huashen.coach.services import code_coach, findings_describe
+from huashen.grading.selectors import exercise_get_for_student, submission_get_for_viewer
 
 
 class AnalyzeInput(serializers.Serializer):
@@ -34,6 +34,10 @@ class FindingOutput(serializers.Serializer):
     title = BilingualSerializer()
     why = BilingualSerializer(help_text="why it is wrong in PyTorch")
     trial = TrialLinkOutput(help_text="the trial that teaches it")
+    explains = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="keys of the submission's failed checks this finding most likely explains (empty in the editor)",
+    )
 
 
 class ParseErrorOutput(serializers.Serializer):
@@ -66,3 +70,23 @@ class AnalyzeView(APIView):
         assert isinstance(user, User)  # IsAuthenticated ran first
         exercise_get_for_student(user=user, slug=slug)
         return Response(AnalyzeOutput(code_coach(user=user, code=data.validated_data["code"])).data)
+
+
+class SubmissionCoachView(APIView):
+    @extend_schema(
+        responses={200: AnalyzeOutput},
+        summary="What the coach says about a submission's code, each finding beside the failed checks it explains",
+        description=(
+            "The same analysis as `analyze`, on the submission's stored code, read by whoever may read the "
+            "submission. Once it is graded, each finding's `explains` names the failed checks it most likely "
+            "explains. Advice only: nothing is stored or scored."
+        ),
+    )
+    def get(self, request: Request, submission_id: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)  # IsAuthenticated ran first
+        submission = submission_get_for_viewer(user=user, submission_id=submission_id)
+        body = findings_describe(
+            submission.code, trial=submission.exercise.slug, checks=list(submission.checks or [])
+        )
+        return Response(AnalyzeOutput(body).data)

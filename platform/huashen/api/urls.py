@@ -13,6 +13,11 @@ urlpatterns = [
     path("exercises/<slug:slug>/", views.ExerciseDetailView.as_view(), name="exercise"),
     path("submissions/", views.SubmissionListCreateView.as_view(), name="submissions"),
     path("submissions/<int:submission_id>/", views.SubmissionDetailView.as_view(), name="submission"),
+    path(
+        "submissions/<int:submission_id>/coach/",
+        coach_views.SubmissionCoachView.as_view(),
+        name="submission-coach",
+    ),
     path("exercises/<slug:slug>/draft/", practice_views.DraftView.as_view(), name="exercise-draft"),
     path("exercises/<slug:slug>/analyze/", coach_views.AnalyzeView.as_view(), name="exercise-analyze"),
     path("exercises/<slug:slug>/hints/", practice_views.HintsView.as_view(), name="exercise-hints"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from huashen.accounts.models import User
 from huashen.coach.analysis import code_analyze
 from huashen.coach.catalogue import RULES
+from huashen.coach.explains import checks_explained, failed_check_keys
 from huashen.curriculum.models import Exercise
 from huashen.errors import DomainError
 from huashen.grading.services import validate_code
@@ -39,9 +40,12 @@ def _check_rate(user: User) -> None:
         )
 
 
-def findings_describe(code: str) -> dict[str, Any]:
-    """The analysis of `code` as the API answers it (no checks of size or rate: see `code_coach`)."""
+def findings_describe(code: str, *, trial: str = "", checks: list[Any] | None = None) -> dict[str, Any]:
+    """The analysis of `code` as the API answers it (no checks of size or rate: see `code_coach`). Given the
+    trial and a finished submission's `checks`, each finding names the failed checks it most likely
+    explains (`explains`, check keys; empty otherwise)."""
     analysis = code_analyze(code)
+    failed = failed_check_keys(checks or [])
     slugs = {RULES[finding.rule].trial for finding in analysis.findings}
     titles = {
         exercise.slug: (exercise.current_version.title_zh, exercise.current_version.title_en)
@@ -69,6 +73,7 @@ def findings_describe(code: str) -> dict[str, Any]:
                     "title": {"zh": title[0], "en": title[1]} if title else None,
                     "url": f"/trials/{rule.trial}/",
                 },
+                "explains": checks_explained(trial=trial, rule=rule.id, failed=failed),
             }
         )
     parse_error = analysis.parse_error

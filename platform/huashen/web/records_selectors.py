@@ -13,6 +13,8 @@ from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.utils.translation import gettext as _
 
 from huashen.accounts.models import User
+from huashen.coach.explains import failed_check_keys
+from huashen.coach.services import findings_describe
 from huashen.curriculum.models import Exercise, GradingMode, pick_language
 from huashen.errors import DomainError
 from huashen.grading.models import Mode, Status, Submission, Verdict
@@ -237,6 +239,17 @@ def submission_log_text(*, submission: Submission) -> str:
 
 
 @dataclass(frozen=True)
+class CheckFinding:
+    """A coach finding shown beside the failed check it most likely explains."""
+
+    rule: str
+    line: int
+    title: str
+    why: str
+    trial_url: str
+
+
+@dataclass(frozen=True)
 class CheckRow:
     key: str
     passed: bool
@@ -245,6 +258,7 @@ class CheckRow:
     title: str
     message: str
     visible: bool
+    findings: tuple[CheckFinding, ...] = ()
 
 
 def _text(value: Any) -> str:
@@ -253,8 +267,31 @@ def _text(value: Any) -> str:
     return str(value or "")
 
 
+def _findings_by_check(submission: Submission) -> dict[str, list[CheckFinding]]:
+    """The coach's findings on the submission's code, grouped under the failed checks they most likely
+    explain (advice: read from the code each time, never stored)."""
+    checks = list(submission.checks or [])
+    if not failed_check_keys(checks):
+        return {}
+    described = findings_describe(submission.code, trial=submission.exercise.slug, checks=checks)
+    grouped: dict[str, list[CheckFinding]] = {}
+    for finding in described["findings"]:
+        for key in finding["explains"]:
+            grouped.setdefault(key, []).append(
+                CheckFinding(
+                    rule=finding["rule"],
+                    line=finding["line"],
+                    title=_text(finding["title"]),
+                    why=_text(finding["why"]),
+                    trial_url=finding["trial"]["url"],
+                )
+            )
+    return grouped
+
+
 def submission_check_rows(*, submission: Submission) -> list[CheckRow]:
     rows = []
+    findings = _findings_by_check(submission)
     for check in submission.checks or []:
         if not isinstance(check, dict):
             continue
@@ -267,6 +304,7 @@ def submission_check_rows(*, submission: Submission) -> list[CheckRow]:
                 title=_text(check.get("title")) or str(check.get("key", "")),
                 message=_text(check.get("message")),
                 visible=bool(check.get("visible", True)),
+                findings=tuple(findings.get(str(check.get("key", "")), ())),
             )
         )
     return rows
