@@ -1,6 +1,8 @@
 // Progressive enhancement for Huashen's server-rendered pages. Every page works without this script;
 // it only removes a click here and asks before a destructive submit there. No framework.
 
+import { syncZoneCookie } from "./zone";
+
 /** Language switchers: submit on change, and hide the fallback button the script makes redundant. */
 function enhanceLanguageForms(root: ParentNode): void {
   for (const select of root.querySelectorAll<HTMLSelectElement>("form.language select")) {
@@ -26,6 +28,7 @@ function confirmSubmitter(event: SubmitEvent): void {
 }
 
 function main(): void {
+  syncZoneCookie(document);
   enhanceLanguageForms(document);
   // Captured on the document, so it also covers forms rendered after load and Enter-key submits.
   document.addEventListener("submit", confirmSubmitter, { capture: true });

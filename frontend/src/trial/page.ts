@@ -10,6 +10,7 @@ import { t } from "./i18n";
 import { mountLayout } from "./layout";
 import { mountSubmissionView, type SubmissionView } from "./submission_view";
 import { showSyntaxError } from "./syntax_marker";
+import { clockTime } from "../zone";
 
 export interface TrialConfig {
   slug: string;
@@ -40,11 +41,7 @@ function readConfig(root: HTMLElement): TrialConfig | null {
 }
 
 function timeNow(): string {
-  return new Date().toLocaleTimeString(document.documentElement.lang || undefined, {
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  });
+  return clockTime(new Date(), document);
 }
 
 export function mountTrialPage(root: HTMLElement): void {

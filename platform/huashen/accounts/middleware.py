@@ -1,7 +1,9 @@
 from collections.abc import Callable
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 
 
 class UserLanguageMiddleware:
@@ -20,3 +22,42 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+TIME_ZONE_COOKIE = "hs_tz"
+
+
+def zone_from_name(name: str | None) -> ZoneInfo | None:
+    """An IANA zone name the browser sent, or None where it is missing or not a zone this machine knows."""
+    if not name or len(name) > 64 or name not in _known_zones():
+        return None
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+class UserTimezoneMiddleware:
+    """One time-zone rule for every time a user reads: the zone of their browser.
+
+    The page script sends the browser's IANA zone once in the `hs_tz` cookie; from then on the server
+    renders every time (pages, CSV exports) in it and says which zone it is in the page footer. Without
+    the cookie (first visit, no script) times are in the site's TIME_ZONE, and the footer says that too.
+    The trial page's "saved at" is formatted in the zone the server names, so it agrees with the history.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = zone_from_name(request.COOKIES.get(TIME_ZONE_COOKIE))
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
+from django.utils import timezone
 
 from huashen.grading.models import Submission
 from huashen.teaching.selectors import Matrix
@@ -33,13 +34,14 @@ def csv_response(*, filename: str, header: list[str], rows: Iterable[Sequence[ob
 
 
 def matrix_csv(matrix: Matrix) -> HttpResponse:
-    """One row per student: trials passed, last activity, then each trial's best score (empty: not tried)."""
+    """One row per student: trials passed, last activity (in the reader's zone, offset included), then
+    each trial's best score (empty: not tried)."""
     header = ["student", "passed", "last_activity"] + [e.slug for e in matrix.exercises]
     rows = (
         [
             row.username,
             row.passed,
-            row.last_activity.isoformat() if row.last_activity else "",
+            timezone.localtime(row.last_activity).isoformat() if row.last_activity else "",
             *[round(cell.best_score, 1) if cell.state != "none" else "" for cell in row.cells],
         ]
         for row in matrix.rows
@@ -57,7 +59,7 @@ def submissions_csv(*, cohort_id: int, slug: str, submissions: Iterable[Submissi
         for s in submissions:
             review = getattr(s, "review", None)
             yield [
-                s.pk, s.user.username, s.created_at.isoformat(), s.mode, s.status, s.verdict,
+                s.pk, s.user.username, timezone.localtime(s.created_at).isoformat(), s.mode, s.status, s.verdict,
                 "" if s.score is None else round(s.score, 1), s.version.number,
                 review.final_score if review else "", review.reviewer.username if review else "",
             ]  # fmt: skip
