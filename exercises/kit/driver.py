@@ -296,11 +296,12 @@ class DriverContext(ProbeContext):
         return self._request(key, {"op": "call", "function": fn}, args, kwargs)
 
     def run(self, key: str, routine: str, /, *args: Any, **kwargs: Any) -> Any:
-        """Run the probe's `agent_<name>(solution, *args, **kwargs)` inside the agent (observed only)."""
+        """Run the probe's `agent_<name>(solution, *args, **kwargs)` inside the agent (what it reports is
+        observed; tensors it returns are data). Before `load_solution`, `solution` is None: a routine
+        can prepare the student's process before their module is imported."""
         _check_key(key)
         if not routine.startswith("agent_"):
             raise ValueError("agent routines are named agent_<name>")
-        self.load_solution()
         return self._request(key, {"op": "run", "routine": routine}, args, kwargs)
 
     def _request(self, key: str, header: dict[str, Any], args: Any, kwargs: Any) -> Any:

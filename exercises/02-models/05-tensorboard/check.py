@@ -1,9 +1,13 @@
-"""Check for trial 2.5, tensorboard. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 2.5, tensorboard. Runs outside the sandbox and scores the driver's observations.
 
 The event files arrive as uint8 arrays, loaded by the kit's safe loader (`ctx.array`: regular files
 only, no symlinks, size-capped) and parsed here with exercises.kit.tbevents; the experiment record
 arrives the same way and is parsed as strict JSON or with yaml.safe_load. A file that does not parse
 counts as missing. Nothing the student wrote is ever opened by path on this side.
+
+Verified (the event files and the record are the experiment's outcome, read by the driver and parsed
+here): event-files, tags, config-record, steps-monotonic, values. Observed (the writers, watched in the
+student's process): writer-closed.
 """
 
 import math

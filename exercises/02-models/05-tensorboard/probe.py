@@ -1,6 +1,11 @@
-"""Probe for trial 2.5, tensorboard. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 2.5, tensorboard. The student's code runs in the agent; this process drives it.
 
-Before the student's module is imported, the probe wraps three methods of TensorBoard's
+The driver makes a fresh log folder and has the agent run the experiment in it (`agent_run`); then it
+reads the event files and the experiment record itself (regular files only, capped) and saves them for
+the check, which parses them outside: the files are the experiment's outcome, *verified* there. What
+the writers did (which were closed, how many events each was given) is *observed* in the agent.
+
+In the agent, before the student's module is imported, the routine wraps three methods of TensorBoard's
 `EventFileWriter` class (the object behind every `SummaryWriter`, however it is imported): `__init__`
 (which file it writes), `add_event` (how many events it was given) and `close`. It also wraps
 `SummaryWriter.add_scalar` so that every scalar the student logs is drawn on the platform's live charts
@@ -24,7 +29,6 @@ import torch
 from tensorboard.summary.writer import event_file_writer
 from torch.utils.tensorboard import SummaryWriter
 
-from exercises.kit.probe import FAILED
 from exercises.kit.report import METRIC_NAME
 
 EPOCHS = 3
@@ -86,7 +90,7 @@ class WriterLog:
         return rows
 
 
-def chart_scalars(ctx):
+def chart_scalars(report):
     """Draw every add_scalar on the live charts (display only)."""
     original = SummaryWriter.add_scalar
 
@@ -95,7 +99,7 @@ def chart_scalars(ctx):
         with contextlib.suppress(Exception):  # a chart point is never worth breaking the student's run
             if isinstance(tag, str) and METRIC_NAME.match(tag):
                 value = scalar_value.detach() if isinstance(scalar_value, torch.Tensor) else scalar_value
-                ctx.report(step=None if global_step is None else int(global_step), **{tag: float(value)})
+                report(step=None if global_step is None else int(global_step), **{tag: float(value)})
         return result
 
     SummaryWriter.add_scalar = add_scalar
@@ -128,30 +132,54 @@ def event_files(log_dir):
     return found
 
 
-def probe(ctx):
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process)
+
+
+WRITERS = []
+
+
+def agent_install(solution):
+    """Before solution.py is imported: wrap the writers (module-level ones are seen too) and chart
+    every add_scalar."""
+    from exercises.kit.report import report
+
     torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared grader
     writers = WriterLog()
     writers.install()
-    chart_scalars(ctx)
-    ctx.load_solution()
+    WRITERS[:] = [writers]
+    chart_scalars(report)
 
+
+def agent_run(solution, log_dir, epochs):
+    started = time.perf_counter()
+    try:
+        solution.run_experiment(log_dir, epochs)
+    finally:
+        elapsed = time.perf_counter() - started
+        snapshot = WRITERS[0].snapshot(Path(log_dir))  # before anything else can close a writer
+    return {
+        "seconds": round(elapsed, 3),
+        "cuda_available": bool(torch.cuda.is_available()),
+        "torch": torch.__version__,
+        "writers": snapshot,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def driver(ctx):
+    ctx.run("setup", "agent_install")
+    ctx.load_solution()
     log_dir = Path(tempfile.mkdtemp(prefix="huashen-tb-")) / "run"
     log_dir.mkdir()
-    started = time.perf_counter()
-    result = ctx.call("run", "run_experiment", str(log_dir), EPOCHS)
-    elapsed = time.perf_counter() - started
-    snapshot = writers.snapshot(log_dir)  # before anything else can close a writer
-    if result is FAILED:
+    result = ctx.run("run", "agent_run", str(log_dir), EPOCHS)
+    if not isinstance(result, dict):
         return
-    ctx.observe(
-        "run",
-        {
-            "seconds": round(elapsed, 3),
-            "cuda_available": bool(torch.cuda.is_available()),
-            "torch": torch.__version__,
-        },
-    )
-    ctx.observe("writers", snapshot)
+    ctx.observe("run", {key: result.get(key) for key in ("seconds", "cuda_available", "torch")})
+    ctx.observe("writers", result.get("writers"))
 
     files = []
     for index, path in enumerate(event_files(log_dir)[:MAX_EVENT_FILES]):
