@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from huashen.api import coach_views, practice_views, teaching_views, views
+from huashen.api import coach_views, curves_views, practice_views, teaching_views, views
 from huashen.api.errors import page_not_found
 
 app_name = "api"
@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("exercises/<slug:slug>/draft/", practice_views.DraftView.as_view(), name="exercise-draft"),
     path("exercises/<slug:slug>/analyze/", coach_views.AnalyzeView.as_view(), name="exercise-analyze"),
+    path("exercises/<slug:slug>/curves/", curves_views.CohortCurvesView.as_view(), name="exercise-curves"),
     path("exercises/<slug:slug>/hints/", practice_views.HintsView.as_view(), name="exercise-hints"),
     path(
         "exercises/<slug:slug>/reference/", practice_views.ReferenceView.as_view(), name="exercise-reference"

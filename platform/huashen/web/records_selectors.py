@@ -17,6 +17,7 @@ from huashen.coach.explains import failed_check_keys
 from huashen.coach.services import findings_describe
 from huashen.curriculum.models import Exercise, GradingMode, pick_language
 from huashen.errors import DomainError
+from huashen.grading.curves import cohort_for_viewer, cohort_median_curve, run_standing
 from huashen.grading.models import Mode, Status, Submission, Verdict
 from huashen.grading.selectors import (
     RealmState,
@@ -320,6 +321,34 @@ def submission_images(*, submission: Submission) -> list[dict[str, str]]:
         if data and PNG_BASE64.match(data):
             images.append({"name": str(artifact.get("name", "")), "data": data})
     return images
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:.0f}" if abs(ratio) >= 10 else f"{ratio:.2g}"
+
+
+def submission_standing(*, submission: Submission) -> str:
+    """Where a finished run stands against the median of its author's cohort's passed runs, in one sentence
+    ("" without a cohort, without enough runs, or without metrics to compare)."""
+    if submission.status != Status.DONE or not any(
+        isinstance(event, dict) and event.get("kind") == EventKind.METRIC for event in submission.log or []
+    ):
+        return ""
+    cohort = cohort_for_viewer(user=submission.user)
+    if cohort is None:
+        return ""
+    curve = cohort_median_curve(cohort=cohort, exercise=submission.exercise)
+    standing = run_standing(log=submission.log, curve=curve)
+    if standing is None:
+        return ""
+    return _(
+        "第 %(step)s 步时，这次运行的 %(metric)s 是班级中位数的 %(ratio)s 倍（%(runs)s 次通过的运行）。"
+    ) % {
+        "step": standing.step,
+        "metric": standing.metric,
+        "ratio": _ratio_text(standing.ratio),
+        "runs": curve.runs,
+    }
 
 
 def submission_explanation(*, submission: Submission) -> str:

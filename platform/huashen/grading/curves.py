@@ -1,0 +1,147 @@
+"""Curves to compare against: the median of a cohort's passed runs of a trial, from the metric events stored
+with each submission, and where one run stands against it.
+
+Privacy: one run per student (their latest passed one on the trial's current version), nothing but the
+number of runs and the median points leaves here, and a step is kept only where at least
+`COHORT_CURVE_MIN_RUNS` runs reported the metric, so no point is any one student's value.
+"""
+
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from huashen.accounts.models import Cohort, Role, User
+from huashen.curriculum.models import Exercise
+from huashen.errors import DomainError
+from huashen.grading.models import Status, Submission, Verdict
+from workers.protocol import EventKind
+
+COHORT_CURVE_MIN_RUNS = 5
+# A cohort's curve reads at most this many runs (the latest passed one of each student, newest first).
+COHORT_CURVE_MAX_RUNS = 200
+
+Curves = dict[str, dict[int, float]]  # metric name → step → value
+
+
+def metric_curves(log: Any) -> Curves:
+    """The metric series of one stored log (its "metric" events): name → step → the last value at that step.
+    A point without a step is one past that metric's last step, as the live chart draws it."""
+    curves: Curves = {}
+    for event in log if isinstance(log, list) else []:
+        if not isinstance(event, dict) or event.get("kind") != EventKind.METRIC:
+            continue
+        payload = event.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("metrics"), dict):
+            continue
+        step = payload.get("step")
+        for name, value in payload["metrics"].items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+                continue
+            if value in (float("inf"), float("-inf")):
+                continue
+            series = curves.setdefault(str(name), {})
+            if isinstance(step, int) and not isinstance(step, bool):
+                x = step
+            else:
+                x = max(series) + 1 if series else 0
+            series[x] = float(value)
+    return curves
+
+
+@dataclass(frozen=True)
+class CohortCurve:
+    cohort: Cohort
+    runs: int
+    series: dict[str, tuple[list[int], list[float]]]  # name → (steps, medians), steps ascending
+
+    @property
+    def available(self) -> bool:
+        return self.runs >= COHORT_CURVE_MIN_RUNS and bool(self.series)
+
+
+def cohort_for_viewer(*, user: User, cohort_id: int | None = None) -> Cohort | None:
+    """The cohort whose curve `user` may read: one they are a student of, or teach (admins: any). Without an
+    id, the first cohort the user joined (None when they are in none)."""
+    if cohort_id is None:
+        membership = user.memberships.select_related("cohort").order_by("joined_at", "pk").first()
+        return membership.cohort if membership else None
+    allowed = Cohort.objects.filter(pk=cohort_id)
+    if user.role != Role.ADMIN:
+        allowed = allowed.filter(Q(memberships__student=user) | Q(instructors=user))
+    cohort = allowed.distinct().first()
+    if cohort is None:
+        raise DomainError("not_found", _("没有找到。"), status=404)
+    return cohort
+
+
+def cohort_median_curve(*, cohort: Cohort, exercise: Exercise) -> CohortCurve:
+    """The median curve of the cohort's passed runs of `exercise`'s current version (two queries)."""
+    rows = (
+        Submission.objects.filter(
+            exercise=exercise,
+            version_id=exercise.current_version_id,
+            status=Status.DONE,
+            verdict=Verdict.PASSED,
+            user__memberships__cohort=cohort,
+        )
+        .order_by("user_id", "-finished_at", "-pk")
+        .values_list("user_id", "log")
+    )
+    latest: dict[int, Any] = {}
+    for user_id, log in rows.iterator(chunk_size=50):
+        if user_id not in latest:
+            latest[user_id] = log
+        if len(latest) >= COHORT_CURVE_MAX_RUNS:
+            break
+    per_run = [metric_curves(log) for log in latest.values()]
+    runs = sum(1 for curves in per_run if curves)
+    series: dict[str, tuple[list[int], list[float]]] = {}
+    if runs >= COHORT_CURVE_MIN_RUNS:
+        points: dict[str, dict[int, list[float]]] = {}
+        for curves in per_run:
+            for name, values in curves.items():
+                for step, value in values.items():
+                    points.setdefault(name, {}).setdefault(step, []).append(value)
+        for name in sorted(points):
+            steps = sorted(
+                step for step, values in points[name].items() if len(values) >= COHORT_CURVE_MIN_RUNS
+            )
+            if steps:
+                series[name] = (steps, [statistics.median(points[name][step]) for step in steps])
+    return CohortCurve(cohort=cohort, runs=runs, series=series)
+
+
+@dataclass(frozen=True)
+class Standing:
+    metric: str
+    step: int
+    value: float
+    median: float
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.median
+
+
+PREFERRED_METRICS = ("loss", "val_loss", "train_loss")
+
+
+def run_standing(*, log: Any, curve: CohortCurve) -> Standing | None:
+    """Where one run stands against the cohort median: its preferred metric (loss first) at the last step both
+    have, when the median there is not zero."""
+    if not curve.available:
+        return None
+    own = metric_curves(log)
+    names = [name for name in PREFERRED_METRICS if name in own and name in curve.series]
+    names += [name for name in sorted(own) if name in curve.series and name not in names]
+    for name in names:
+        steps, medians = curve.series[name]
+        median_at = dict(zip(steps, medians, strict=True))
+        shared = [step for step in own[name] if step in median_at and median_at[step] != 0]
+        if shared:
+            step = max(shared)
+            return Standing(metric=name, step=step, value=own[name][step], median=median_at[step])
+    return None
