@@ -84,7 +84,11 @@ def test_the_first_pass_is_kept_when_a_later_submission_passes_again(
 def test_run_mode_never_counts_for_progress(personas: Personas, curriculum: dict) -> None:
     submission = submit(personas.alice, curriculum["r1t1"], mode="run")
     submission_record_result(result=grade(submission.pk))
-    assert not ExerciseProgress.objects.filter(user=personas.alice).exists()
+    # a Run is activity (when the student last worked on the trial), never an attempt, a score or a pass
+    progress = ExerciseProgress.objects.get(user=personas.alice)
+    submission.refresh_from_db()
+    assert (progress.attempts, progress.best_score, progress.passed_at) == (0, 0.0, None)
+    assert progress.last_submitted_at == submission.finished_at
 
 
 def test_mark_running_only_moves_queued_submissions(personas: Personas, curriculum: dict) -> None:

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { applyCell, applyPage } from "./matrix";
+import { addStudent, applyCell, applyPage } from "./matrix";
 import { daySeconds } from "./days";
 
 function table(): HTMLTableElement {
@@ -47,5 +47,48 @@ describe("applyCell", () => {
 describe("daySeconds", () => {
   it("reads days as UTC midnights", () => {
     expect(daySeconds(["1970-01-02"])).toEqual([86400]);
+  });
+});
+
+function tableWithColumns(sort: string, students: string[]): HTMLTableElement {
+  const rows = students
+    .map((name, i) => `<tr data-student="${i + 1}"><th class="student"><a href="#">${name}</a></th><td class="passed-count">0</td></tr>`)
+    .join("");
+  document.body.innerHTML = `
+    <table id="matrix" data-sort="${sort}" data-student-base="/teach/cohorts/3/students/" data-text-attempts="Attempts">
+      <thead><tr><th class="student">Student</th><th>Passed</th>
+        <th data-exercise="11" data-slug="one"><a>1.1</a></th><th data-exercise="12" data-slug="two"><a>1.2</a></th></tr></thead>
+      <tbody>${rows || '<tr data-role="empty"><td colspan="4">No students yet.</td></tr>'}</tbody>
+    </table>`;
+  return document.querySelector("table")!;
+}
+
+describe("a student who joins", () => {
+  it("gets a row of empty cells, linked, that later cells update", () => {
+    const matrix = tableWithColumns("name", []);
+    expect(addStudent(matrix, { type: "student", student: 42, username: "zoe" })).toBe(true);
+    const row = matrix.querySelector<HTMLTableRowElement>('tr[data-student="42"]')!;
+    expect(matrix.querySelector('tr[data-role="empty"]')).toBeNull();
+    expect(row.querySelector("th a")!.getAttribute("href")).toBe("/teach/cohorts/3/students/42/");
+    const cells = [...row.querySelectorAll<HTMLElement>("td[data-exercise]")];
+    expect(cells.map((td) => [td.dataset.exercise, td.dataset.state, td.textContent])).toEqual([
+      ["11", "none", "·"],
+      ["12", "none", "·"],
+    ]);
+    expect(cells[1].querySelector("a")!.getAttribute("href")).toBe("/teach/cohorts/3/students/42/trials/two/");
+    expect(applyCell(matrix, { type: "cell", student: 42, exercise: 12, state: "ran", best_score: 0, attempts: 0 })).toBe(true);
+    expect(cells[1].textContent).toBe("▷");
+    expect(cells[1].className).toContain("cell-ran");
+  });
+
+  it("is placed in name order on a page sorted by name, last otherwise, and only once", () => {
+    let matrix = tableWithColumns("name", ["alice", "carl"]);
+    addStudent(matrix, { type: "student", student: 9, username: "bob" });
+    expect([...matrix.querySelectorAll("tbody th.student")].map((th) => th.textContent)).toEqual(["alice", "bob", "carl"]);
+    expect(addStudent(matrix, { type: "student", student: 9, username: "bob" })).toBe(false);
+    expect(matrix.querySelectorAll('tr[data-student="9"]').length).toBe(1);
+    matrix = tableWithColumns("activity", ["carl", "alice"]);
+    addStudent(matrix, { type: "student", student: 9, username: "bob" });
+    expect([...matrix.querySelectorAll("tbody th.student")].map((th) => th.textContent)).toEqual(["carl", "alice", "bob"]);
   });
 });

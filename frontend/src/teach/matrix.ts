@@ -2,18 +2,25 @@
 //
 // The server pushes one message per changed cell on /ws/cohorts/<id>/matrix/ (a channel-layer group, so
 // any web process may hold the socket). Messages sent while the socket was down are not replayed: after a
-// reconnect the visible rows are read again from the matrix API, so nothing stays stale.
+// reconnect the visible rows are read again from the matrix API, so nothing stays stale. A student who joins
+// the cohort arrives as {"type": "student"} and gets a row of empty cells.
 
 export interface CellMessage {
   type: "cell";
   student: number;
   exercise: number;
-  state: "none" | "attempted" | "passed";
+  state: "none" | "ran" | "attempted" | "passed";
   best_score: number;
   attempts: number;
 }
 
-const STATES = ["none", "attempted", "passed"] as const;
+export interface StudentMessage {
+  type: "student";
+  student: number;
+  username: string;
+}
+
+const STATES = ["none", "ran", "attempted", "passed"] as const;
 
 /** Update one cell (and its row's passed count) in the table; false when that row is not on this page. */
 export function applyCell(table: HTMLTableElement, cell: CellMessage): boolean {
@@ -38,7 +45,58 @@ export function applyCell(table: HTMLTableElement, cell: CellMessage): boolean {
 }
 
 function scoreText(cell: CellMessage): string {
-  return cell.state === "none" ? "·" : String(Math.round(cell.best_score));
+  if (cell.state === "none") return "·";
+  if (cell.state === "ran") return "▷";
+  return String(Math.round(cell.best_score));
+}
+
+/** Add a row (every cell "none") for a student who joined the cohort; false when the row is already there
+ * or the table has no trial columns to build it from. In name order on a page sorted by name, else last. */
+export function addStudent(table: HTMLTableElement, message: StudentMessage): boolean {
+  const body = table.tBodies[0];
+  if (!body || table.querySelector(`tr[data-student="${message.student}"]`)) return false;
+  const columns = [...table.querySelectorAll<HTMLTableCellElement>("thead th[data-exercise]")];
+  const base = table.dataset.studentBase ?? "";
+  const row = document.createElement("tr");
+  row.dataset.student = String(message.student);
+  const name = document.createElement("th");
+  name.className = "student";
+  name.scope = "row";
+  const link = document.createElement("a");
+  link.href = `${base}${message.student}/`;
+  link.textContent = message.username;
+  name.append(link);
+  const passed = document.createElement("td");
+  passed.className = "passed-count";
+  passed.textContent = "0";
+  row.append(name, passed);
+  for (const column of columns) {
+    const td = document.createElement("td");
+    td.className = "cell-none";
+    td.dataset.exercise = column.dataset.exercise ?? "";
+    td.dataset.state = "none";
+    const a = document.createElement("a");
+    a.href = `${base}${message.student}/trials/${column.dataset.slug ?? ""}/`;
+    a.title = `${table.dataset.textAttempts ?? ""}: 0`;
+    a.textContent = "·";
+    td.append(a);
+    row.append(td);
+  }
+  body.querySelector('tr[data-role="empty"]')?.remove();
+  let before: Element | null = null;
+  if ((table.dataset.sort ?? "name") === "name") {
+    for (const other of body.querySelectorAll<HTMLTableRowElement>("tr[data-student]")) {
+      const otherName = other.querySelector("th.student")?.textContent?.trim() ?? "";
+      if (otherName > message.username) {
+        before = other;
+        break;
+      }
+    }
+  }
+  body.insertBefore(row, before);
+  row.classList.add("cell-flash");
+  window.setTimeout(() => row.classList.remove("cell-flash"), 1500);
+  return true;
 }
 
 interface MatrixPage {
@@ -82,8 +140,9 @@ export function followMatrix(table: HTMLTableElement, status: HTMLElement | null
     });
     socket.addEventListener("message", (event: MessageEvent<string>) => {
       try {
-        const message = JSON.parse(event.data) as CellMessage;
+        const message = JSON.parse(event.data) as CellMessage | StudentMessage;
         if (message.type === "cell") applyCell(table, message);
+        else if (message.type === "student") addStudent(table, message);
       } catch {
         // not ours to understand: ignore
       }

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from huashen.accounts.models import Cohort, CohortMembership, Role, User
+from huashen.accounts.signals import student_joined
 from huashen.errors import DomainError
 
 
@@ -66,5 +67,11 @@ def cohort_join(*, student: User, join_code: str) -> Cohort:
     cohort = Cohort.objects.filter(join_code=code, is_open=True).first()
     if cohort is None:
         raise DomainError("not_found", _("没有这个加入码对应的开放班级。"), "join_code", status=404)
-    CohortMembership.objects.get_or_create(cohort=cohort, student=student)
+    _membership, created = CohortMembership.objects.get_or_create(cohort=cohort, student=student)
+    if created:  # the live matrix gains the row; sent once the membership is there to be read
+        transaction.on_commit(
+            lambda: student_joined.send_robust(
+                sender=CohortMembership, cohort_id=cohort.pk, student_id=student.pk, username=student.username
+            )
+        )
     return cohort

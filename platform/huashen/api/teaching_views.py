@@ -101,7 +101,7 @@ class MatrixTrialOutput(serializers.Serializer):
 
 class MatrixCellOutput(serializers.Serializer):
     exercise = serializers.IntegerField(source="exercise_id")
-    state = serializers.ChoiceField(choices=["none", "attempted", "passed"])
+    state = serializers.ChoiceField(choices=["none", "ran", "attempted", "passed"])
     best_score = serializers.FloatField()
     attempts = serializers.IntegerField()
     last_submitted_at = serializers.DateTimeField(allow_null=True)

@@ -197,6 +197,8 @@ def submission_record_result(*, result: GradeResult) -> Submission:
                 result.score, clean_text(result.grader)[:200] or "?")  # fmt: skip
     if submission.mode == Mode.SUBMIT and not any(test(submission) for test in uncounted_submission_tests):
         _progress_record(submission)
+    elif submission.mode == Mode.RUN:
+        _activity_record(submission)
     return submission
 
 
@@ -345,6 +347,17 @@ def _progress_record(submission: Submission) -> None:
         if submission.verdict == Verdict.PASSED and progress.passed_at is None:
             progress.passed_at = submission.finished_at
     progress.save(update_fields=["attempts", "best_score", "last_submitted_at", "passed_at"])
+    _announce_progress(user_id=submission.user_id, exercise_id=submission.exercise_id)
+
+
+def _activity_record(submission: Submission) -> None:
+    """A Run counts no attempt, but it is activity: the instructor's matrix shows the trial as being
+    worked on (attempts stay 0) and when, instead of "not started"."""
+    progress, _created = ExerciseProgress.objects.select_for_update().get_or_create(
+        user_id=submission.user_id, exercise_id=submission.exercise_id
+    )
+    progress.last_submitted_at = submission.finished_at
+    progress.save(update_fields=["last_submitted_at"])
     _announce_progress(user_id=submission.user_id, exercise_id=submission.exercise_id)
 
 

@@ -4,7 +4,8 @@ On connect the one cohort access check runs (`cohort_get_for_instructor`); a use
 cohort is closed with 4404, like the submission socket. Then the socket joins its process's subscription
 to the cohort (`huashen.teaching.live.MatrixHub`: one per cohort per process) and is sent each changed
 cell as `{"type": "cell", "student", "exercise", "state", "best_score", "attempts", "last_submitted_at"}`
-(see huashen.teaching.live for who sends them and why a group).
+(see huashen.teaching.live for who sends them and why a group), and each student who joins the cohort
+as `{"type": "student", "student", "username"}`.
 """
 
 from typing import Any

@@ -22,6 +22,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.dispatch import receiver
 
+from huashen.accounts.signals import student_joined
 from huashen.grading import services as grading_services
 from huashen.grading.models import Submission
 from huashen.grading.signals import progress_changed
@@ -95,12 +96,15 @@ class MatrixHub:
                 rejoin += REJOIN_SECONDS
                 for cohort_id in list(self._sockets):
                     _detached(self.layer.group_add(matrix_group(cohort_id), self.channel))
-            if message.get("type") != "matrix.cell":
+            if message.get("type") == "matrix.cell":
+                text = json.dumps({"type": "cell", **message["cell"]})
+            elif message.get("type") == "matrix.student":
+                text = json.dumps({"type": "student", **message["student"]})
+            else:
                 continue
             sockets = self._sockets.get(message.get("cohort", 0))
             if not sockets:
                 continue
-            text = json.dumps({"type": "cell", **message["cell"]})
             for deliver in list(sockets):
                 try:
                     await deliver(text)
@@ -145,6 +149,20 @@ def push_matrix_cell(sender: Any, *, user_id: int, exercise_id: int, **kwargs: A
         async_to_sync(layer.group_send)(
             matrix_group(cohort_id), {"type": "matrix.cell", "cohort": cohort_id, "cell": cell}
         )
+
+
+@receiver(student_joined, dispatch_uid="teaching-matrix-joined")
+def push_matrix_student(
+    sender: Any, *, cohort_id: int, student_id: int, username: str, **kwargs: Any
+) -> None:
+    """A student who joined a cohort: its matrix sockets add the row (every cell "none") without a reload."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    student = {"student": student_id, "username": username}
+    async_to_sync(layer.group_send)(
+        matrix_group(cohort_id), {"type": "matrix.student", "cohort": cohort_id, "student": student}
+    )
 
 
 def _is_regrade_rerun(submission: Submission) -> bool:

@@ -36,7 +36,7 @@ def _not_found() -> DomainError:
 @dataclass
 class Cell:
     exercise_id: int
-    state: str  # none / attempted / passed
+    state: str  # none / ran (only Run used: activity, no attempt) / attempted / passed
     best_score: float = 0.0
     attempts: int = 0
     last_submitted_at: dt.datetime | None = None
@@ -72,8 +72,12 @@ class Matrix:
 
 
 def _cell(exercise_id: int, progress: Mapping[str, Any] | None, slug: str = "") -> Cell:
-    if progress is None or (progress["attempts"] == 0 and progress["passed_at"] is None):
+    if progress is None:
         return Cell(exercise_id, "none", slug=slug)
+    if progress["attempts"] == 0 and progress["passed_at"] is None:
+        if progress["last_submitted_at"] is None:
+            return Cell(exercise_id, "none", slug=slug)
+        return Cell(exercise_id, "ran", 0.0, 0, progress["last_submitted_at"], slug)
     return Cell(
         exercise_id,
         "passed" if progress["passed_at"] is not None else "attempted",
