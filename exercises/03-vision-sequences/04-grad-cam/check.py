@@ -1,7 +1,10 @@
-"""Check for trial 3.4, grad-cam. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 3.4, grad-cam. Runs outside the sandbox and scores the driver's observations.
 
 Where each object lies comes from hidden/cam_regions.npz, which never enters the sandbox; image sizes
 and counts come from the probe's constants (read as literals) and generate.py.
+
+Verified (the heatmaps and overlays reached the driver as data): heatmap-shape, heatmap-range,
+overlay, peak-in-object. Observed (hooks in the student's process): uses-gradients, eval-mode.
 """
 
 from pathlib import Path

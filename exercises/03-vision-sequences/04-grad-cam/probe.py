@@ -1,6 +1,9 @@
-"""Probe for trial 3.4, grad-cam. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 3.4, grad-cam. The student's code runs in the agent; this process drives it.
 
-It loads the kit's reference CNN from public/ and hands it to the student's grad_cam() in *training*
+The model lives in the agent (`agent_cam`); the images are sent from here and the heatmaps and overlays
+come back as data, so the heatmaps' shape, peaks and the overlay are *verified* outside (the boxes stay
+in hidden/); what the hooks saw (eval mode, autograd on, BatchNorm statistics changed) is *observed*.
+In the agent's routine, as before, it loads the kit's reference CNN from public/ and hands it to the student's grad_cam() in *training*
 mode, the way a model comes out of a training loop, with hooks that record every forward pass: was the
 model in eval mode, was autograd on. It also snapshots the BatchNorm running statistics, which any
 forward pass in training mode changes. Then it asks for heatmaps of the 24 public images (their boxes
@@ -54,9 +57,9 @@ def heatmap_array(value):
 
 def summary(value):
     array = heatmap_array(value)
-    info = {"type": type(value).__name__}
+    info = {"type": getattr(value, "type_name", type(value).__name__)}
     if array is None:
-        info.update(describe_tensor(value))
+        info.update({**describe_tensor(value), "type": info["type"]})
         return info, None
     finite = bool(np.isfinite(array).all())
     info.update({"shape": list(array.shape), "dtype": str(value.dtype), "finite": finite})
@@ -65,18 +68,42 @@ def summary(value):
     return info, array
 
 
-def call_cam(ctx, key, model, images):
+MODEL = []
+
+
+def agent_cam(solution, images, watch_batchnorm):
+    """grad_cam() on the kit's reference CNN in training mode, with the hooks; the heatmaps and what the
+    hooks saw (and, for the main call, whether BatchNorm's running statistics changed)."""
+    from pathlib import Path
+
+    torch.set_num_threads(1)
+    if not MODEL:
+        MODEL.append(load_reference_cnn(Path(solution.__file__).parent / "public" / WEIGHTS_FILE))
+    model = MODEL[0]
+    model.train()  # as it comes out of a training loop
+    before = bn_state(model)
     recorder = Recorder(model)
     try:
-        out = ctx.call(key, "grad_cam", model, images)
+        out = solution.grad_cam(model, images)
     finally:
         recorder.handle.remove()
-    if out is FAILED:
+    answer = {"out": out, "forwards": recorder.calls, "training_after": bool(model.training)}
+    if watch_batchnorm:
+        after = bn_state(model)
+        answer["bn_changed"] = any(not torch.equal(before[name], after[name]) for name in before)
+    return answer
+
+
+def call_cam(ctx, key, images, watch_batchnorm=False):
+    answer = ctx.run(key, "agent_cam", images, watch_batchnorm)
+    if not isinstance(answer, dict):
         return None
-    info, array = summary(out)
-    info["forwards"] = recorder.calls
-    info["training_after"] = bool(model.training)
+    info, array = summary(answer.get("out"))
+    info["forwards"] = answer.get("forwards")
+    info["training_after"] = answer.get("training_after")
     ctx.observe(key, info)
+    if watch_batchnorm:
+        ctx.observe("bn.changed", answer.get("bn_changed"))
     return array
 
 
@@ -86,27 +113,19 @@ def blob(size):
     return np.exp(-((rows - row) ** 2 + (cols - col) ** 2) / (2 * 8.0**2)).astype(np.float32)
 
 
-def probe(ctx):
+def driver(ctx):
     torch.set_num_threads(1)
     ctx.load_solution()
-    model = load_reference_cnn(ctx.public / WEIGHTS_FILE)
-    model.train()  # as it comes out of a training loop
-    before = bn_state(model)
     with np.load(ctx.public / "cam_images.npz", allow_pickle=False) as archive:
         pictures = archive["images"]
     images = to_tensor(pictures)
 
-    heatmaps = call_cam(ctx, "cam.main", model, images.clone())
-    after = bn_state(model)
-    ctx.observe("bn.changed", any(not torch.equal(before[name], after[name]) for name in before))
+    heatmaps = call_cam(ctx, "cam.main", images.clone(), watch_batchnorm=True)
     if heatmaps is not None and heatmaps.ndim == 3 and heatmaps.shape[0] == len(images):
         ctx.save_array("heatmaps", heatmaps)
-
-    model.train()
-    call_cam(ctx, "cam.single", model, images[:1].clone())
+    call_cam(ctx, "cam.single", images[:1].clone())
     large = to_tensor(make_shapes(LARGE_COUNT, LARGE_SEED, size=LARGE_SIZE).images)
-    model.train()
-    call_cam(ctx, "cam.large", model, large)
+    call_cam(ctx, "cam.large", large)
 
     # overlay() on a heatmap of our own, so that this check does not depend on grad_cam().
     picture = pictures[0].astype(np.float32) / 255.0
@@ -115,7 +134,8 @@ def probe(ctx):
         array = np.asarray(mixed) if isinstance(mixed, np.ndarray | torch.Tensor) else None
         ctx.observe(
             "overlay",
-            {"type": type(mixed).__name__, "shape": list(array.shape) if array is not None else None,
+            {"type": getattr(mixed, "type_name", type(mixed).__name__),
+             "shape": list(array.shape) if array is not None else None,
              "dtype": str(array.dtype) if array is not None else None},
         )  # fmt: skip
         if array is not None and array.dtype.kind in "biuf":
@@ -130,10 +150,11 @@ def artifact(ctx, pictures, heatmaps):
     tiles = []
     for index in range(min(ARTIFACT_IMAGES, len(pictures))):
         picture = pictures[index].astype(np.float32) / 255.0
-        try:
-            mixed = np.asarray(ctx.load_solution().overlay(picture.copy(), heatmaps[index].copy()))
-        except Exception:  # the overlay check reports the student's error from its own call
+        mixed = ctx.call("picture", "overlay", picture.copy(), heatmaps[index].copy())
+        if not isinstance(mixed, np.ndarray | torch.Tensor):
+            ctx.observations.pop("picture", None)  # the overlay check reports the student's error itself
             return
+        mixed = np.asarray(mixed)
         if mixed.shape != picture.shape:
             return
         if mixed.dtype != np.uint8:
