@@ -247,6 +247,8 @@ class TimelineEntry:
     exercise: Exercise
     kind: str  # "submission", or an ActivityKind: opened / hint_revealed
     submission: Submission | None
+    repeats: int = 1  # consecutive identical events (a trial opened again and again) folded into one line
+    first_at: dt.datetime | None = None  # the earliest of the folded events (None: not folded)
 
 
 @dataclass
@@ -305,13 +307,32 @@ def student_view(*, student: User, timeline_limit: int = 200) -> StudentView:
         .select_related("exercise__realm")
         .order_by("-at", "-pk")[:timeline_limit]
     )
-    timeline = sorted(
+    merged = sorted(
         [TimelineEntry(s.created_at, s.exercise, "submission", s) for s in submissions]
         + [TimelineEntry(e.at, e.exercise, e.kind, None) for e in events],
         key=lambda entry: entry.at,
         reverse=True,
-    )[:timeline_limit]
-    return StudentView(student, trials, timeline)
+    )
+    return StudentView(student, trials, _fold_repeats(merged)[:timeline_limit])
+
+
+def _fold_repeats(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Fold a run of the same event on the same trial (each page load logs "opened") into one line with
+    its count, as the student's profile does; submissions are never folded."""
+    folded: list[TimelineEntry] = []
+    for entry in timeline:
+        last = folded[-1] if folded else None
+        if (
+            last is not None
+            and entry.submission is None
+            and last.submission is None
+            and (last.kind, last.exercise.pk) == (entry.kind, entry.exercise.pk)
+        ):
+            last.repeats += 1
+            last.first_at = entry.at
+        else:
+            folded.append(entry)
+    return folded
 
 
 # --- trial statistics ----------------------------------------------------------------------------------
