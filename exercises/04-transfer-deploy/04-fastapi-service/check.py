@@ -1,9 +1,12 @@
-"""Check for trial 4.4, fastapi-service. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 4.4, fastapi-service. Runs outside the sandbox and scores the driver's observations.
 
 The right answers are computed here with numpy from the bundle's own files: the classifier's weights
 (public/classifier.npz, which the probe scripted into the served model) and the held-out images
 (public/digits.npz) that the probe sent. The usual mistakes are recognised by computing what they would
 have answered, so the message can say which one it was.
+
+Verified (the app's answers reached the driver as data): predictions, input-validation, deterministic.
+Observed (counted in the student's process): loaded-once.
 """
 
 import functools

@@ -1,6 +1,10 @@
-"""Probe for trial 4.4, fastapi-service. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 4.4, fastapi-service. The student's code runs in the agent; this process drives it.
 
-It scripts the trial's digit classifier (weights from public/classifier.npz, a dropout layer, saved in
+The driver writes the model file and picks the images; the agent counts `torch.jit.load` from before
+solution.py is imported (`agent_install`) and talks to the student's app in its own process
+(`agent_serve`). The app's answers come back as data and the check computes the right ones outside:
+predictions, repeats and refusals are *verified* as the app's answers; how many times the model was
+loaded is *observed*. As before, it scripts the trial's digit classifier (weights from public/classifier.npz, a dropout layer, saved in
 train mode as a freshly trained model would be) to a TorchScript file, counts every `torch.jit.load`,
 calls the student's `create_app(model_path)` and talks to the app through FastAPI's TestClient (which
 runs the app's startup and shutdown): held-out digit images as 0–255 pixels, one image sent several
@@ -16,7 +20,6 @@ import torch
 from torch import nn
 
 from exercises.kit.digits import load_public
-from exercises.kit.probe import FAILED
 
 N_IMAGES = 16  # the first held-out digits, sent as 8×8 integer pixels 0..255
 REPEATS = 3  # the first image again, to see that answers do not vary
@@ -98,37 +101,55 @@ def send(client, payload):
     return record
 
 
-def probe(ctx):
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process)
+
+COUNTER = []
+
+
+def agent_install(solution):
+    counter = LoadCounter()
+    torch.jit.load = counter
+    COUNTER[:] = [counter]
+
+
+def agent_serve(solution, model_path, images):
     torch.set_num_threads(1)
     from fastapi.testclient import TestClient
 
-    model_path = write_model(ctx.public, tempfile.mkdtemp(prefix="trial-4-4-"))
-    counter = LoadCounter()
-    torch.jit.load = counter
+    counter = COUNTER[0]
+    app = solution.create_app(model_path)
+    if not callable(app):
+        return {"create_app": {"error": f"create_app returned {type(app).__name__}, not an app"}}
+    client = TestClient(app, raise_server_exceptions=False)
     try:
-        ctx.load_solution()
-        app = ctx.call("create_app", "create_app", str(model_path))
-        if app is FAILED:
-            return
-        if not callable(app):
-            ctx.observe("create_app", {"error": f"create_app returned {type(app).__name__}, not an app"})
-            return
-        client = TestClient(app, raise_server_exceptions=False)
-        try:
-            client.__enter__()  # runs the app's startup (lifespan) events
-        except Exception as error:
-            ctx.observe("create_app", {"error": f"starting the app failed: {error!r}"[:MAX_BODY_CHARS]})
-            return
-        ctx.observe("create_app", {"type": type(app).__name__, "loads": counter.calls})
-        loads_before_requests = counter.calls
-        images = held_out_pixels(ctx.public)
-        ctx.observe("predict", [send(client, {"pixels": image}) for image in images])
-        ctx.observe("repeat", [send(client, {"pixels": images[0]}) for _ in range(REPEATS)])
-        ctx.observe("invalid", {name: send(client, invalid_payload(name)) for name in INVALID})
-        ctx.observe("loads", {"before_requests": loads_before_requests, "after_requests": counter.calls})
-        try:
-            client.__exit__(None, None, None)
-        except Exception as error:
-            print(f"the app's shutdown raised: {error!r}", flush=True)
-    finally:
-        torch.jit.load = counter.original
+        client.__enter__()  # runs the app's startup (lifespan) events
+    except Exception as error:
+        return {"create_app": {"error": f"starting the app failed: {error!r}"[:MAX_BODY_CHARS]}}
+    answers = {"create_app": {"type": type(app).__name__, "loads": counter.calls}}
+    loads_before_requests = counter.calls
+    answers["predict"] = [send(client, {"pixels": image}) for image in images]
+    answers["repeat"] = [send(client, {"pixels": images[0]}) for _ in range(REPEATS)]
+    answers["invalid"] = {name: send(client, invalid_payload(name)) for name in INVALID}
+    answers["loads"] = {"before_requests": loads_before_requests, "after_requests": counter.calls}
+    try:
+        client.__exit__(None, None, None)
+    except Exception as error:
+        print(f"the app's shutdown raised: {error!r}", flush=True)
+    return answers
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def driver(ctx):
+    model_path = write_model(ctx.public, tempfile.mkdtemp(prefix="trial-4-4-"))
+    ctx.run("setup", "agent_install")
+    ctx.load_solution()
+    answers = ctx.run("create_app", "agent_serve", str(model_path), held_out_pixels(ctx.public))
+    if not isinstance(answers, dict):
+        return
+    for key in ("create_app", "predict", "repeat", "invalid", "loads"):
+        if key in answers:
+            ctx.observe(key, answers[key])
