@@ -1,9 +1,10 @@
 // Live charts of the metrics a run reports: one uPlot chart per metric name, redrawn at most once a frame.
+// A chart can overlay the cohort's median curve of the same metric (dashed grey), shown or hidden by a toggle.
 
 import uPlot from "uplot";
 
 import { t } from "./i18n";
-import { chartData, MetricSeries } from "./series";
+import { chartData, MetricSeries, type Overlay, overlayData } from "./series";
 
 let canvasSupport: boolean | null = null;
 
@@ -26,9 +27,52 @@ export class Charts {
   private charts = new Map<string, { plot: uPlot | null; box: HTMLElement }>();
   private pending = new Set<string>();
   private frame: number | null = null;
+  private overlays = new Map<string, Overlay>();
+  private overlayLabel = "";
+  private showOverlay = true;
+  private toggle: HTMLLabelElement | null = null;
 
   constructor(element: HTMLElement) {
     this.element = element;
+  }
+
+  /** Overlay each metric's chart with the cohort median of the same name; `label` names it in the legend. */
+  setOverlays(overlays: readonly Overlay[], label: string): void {
+    this.overlays = new Map(overlays.map((overlay) => [overlay.name, overlay]));
+    this.overlayLabel = label;
+    if (this.overlays.size > 0 && this.toggle === null) {
+      const doc = this.element.ownerDocument;
+      const toggle = doc.createElement("label");
+      toggle.className = "overlay-toggle";
+      const box = doc.createElement("input");
+      box.type = "checkbox";
+      box.checked = this.showOverlay;
+      box.dataset.testid = "overlay-toggle";
+      box.addEventListener("change", () => {
+        this.showOverlay = box.checked;
+        this.redrawAll();
+      });
+      toggle.append(box, ` ${t("showMedian")}`);
+      this.toggle = toggle;
+      this.element.prepend(toggle);
+    }
+    this.redrawAll();
+  }
+
+  /** The overlay drawn on a metric's chart now, if any. */
+  overlayOf(name: string): Overlay | undefined {
+    return this.showOverlay ? this.overlays.get(name) : undefined;
+  }
+
+  private redrawAll(): void {
+    for (const [name, chart] of this.charts) {
+      chart.plot?.destroy(); // the series change: uPlot is made again with or without the median
+      chart.plot = null;
+      this.pending.add(name);
+    }
+    if (this.pending.size > 0 && this.frame === null) {
+      this.frame = window.requestAnimationFrame(() => this.draw());
+    }
   }
 
   add(payload: unknown): void {
@@ -41,6 +85,7 @@ export class Charts {
   clear(): void {
     for (const { plot } of this.charts.values()) plot?.destroy();
     this.charts.clear();
+    this.toggle = null;
     this.element.replaceChildren();
     this.element.hidden = true;
   }
@@ -55,10 +100,12 @@ export class Charts {
         chart = this.create(name);
         this.charts.set(name, chart);
       }
-      const data = chartData(series);
-      if (chart.plot === null) chart.plot = this.plot(name, chart.box, data);
+      const overlay = this.overlayOf(name);
+      const data = overlay ? overlayData(series, overlay) : chartData(series);
+      if (chart.plot === null) chart.plot = this.plot(name, chart.box, data, overlay !== undefined);
       else chart.plot.setData(data);
       chart.box.dataset.points = String(series.x.length);
+      this.legend(chart.box, overlay);
     }
     this.pending.clear();
   }
@@ -77,7 +124,23 @@ export class Charts {
     return { plot: null, box };
   }
 
-  private plot(name: string, box: HTMLElement, data: [number[], number[]]): uPlot | null {
+  private legend(box: HTMLElement, overlay: Overlay | undefined): void {
+    let note = box.querySelector<HTMLElement>(".overlay-legend");
+    if (overlay === undefined) {
+      note?.remove();
+      delete box.dataset.overlay;
+      return;
+    }
+    if (note === null) {
+      note = box.ownerDocument.createElement("span");
+      note.className = "overlay-legend";
+      box.querySelector("figcaption")?.append(note);
+    }
+    note.textContent = ` · ┄ ${this.overlayLabel}`;
+    box.dataset.overlay = "cohort-median";
+  }
+
+  private plot(name: string, box: HTMLElement, data: uPlot.AlignedData, overlay: boolean): uPlot | null {
     if (!canDraw(box.ownerDocument)) return null; // the caption and point count still show the metric
     const width = Math.max(240, Math.min(box.clientWidth || this.element.clientWidth || 320, 560));
     const colour = COLOURS[this.charts.size % COLOURS.length];
@@ -89,7 +152,14 @@ export class Charts {
           legend: { show: false },
           scales: { x: { time: false } },
           axes: [{ label: t("step") }, {}],
-          series: [{}, { label: name, stroke: colour, width: 2, points: { show: data[0].length < 40 } }],
+          series: [
+            {},
+            { label: name, stroke: colour, width: 2, spanGaps: true, points: { show: data[0].length < 40 } },
+            ...(overlay
+              ? [{ label: this.overlayLabel, stroke: "#6b7280", width: 1.5, dash: [6, 4], spanGaps: true,
+                   points: { show: false } }]
+              : []),
+          ],
         },
         data,
         box,

@@ -50,3 +50,67 @@ export function chartData(series: Series): [number[], number[]] {
   const order = series.x.map((_, i) => i).sort((a, b) => series.x[a] - series.x[b] || a - b);
   return [order.map((i) => series.x[i]), order.map((i) => series.y[i])];
 }
+
+/** The median curve of a cohort's passed runs for one metric (GET /api/v1/exercises/<slug>/curves/). */
+export interface Overlay {
+  name: string;
+  steps: number[];
+  median: number[];
+}
+
+/** The run and the overlay as uPlot data: x is the union of both steps, a missing point is null. */
+export function overlayData(series: Series, overlay: Overlay): [number[], (number | null)[], (number | null)[]] {
+  const [xs, ys] = chartData(series);
+  const own = new Map<number, number>();
+  xs.forEach((x, i) => own.set(x, ys[i])); // a step reported twice: its last value
+  const median = new Map<number, number>();
+  overlay.steps.forEach((x, i) => {
+    const value = overlay.median[i];
+    if (Number.isFinite(x) && typeof value === "number" && Number.isFinite(value)) median.set(x, value);
+  });
+  const steps = [...new Set([...own.keys(), ...median.keys()])].sort((a, b) => a - b);
+  return [steps, steps.map((x) => own.get(x) ?? null), steps.map((x) => median.get(x) ?? null)];
+}
+
+export interface Standing {
+  metric: string;
+  step: number;
+  value: number;
+  median: number;
+  ratio: number;
+}
+
+const PREFERRED = ["loss", "val_loss", "train_loss"];
+
+/** Where a run stands against the cohort median, by the platform's rule: loss first (then val_loss,
+ * train_loss, then the other metrics by name), at the last step both have where the median is not zero. */
+export function standingOf(runs: MetricSeries, overlays: readonly Overlay[]): Standing | null {
+  const byName = new Map(overlays.map((overlay) => [overlay.name, overlay]));
+  const names = [
+    ...PREFERRED.filter((name) => runs.get(name) && byName.has(name)),
+    ...runs.names.filter((name) => !PREFERRED.includes(name) && byName.has(name)).sort(),
+  ];
+  for (const name of names) {
+    const series = runs.get(name) as Series;
+    const overlay = byName.get(name) as Overlay;
+    const median = new Map<number, number>();
+    overlay.steps.forEach((x, i) => median.set(x, overlay.median[i]));
+    const own = new Map<number, number>();
+    series.x.forEach((x, i) => own.set(x, series.y[i]));
+    const shared = [...own.keys()].filter((x) => {
+      const value = median.get(x);
+      return typeof value === "number" && Number.isFinite(value) && value !== 0;
+    });
+    if (shared.length === 0) continue;
+    const step = Math.max(...shared);
+    const value = own.get(step) as number;
+    const middle = median.get(step) as number;
+    return { metric: name, step, value, median: middle, ratio: value / middle };
+  }
+  return null;
+}
+
+/** A ratio as the page says it: two significant digits, whole numbers from 10. */
+export function ratioText(ratio: number): string {
+  return Math.abs(ratio) >= 10 ? ratio.toFixed(0) : String(Number(ratio.toPrecision(2)));
+}

@@ -33,7 +33,10 @@ describe("mountSubmissionView", () => {
     document.documentElement.lang = "en";
     document.body.innerHTML = '<div id="view"></div>';
     answers = [RUNNING, DONE];
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify(answers.shift()), { status: 200 })));
+    // The submission's answers in turn; the cohort curves (asked once the trial is known) are not there yet.
+    vi.stubGlobal("fetch", vi.fn(async (url: string) => new Response(
+      JSON.stringify(String(url).includes("/curves/") ? { available: false, runs: 0, series: [] } : answers.shift()),
+      { status: 200 })));
   });
 
   afterEach(() => {

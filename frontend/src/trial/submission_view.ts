@@ -8,6 +8,7 @@ import { showCoachBesideChecks } from "./coach_beside";
 import { renderFeedback, type SubmissionDetail } from "./feedback";
 import { pick, t, verdictText } from "./i18n";
 import { type GradeEvent, LiveClient, type LiveOptions } from "./live";
+import { type Overlay, ratioText, standingOf } from "./series";
 import { Terminal } from "./terminal";
 
 export interface SubmissionViewOptions {
@@ -87,8 +88,37 @@ export function mountSubmissionView(
   let finished = false;
   let pollTimer: number | undefined;
 
+  // The cohort's median curves, when the platform has enough passed runs to give them.
+  let curves: { overlays: Overlay[]; runs: number } | null = null;
+  let shown: SubmissionDetail | null = null;
+  const sayStanding = (): void => {
+    if (curves === null || shown === null || feedback.querySelector("[data-testid=standing]")) return;
+    const standing = standingOf(charts.series, curves.overlays);
+    if (standing === null) return;
+    const line = doc.createElement("p");
+    line.className = "standing";
+    line.dataset.testid = "standing";
+    line.textContent = t("standing", { step: standing.step, metric: standing.metric,
+                                       ratio: ratioText(standing.ratio), n: curves.runs });
+    (feedback.querySelector("[data-testid=verdict]") ?? feedback).append(line);
+  };
+  const loadCurves = async (exercise: string): Promise<void> => {
+    const result = await api<{ available?: unknown; runs?: unknown; series?: unknown }>(
+      `/api/v1/exercises/${encodeURIComponent(exercise)}/curves/`,
+    );
+    if (stopped || !result.ok || result.data === null || result.data.available !== true) return;
+    const overlays = Array.isArray(result.data.series) ? (result.data.series as Overlay[]) : [];
+    const runs = typeof result.data.runs === "number" ? result.data.runs : 0;
+    if (overlays.length === 0) return;
+    curves = { overlays, runs };
+    charts.setOverlays(overlays, t("cohortMedian", { n: runs }));
+    sayStanding();
+  };
+
   const showFeedback = (detail: SubmissionDetail): void => {
     renderFeedback(feedback, detail);
+    shown = detail;
+    sayStanding();
     if (detail.verdict !== "passed") log.open = false;
     // A failed check may have a famous mistake behind it: the coach's finding goes beside it.
     if ((detail.checks ?? []).some((check) => !check.passed)) void showCoachBesideChecks(feedback, submissionId);
@@ -170,6 +200,8 @@ export function mountSubmissionView(
         } else if (payload.status === "done" && !finished) {
           say(t("finishing"), "finishing");
           void finish();
+        } else if (payload.status === "done") {
+          sayStanding(); // a finished run's stored log has replayed: its curves are all there
         }
         break;
       }
@@ -226,6 +258,7 @@ export function mountSubmissionView(
       return;
     }
     const detail = result.data;
+    if (typeof detail.exercise === "string" && detail.exercise !== "") void loadCurves(detail.exercise);
     if (detail.status === "done") {
       finished = true;
       terminalBox.dataset.empty = t("noOutputDone");
