@@ -1,8 +1,12 @@
-"""Check for trial 3.3, custom-dataset. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 3.3, custom-dataset. Runs outside the sandbox and scores the driver's observations.
 
 Every expected record is rebuilt here with exercises.kit.oddfiles from the seeds in generate.py and
 probe.py (read as literals): the public folder, the fresh folder the probe wrote, and the hand-made
 collate batch. Nothing the sandbox wrote is used as an expected value.
+
+Verified (items and batches reached the driver as data and were summarised there): length, items,
+collate, fresh-files, and loader-workers' batches. Observed (reported by the student's process): the
+loader's type, worker count and iterator class within loader-workers.
 """
 
 from pathlib import Path

@@ -1,6 +1,9 @@
-"""Probe for trial 3.3, custom-dataset. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 3.3, custom-dataset. The student's code runs in the agent; this process drives it.
 
-It opens the student's RecordDataset on public/records and (on Submit) on a fresh folder of .rec files
+Datasets and loaders are live objects, so the agent opens them and reads every item and batch
+(`agent_dataset`, `agent_loader`); the items and batches themselves come back as data, and every
+summary and value below is computed here from them (*verified*: the check rebuilds the expected values
+from the seeds). The loader's type, worker count and iterator class are *observed*. As before, it opens the student's RecordDataset on public/records and (on Submit) on a fresh folder of .rec files
 that it writes to /tmp with the kit (different count, names and clutter), reads every item, collates a
 hand-made batch of five sequences of lengths 3, 1, 7, 2, 5 (and a batch of one), and drains
 make_loader(...) with two worker processes, in order and shuffled. check.py rebuilds every expected
@@ -15,7 +18,7 @@ import torch
 
 from exercises.kit.data import seed_from, seeded_array
 from exercises.kit.oddfiles import write_record_folder
-from exercises.kit.probe import FAILED, describe_tensor
+from exercises.kit.probe import FAILED
 
 FRESH_SEED = 3311
 FRESH_COUNT = 41
@@ -47,15 +50,19 @@ def label_value(label):
     return None
 
 
-def item_summary(item):
+def type_name(value):
+    return getattr(value, "type_name", type(value).__name__)
+
+
+def item_summary(ctx, item):
     if not isinstance(item, tuple | list) or len(item) != 2:
-        return {"pair": False, "type": type(item).__name__}
+        return {"pair": False, "type": type_name(item)}
     values, label = item
     return {
         "pair": True,
-        "values": describe_tensor(values),
+        "values": ctx.describe_tensor(values),
         "label": label_value(label),
-        "label_type": type(label).__name__,
+        "label_type": type_name(label),
     }
 
 
@@ -65,21 +72,56 @@ def as_float_array(values):
     return None
 
 
-def observe_dataset(ctx, prefix, folder):
-    dataset = ctx.call(f"{prefix}.init", "RecordDataset", folder)
-    if dataset is FAILED:
-        return
-    count = ctx.call(f"{prefix}.len", len, dataset)
-    if count is FAILED:
-        return
-    ctx.observe(f"{prefix}.len", count)
-    summaries, chunks = [], []
+def _error(solution, error):
+    from exercises.kit.probe import trim_traceback
+
+    return trim_traceback(error, solution.__file__)
+
+
+def agent_dataset(solution, folder, as_path):
+    """Open RecordDataset(folder) (a Path or a str), take its len and read every item (up to MAX_ITEMS)."""
+    folder = Path(folder) if as_path else folder
+    try:
+        dataset = solution.RecordDataset(folder)
+    except Exception as error:
+        return {"failed": "init", "error": _error(solution, error)}
+    try:
+        count = len(dataset)
+    except Exception as error:
+        return {"failed": "len", "error": _error(solution, error)}
+    items = []
     for index in range(min(count, MAX_ITEMS)):
-        item = ctx.call(f"{prefix}.items", dataset.__getitem__, index)
-        if item is FAILED:
-            ctx.observe(f"{prefix}.failed_index", index)
-            return
-        summary = item_summary(item)
+        try:
+            items.append(dataset[index])
+        except Exception as error:
+            return {
+                "len": count,
+                "items": items,
+                "failed": "items",
+                "index": index,
+                "error": _error(solution, error),
+            }
+    return {"len": count, "items": items}
+
+
+def observe_dataset(ctx, prefix, folder, *, as_path):
+    answer = ctx.run(f"{prefix}.init", "agent_dataset", folder, as_path)
+    if not isinstance(answer, dict):
+        return
+    failed = answer.get("failed")
+    if failed in ("init", "len"):
+        ctx.observe(f"{prefix}.{failed}", {"error": str(answer.get("error"))})
+        return
+    count = answer.get("len")
+    ctx.observe(f"{prefix}.len", count)
+    items = answer.get("items") if isinstance(answer.get("items"), list) else []
+    if failed == "items":
+        ctx.observe(f"{prefix}.items", {"error": str(answer.get("error"))})
+        ctx.observe(f"{prefix}.failed_index", answer.get("index"))
+        return
+    summaries, chunks = [], []
+    for item in items:
+        summary = item_summary(ctx, item)
         summaries.append(summary)
         if summary["pair"]:
             array = as_float_array(item[0])
@@ -90,16 +132,16 @@ def observe_dataset(ctx, prefix, folder):
         ctx.save_array(f"{prefix}_item_values", np.concatenate(chunks))
 
 
-def batch_summary(batch):
+def batch_summary(ctx, batch):
     if not isinstance(batch, tuple | list) or len(batch) != 3:
         size = len(batch) if isinstance(batch, tuple | list) else None
-        return {"triple": False, "type": type(batch).__name__, "length": size}
+        return {"triple": False, "type": type_name(batch), "length": size}
     padded, lengths, labels = batch
     return {
         "triple": True,
-        "padded": describe_tensor(padded),
-        "lengths": describe_tensor(lengths),
-        "labels": describe_tensor(labels),
+        "padded": ctx.describe_tensor(padded),
+        "lengths": ctx.describe_tensor(lengths),
+        "labels": ctx.describe_tensor(labels),
         "lengths_values": lengths.tolist() if torch.is_tensor(lengths) and lengths.dim() == 1 else None,
         "labels_values": labels.tolist() if torch.is_tensor(labels) and labels.dim() == 1 else None,
     }
@@ -124,7 +166,7 @@ def observe_collate(ctx):
         result = ctx.call(key, "collate_records", items)
         if result is FAILED:
             continue
-        summary = batch_summary(result)
+        summary = batch_summary(ctx, result)
         ctx.observe(key, summary)
         if summary["triple"] and torch.is_tensor(result[0]):
             ctx.save_array(key.replace(".", "_") + "_padded", result[0].detach().to(torch.float64))
@@ -142,11 +184,8 @@ def drain(loader):
             shutdown()
 
 
-def observe_loader(ctx, prefix, folder, batch_size, *, shuffle):
-    key = f"{prefix}.loader" + (".shuffled" if shuffle else "")
-    loader = ctx.call(key, "make_loader", folder, batch_size, shuffle=shuffle, num_workers=WORKERS)
-    if loader is FAILED:
-        return
+def agent_loader(solution, folder, batch_size, shuffle):
+    loader = solution.make_loader(folder, batch_size, shuffle=shuffle, num_workers=WORKERS)
     info = {
         "is_dataloader": isinstance(loader, torch.utils.data.DataLoader),
         "type": type(loader).__name__,
@@ -154,14 +193,23 @@ def observe_loader(ctx, prefix, folder, batch_size, *, shuffle):
         "batch_size": getattr(loader, "batch_size", None),
     }
     if not info["is_dataloader"]:
+        return {"info": info}
+    torch.manual_seed(SHUFFLE_SEED)
+    info["iterator"], batches = drain(loader)
+    return {"info": info, "batches": batches}
+
+
+def observe_loader(ctx, prefix, folder, batch_size, *, shuffle):
+    key = f"{prefix}.loader" + (".shuffled" if shuffle else "")
+    answer = ctx.run(key, "agent_loader", folder, batch_size, shuffle)
+    if not isinstance(answer, dict) or not isinstance(answer.get("info"), dict):
+        return
+    info = answer["info"]
+    batches = answer.get("batches")
+    if not isinstance(batches, list):
         ctx.observe(key, info)
         return
-    torch.manual_seed(SHUFFLE_SEED)
-    drained = ctx.call(key, drain, loader)
-    if drained is FAILED:
-        return
-    info["iterator"], batches = drained
-    info["batches"] = [batch_summary(batch) for batch in batches]
+    info["batches"] = [batch_summary(ctx, batch) for batch in batches]
     ctx.observe(key, info)
     if not all(summary["triple"] for summary in info["batches"]):
         return
@@ -170,11 +218,11 @@ def observe_loader(ctx, prefix, folder, batch_size, *, shuffle):
         ctx.save_array(key.replace(".", "_") + "_values", np.concatenate(chunks))
 
 
-def probe(ctx):
+def driver(ctx):
     torch.set_num_threads(1)
     ctx.load_solution()
-    public = ctx.public / "records"
-    observe_dataset(ctx, "public", public)
+    public = str(ctx.public / "records")
+    observe_dataset(ctx, "public", public, as_path=True)
     observe_collate(ctx)
     observe_loader(ctx, "public", public, PUBLIC_BATCH, shuffle=False)
     observe_loader(ctx, "public", public, PUBLIC_BATCH, shuffle=True)
@@ -183,5 +231,5 @@ def probe(ctx):
     fresh = Path(tempfile.mkdtemp(prefix="records-")) / "fresh"
     write_record_folder(fresh, n=FRESH_COUNT, seed=FRESH_SEED, clutter=True)
     (fresh / "notes.rec.bak").write_bytes(b"not a record")  # a name that only looks like one
-    observe_dataset(ctx, "fresh", str(fresh))  # a str this time, a Path above: both must work
+    observe_dataset(ctx, "fresh", str(fresh), as_path=False)  # a str this time, a Path above: both must work
     observe_loader(ctx, "fresh", str(fresh), FRESH_BATCH, shuffle=False)
