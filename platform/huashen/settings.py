@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "huashen.web",
     "huashen.practice",
     "huashen.teaching",
+    "huashen.curves",
 ]
 
 MIDDLEWARE = [

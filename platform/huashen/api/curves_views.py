@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from huashen.accounts.models import User
 from huashen.api.schema import ErrorOutput
+from huashen.curves.services import reference_series
 from huashen.grading.curves import COHORT_CURVE_MIN_RUNS, cohort_for_viewer, cohort_median_curve
 from huashen.grading.selectors import exercise_get_for_student
 
@@ -29,12 +30,22 @@ class MedianSeriesOutput(serializers.Serializer):
     median = serializers.ListField(child=serializers.FloatField(), help_text="the median at each step")
 
 
+class ReferenceSeriesOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="the metric, as the reference run reported it")
+    steps = serializers.ListField(child=serializers.IntegerField())
+    values = serializers.ListField(child=serializers.FloatField())
+
+
 class CurvesOutput(serializers.Serializer):
     cohort = CohortRefOutput(allow_null=True, help_text="null when the viewer is in no cohort")
     runs = serializers.IntegerField(help_text="passed runs counted, one per student (their latest)")
     min_runs = serializers.IntegerField(help_text="below this many runs no curve is given")
     available = serializers.BooleanField()
     series = MedianSeriesOutput(many=True)
+    reference = ReferenceSeriesOutput(
+        many=True,
+        help_text="the reference solution's curve recorded with the trial's current version ([] if none)",
+    )
 
 
 class CohortCurvesView(APIView):
@@ -46,7 +57,8 @@ class CohortCurvesView(APIView):
             "From the metric events stored with each passed run of the trial's current version, one run per "
             f"student. Given only with at least {COHORT_CURVE_MIN_RUNS} runs, and a step only where at least "
             "that many runs reported the metric; never anyone's identity. A student reads their own cohort's, "
-            "an instructor the cohorts they teach; another cohort is 404."
+            "an instructor the cohorts they teach; another cohort is 404. `reference` is the reference solution's "
+            "curve for the trial's current version, when one was recorded."
         ),
     )
     def get(self, request: Request, slug: str) -> Response:
@@ -62,6 +74,7 @@ class CohortCurvesView(APIView):
             "min_runs": COHORT_CURVE_MIN_RUNS,
             "available": False,
             "series": [],
+            "reference": reference_series(exercise=exercise),
         }
         if cohort is not None:
             curve = cohort_median_curve(cohort=cohort, exercise=exercise)

@@ -129,19 +129,24 @@ class Standing:
 PREFERRED_METRICS = ("loss", "val_loss", "train_loss")
 
 
-def run_standing(*, log: Any, curve: CohortCurve) -> Standing | None:
-    """Where one run stands against the cohort median: its preferred metric (loss first) at the last step both
-    have, when the median there is not zero."""
-    if not curve.available:
-        return None
+def standing_against(*, log: Any, series: dict[str, tuple[list[int], list[float]]]) -> Standing | None:
+    """Where one run stands against curves (name → (steps, values)): its preferred metric (loss first, then
+    val_loss, train_loss, then the others by name) at the last step both have, where the other is not zero."""
     own = metric_curves(log)
-    names = [name for name in PREFERRED_METRICS if name in own and name in curve.series]
-    names += [name for name in sorted(own) if name in curve.series and name not in names]
+    names = [name for name in PREFERRED_METRICS if name in own and name in series]
+    names += [name for name in sorted(own) if name in series and name not in names]
     for name in names:
-        steps, medians = curve.series[name]
-        median_at = dict(zip(steps, medians, strict=True))
-        shared = [step for step in own[name] if step in median_at and median_at[step] != 0]
+        steps, values = series[name]
+        other_at = dict(zip(steps, values, strict=True))
+        shared = [step for step in own[name] if step in other_at and other_at[step] != 0]
         if shared:
             step = max(shared)
-            return Standing(metric=name, step=step, value=own[name][step], median=median_at[step])
+            return Standing(metric=name, step=step, value=own[name][step], median=other_at[step])
     return None
+
+
+def run_standing(*, log: Any, curve: CohortCurve) -> Standing | None:
+    """Where one run stands against the cohort median (None without enough runs)."""
+    if not curve.available:
+        return None
+    return standing_against(log=log, series=curve.series)

@@ -16,8 +16,9 @@ from huashen.accounts.models import User
 from huashen.coach.explains import failed_check_keys
 from huashen.coach.services import findings_describe
 from huashen.curriculum.models import Exercise, GradingMode, pick_language
+from huashen.curves.models import ReferenceCurve
 from huashen.errors import DomainError
-from huashen.grading.curves import cohort_for_viewer, cohort_median_curve, run_standing
+from huashen.grading.curves import cohort_for_viewer, cohort_median_curve, run_standing, standing_against
 from huashen.grading.models import Mode, Status, Submission, Verdict
 from huashen.grading.selectors import (
     RealmState,
@@ -327,28 +328,44 @@ def _ratio_text(ratio: float) -> str:
     return f"{ratio:.0f}" if abs(ratio) >= 10 else f"{ratio:.2g}"
 
 
-def submission_standing(*, submission: Submission) -> str:
-    """Where a finished run stands against the median of its author's cohort's passed runs, in one sentence
-    ("" without a cohort, without enough runs, or without metrics to compare)."""
+def submission_standing(*, submission: Submission) -> list[str]:
+    """Where a finished run stands, one sentence each: against the median of its author's cohort's passed runs
+    (with enough of them) and against the reference solution's curve recorded with its trial version."""
     if submission.status != Status.DONE or not any(
         isinstance(event, dict) and event.get("kind") == EventKind.METRIC for event in submission.log or []
     ):
-        return ""
+        return []
+    sentences = []
     cohort = cohort_for_viewer(user=submission.user)
-    if cohort is None:
-        return ""
-    curve = cohort_median_curve(cohort=cohort, exercise=submission.exercise)
-    standing = run_standing(log=submission.log, curve=curve)
-    if standing is None:
-        return ""
-    return _(
-        "第 %(step)s 步时，这次运行的 %(metric)s 是班级中位数的 %(ratio)s 倍（%(runs)s 次通过的运行）。"
-    ) % {
-        "step": standing.step,
-        "metric": standing.metric,
-        "ratio": _ratio_text(standing.ratio),
-        "runs": curve.runs,
-    }
+    if cohort is not None:
+        curve = cohort_median_curve(cohort=cohort, exercise=submission.exercise)
+        standing = run_standing(log=submission.log, curve=curve)
+        if standing is not None:
+            sentences.append(
+                _(
+                    "第 %(step)s 步时，这次运行的 %(metric)s 是班级中位数的 %(ratio)s 倍（%(runs)s 次通过的运行）。"
+                )
+                % {
+                    "step": standing.step,
+                    "metric": standing.metric,
+                    "ratio": _ratio_text(standing.ratio),
+                    "runs": curve.runs,
+                }
+            )
+    reference = ReferenceCurve.objects.filter(version_id=submission.version_id).first()
+    if reference is not None and isinstance(reference.series, dict):
+        series = {
+            name: (list(value.get("steps", [])), list(value.get("values", [])))
+            for name, value in reference.series.items()
+            if isinstance(value, dict)
+        }
+        standing = standing_against(log=submission.log, series=series)
+        if standing is not None:
+            sentences.append(
+                _("第 %(step)s 步时，这次运行的 %(metric)s 是参考答案的 %(ratio)s 倍。")
+                % {"step": standing.step, "metric": standing.metric, "ratio": _ratio_text(standing.ratio)}
+            )
+    return sentences
 
 
 def submission_explanation(*, submission: Submission) -> str:

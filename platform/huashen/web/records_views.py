@@ -94,7 +94,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
             "submission": submission,
             "finished": submission.status == Status.DONE,
             "explanation": submission_explanation(submission=submission),
-            "standing": submission_standing(submission=submission),
+            "standings": submission_standing(submission=submission),
             "checks": submission_check_rows(submission=submission),
             "images": submission_images(submission=submission),
             "log_text": submission_log_text(submission=submission),
