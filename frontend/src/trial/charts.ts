@@ -1,10 +1,18 @@
 // Live charts of the metrics a run reports: one uPlot chart per metric name, redrawn at most once a frame.
-// A chart can overlay the cohort's median curve of the same metric (dashed grey), shown or hidden by a toggle.
+// A chart can overlay curves to compare against of the same metric (the cohort's median, dashed grey; the
+// reference solution's, dotted), shown or hidden by one toggle.
 
 import uPlot from "uplot";
 
 import { t } from "./i18n";
 import { chartData, MetricSeries, type Overlay, overlayData } from "./series";
+
+export type OverlayKind = "cohort-median" | "reference";
+const OVERLAY_KINDS: OverlayKind[] = ["cohort-median", "reference"];
+const OVERLAY_STYLE: Record<OverlayKind, { stroke: string; dash: number[]; mark: string }> = {
+  "cohort-median": { stroke: "#6b7280", dash: [6, 4], mark: "┄" },
+  reference: { stroke: "#111827", dash: [2, 3], mark: "┈" },
+};
 
 let canvasSupport: boolean | null = null;
 
@@ -27,8 +35,8 @@ export class Charts {
   private charts = new Map<string, { plot: uPlot | null; box: HTMLElement }>();
   private pending = new Set<string>();
   private frame: number | null = null;
-  private overlays = new Map<string, Overlay>();
-  private overlayLabel = "";
+  // The curves to compare against, by kind: each a map metric name → curve, its legend label and its stroke.
+  private layers = new Map<OverlayKind, { byName: Map<string, Overlay>; label: string }>();
   private showOverlay = true;
   private toggle: HTMLLabelElement | null = null;
 
@@ -36,11 +44,10 @@ export class Charts {
     this.element = element;
   }
 
-  /** Overlay each metric's chart with the cohort median of the same name; `label` names it in the legend. */
-  setOverlays(overlays: readonly Overlay[], label: string): void {
-    this.overlays = new Map(overlays.map((overlay) => [overlay.name, overlay]));
-    this.overlayLabel = label;
-    if (this.overlays.size > 0 && this.toggle === null) {
+  /** Overlay each metric's chart with the curve of the same name of `kind`; `label` names it in the legend. */
+  setOverlays(overlays: readonly Overlay[], label: string, kind: OverlayKind = "cohort-median"): void {
+    this.layers.set(kind, { byName: new Map(overlays.map((overlay) => [overlay.name, overlay])), label });
+    if (overlays.length > 0 && this.toggle === null) {
       const doc = this.element.ownerDocument;
       const toggle = doc.createElement("label");
       toggle.className = "overlay-toggle";
@@ -52,21 +59,28 @@ export class Charts {
         this.showOverlay = box.checked;
         this.redrawAll();
       });
-      toggle.append(box, ` ${t("showMedian")}`);
+      toggle.append(box, ` ${t("showCurves")}`);
       this.toggle = toggle;
       this.element.prepend(toggle);
     }
     this.redrawAll();
   }
 
-  /** The overlay drawn on a metric's chart now, if any. */
-  overlayOf(name: string): Overlay | undefined {
-    return this.showOverlay ? this.overlays.get(name) : undefined;
+  /** The curves drawn on a metric's chart now, in a fixed order (the cohort median, then the reference). */
+  overlaysOf(name: string): { kind: OverlayKind; overlay: Overlay; label: string }[] {
+    if (!this.showOverlay) return [];
+    const drawn = [];
+    for (const kind of OVERLAY_KINDS) {
+      const layer = this.layers.get(kind);
+      const overlay = layer?.byName.get(name);
+      if (layer && overlay) drawn.push({ kind, overlay, label: layer.label });
+    }
+    return drawn;
   }
 
   private redrawAll(): void {
     for (const [name, chart] of this.charts) {
-      chart.plot?.destroy(); // the series change: uPlot is made again with or without the median
+      chart.plot?.destroy(); // the series change: uPlot is made again with or without the overlays
       chart.plot = null;
       this.pending.add(name);
     }
@@ -100,12 +114,12 @@ export class Charts {
         chart = this.create(name);
         this.charts.set(name, chart);
       }
-      const overlay = this.overlayOf(name);
-      const data = overlay ? overlayData(series, overlay) : chartData(series);
-      if (chart.plot === null) chart.plot = this.plot(name, chart.box, data, overlay !== undefined);
+      const drawn = this.overlaysOf(name);
+      const data = drawn.length > 0 ? overlayData(series, ...drawn.map((layer) => layer.overlay)) : chartData(series);
+      if (chart.plot === null) chart.plot = this.plot(name, chart.box, data, drawn);
       else chart.plot.setData(data);
       chart.box.dataset.points = String(series.x.length);
-      this.legend(chart.box, overlay);
+      this.legend(chart.box, drawn);
     }
     this.pending.clear();
   }
@@ -124,23 +138,21 @@ export class Charts {
     return { plot: null, box };
   }
 
-  private legend(box: HTMLElement, overlay: Overlay | undefined): void {
-    let note = box.querySelector<HTMLElement>(".overlay-legend");
-    if (overlay === undefined) {
-      note?.remove();
+  private legend(box: HTMLElement, drawn: { kind: OverlayKind; label: string }[]): void {
+    box.querySelector(".overlay-legend")?.remove();
+    if (drawn.length === 0) {
       delete box.dataset.overlay;
       return;
     }
-    if (note === null) {
-      note = box.ownerDocument.createElement("span");
-      note.className = "overlay-legend";
-      box.querySelector("figcaption")?.append(note);
-    }
-    note.textContent = ` · ┄ ${this.overlayLabel}`;
-    box.dataset.overlay = "cohort-median";
+    const note = box.ownerDocument.createElement("span");
+    note.className = "overlay-legend";
+    note.textContent = drawn.map((layer) => ` · ${OVERLAY_STYLE[layer.kind].mark} ${layer.label}`).join("");
+    box.querySelector("figcaption")?.append(note);
+    box.dataset.overlay = drawn.map((layer) => layer.kind).join(" ");
   }
 
-  private plot(name: string, box: HTMLElement, data: uPlot.AlignedData, overlay: boolean): uPlot | null {
+  private plot(name: string, box: HTMLElement, data: uPlot.AlignedData,
+               drawn: { kind: OverlayKind; label: string }[]): uPlot | null {
     if (!canDraw(box.ownerDocument)) return null; // the caption and point count still show the metric
     const width = Math.max(240, Math.min(box.clientWidth || this.element.clientWidth || 320, 560));
     const colour = COLOURS[this.charts.size % COLOURS.length];
@@ -155,10 +167,8 @@ export class Charts {
           series: [
             {},
             { label: name, stroke: colour, width: 2, spanGaps: true, points: { show: data[0].length < 40 } },
-            ...(overlay
-              ? [{ label: this.overlayLabel, stroke: "#6b7280", width: 1.5, dash: [6, 4], spanGaps: true,
-                   points: { show: false } }]
-              : []),
+            ...drawn.map((layer) => ({ label: layer.label, stroke: OVERLAY_STYLE[layer.kind].stroke, width: 1.5,
+                                       dash: OVERLAY_STYLE[layer.kind].dash, spanGaps: true, points: { show: false } })),
           ],
         },
         data,

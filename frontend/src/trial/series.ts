@@ -51,25 +51,31 @@ export function chartData(series: Series): [number[], number[]] {
   return [order.map((i) => series.x[i]), order.map((i) => series.y[i])];
 }
 
-/** The median curve of a cohort's passed runs for one metric (GET /api/v1/exercises/<slug>/curves/). */
+/** A curve to compare against for one metric (GET /api/v1/exercises/<slug>/curves/): the cohort's median
+ * (`series`, whose `median` becomes `values`) or the reference solution's (`reference`). */
 export interface Overlay {
   name: string;
   steps: number[];
-  median: number[];
+  values: number[];
 }
 
-/** The run and the overlay as uPlot data: x is the union of both steps, a missing point is null. */
-export function overlayData(series: Series, overlay: Overlay): [number[], (number | null)[], (number | null)[]] {
+function pointsOf(overlay: Overlay): Map<number, number> {
+  const points = new Map<number, number>();
+  overlay.steps.forEach((x, i) => {
+    const value = overlay.values[i];
+    if (Number.isFinite(x) && typeof value === "number" && Number.isFinite(value)) points.set(x, value);
+  });
+  return points;
+}
+
+/** The run and the overlays as uPlot data: x is the union of all steps, a missing point is null. */
+export function overlayData(series: Series, ...overlays: Overlay[]): [number[], ...(number | null)[][]] {
   const [xs, ys] = chartData(series);
   const own = new Map<number, number>();
   xs.forEach((x, i) => own.set(x, ys[i])); // a step reported twice: its last value
-  const median = new Map<number, number>();
-  overlay.steps.forEach((x, i) => {
-    const value = overlay.median[i];
-    if (Number.isFinite(x) && typeof value === "number" && Number.isFinite(value)) median.set(x, value);
-  });
-  const steps = [...new Set([...own.keys(), ...median.keys()])].sort((a, b) => a - b);
-  return [steps, steps.map((x) => own.get(x) ?? null), steps.map((x) => median.get(x) ?? null)];
+  const others = overlays.map(pointsOf);
+  const steps = [...new Set([...own.keys(), ...others.flatMap((points) => [...points.keys()])])].sort((a, b) => a - b);
+  return [steps, steps.map((x) => own.get(x) ?? null), ...others.map((points) => steps.map((x) => points.get(x) ?? null))];
 }
 
 export interface Standing {
@@ -82,7 +88,7 @@ export interface Standing {
 
 const PREFERRED = ["loss", "val_loss", "train_loss"];
 
-/** Where a run stands against the cohort median, by the platform's rule: loss first (then val_loss,
+/** Where a run stands against a curve (the cohort median, the reference), by the platform's rule: loss first (then val_loss,
  * train_loss, then the other metrics by name), at the last step both have where the median is not zero. */
 export function standingOf(runs: MetricSeries, overlays: readonly Overlay[]): Standing | null {
   const byName = new Map(overlays.map((overlay) => [overlay.name, overlay]));
@@ -93,8 +99,7 @@ export function standingOf(runs: MetricSeries, overlays: readonly Overlay[]): St
   for (const name of names) {
     const series = runs.get(name) as Series;
     const overlay = byName.get(name) as Overlay;
-    const median = new Map<number, number>();
-    overlay.steps.forEach((x, i) => median.set(x, overlay.median[i]));
+    const median = pointsOf(overlay);
     const own = new Map<number, number>();
     series.x.forEach((x, i) => own.set(x, series.y[i]));
     const shared = [...own.keys()].filter((x) => {

@@ -88,30 +88,51 @@ export function mountSubmissionView(
   let finished = false;
   let pollTimer: number | undefined;
 
-  // The cohort's median curves, when the platform has enough passed runs to give them.
-  let curves: { overlays: Overlay[]; runs: number } | null = null;
+  // Curves to compare against: the cohort's median (when the platform has enough passed runs) and the
+  // reference solution's (when one was recorded with the trial's version).
+  let curves: { median: Overlay[]; runs: number; reference: Overlay[] } | null = null;
   let shown: SubmissionDetail | null = null;
   const sayStanding = (): void => {
     if (curves === null || shown === null || feedback.querySelector("[data-testid=standing]")) return;
-    const standing = standingOf(charts.series, curves.overlays);
-    if (standing === null) return;
-    const line = doc.createElement("p");
-    line.className = "standing";
-    line.dataset.testid = "standing";
-    line.textContent = t("standing", { step: standing.step, metric: standing.metric,
-                                       ratio: ratioText(standing.ratio), n: curves.runs });
-    (feedback.querySelector("[data-testid=verdict]") ?? feedback).append(line);
+    const lines: string[] = [];
+    const median = standingOf(charts.series, curves.median);
+    if (median !== null) {
+      lines.push(t("standing", { step: median.step, metric: median.metric, ratio: ratioText(median.ratio),
+                                 n: curves.runs }));
+    }
+    const reference = standingOf(charts.series, curves.reference);
+    if (reference !== null) {
+      lines.push(t("standingReference", { step: reference.step, metric: reference.metric,
+                                          ratio: ratioText(reference.ratio) }));
+    }
+    for (const text of lines) {
+      const line = doc.createElement("p");
+      line.className = "standing";
+      line.dataset.testid = "standing";
+      line.textContent = text;
+      (feedback.querySelector("[data-testid=verdict]") ?? feedback).append(line);
+    }
   };
+  const curvesOf = (value: unknown, key: "median" | "values"): Overlay[] =>
+    (Array.isArray(value) ? value : []).flatMap((item: unknown) => {
+      if (typeof item !== "object" || item === null) return [];
+      const record = item as Record<string, unknown>;
+      const values = record[key];
+      if (typeof record.name !== "string" || !Array.isArray(record.steps) || !Array.isArray(values)) return [];
+      return [{ name: record.name, steps: record.steps as number[], values: values as number[] }];
+    });
   const loadCurves = async (exercise: string): Promise<void> => {
-    const result = await api<{ available?: unknown; runs?: unknown; series?: unknown }>(
+    const result = await api<{ available?: unknown; runs?: unknown; series?: unknown; reference?: unknown }>(
       `/api/v1/exercises/${encodeURIComponent(exercise)}/curves/`,
     );
-    if (stopped || !result.ok || result.data === null || result.data.available !== true) return;
-    const overlays = Array.isArray(result.data.series) ? (result.data.series as Overlay[]) : [];
+    if (stopped || !result.ok || result.data === null) return;
+    const median = result.data.available === true ? curvesOf(result.data.series, "median") : [];
+    const reference = curvesOf(result.data.reference, "values");
     const runs = typeof result.data.runs === "number" ? result.data.runs : 0;
-    if (overlays.length === 0) return;
-    curves = { overlays, runs };
-    charts.setOverlays(overlays, t("cohortMedian", { n: runs }));
+    if (median.length === 0 && reference.length === 0) return;
+    curves = { median, runs, reference };
+    if (median.length > 0) charts.setOverlays(median, t("cohortMedian", { n: runs }), "cohort-median");
+    if (reference.length > 0) charts.setOverlays(reference, t("referenceCurve"), "reference");
     sayStanding();
   };
 
