@@ -6,6 +6,8 @@ failed ones. Hybrid and manual trials then wait for a review, so their reference
 automatic checks.
 """
 
+import json
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -15,7 +17,15 @@ import pytest
 from exercises.kit.weights import DEFAULT_TORCH_HOME, ensure_resnet18
 from workers.events import ListSink
 from workers.grader import Grader, grade
-from workers.protocol import GradeRequest, Limits, Mode, Verdict, bundle_content_hash, bundle_files
+from workers.protocol import (
+    EventKind,
+    GradeRequest,
+    Limits,
+    Mode,
+    Verdict,
+    bundle_content_hash,
+    bundle_files,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = ROOT / "exercises"
@@ -70,15 +80,28 @@ def test_there_are_trials_to_test() -> None:
     assert bundles(), "no trial bundles under exercises/"
 
 
+def keep_reference_curve(slug: str, solution: Path, sink: ListSink) -> None:
+    """With HUASHEN_REFERENCE_CURVES=<dir>, a passing reference's metric events go to <dir>/<slug>.jsonl, for
+    `manage.py record_reference_curve <slug> --events <file>` to store with the trial's version."""
+    folder = os.environ.get("HUASHEN_REFERENCE_CURVES")
+    metrics = [event.to_wire() for event in sink.events if event.kind == EventKind.METRIC]
+    if not folder or not metrics or solution.stem != "solution":
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    lines = "".join(json.dumps(event) + "\n" for event in metrics)
+    (Path(folder) / f"{slug}.jsonl").write_text(lines, encoding="utf-8")
+
+
 @pytest.mark.parametrize(("bundle", "solution"), cases())
 def test_golden(grader: Grader, bundle: Path, solution: Path) -> None:
-    spec, result, _sink = grade_solution(grader, bundle, solution)
+    spec, result, sink = grade_solution(grader, bundle, solution)
     automatic_only = spec.get("grading", "auto") in ("hybrid", "manual")
     if solution.parent.name == "reference":
         assert result.checks, explain(result)
         assert all(check.passed for check in result.checks), explain(result)
         assert result.verdict == Verdict.PASSED or automatic_only, explain(result)
         assert result.score == 100.0, explain(result)
+        keep_reference_curve(spec["slug"], solution, sink)
         return
     named = MUST_FAIL.search(solution.read_text(encoding="utf-8"))
     assert named, f"{solution} must start with a '# must fail: check, check' line"

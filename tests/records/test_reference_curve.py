@@ -44,12 +44,14 @@ def test_a_reference_run_is_recorded_from_the_kits_report_lines(
 ) -> None:
     exercise = curriculum["r1t1"]
     lines = [json.dumps({"step": step, "metrics": {"loss": 1.0 / step}}) for step in (1, 2)]
+    # the golden suite's file holds stored events (HUASHEN_REFERENCE_CURVES): those are read as well
+    lines.append(json.dumps({"seq": 9, "kind": "metric", "payload": {"step": 3, "metrics": {"loss": 0.25}}}))
     path = tmp_path / "events.jsonl"
     path.write_text(
         "\n".join([*lines, "not json", json.dumps({"resources": {"x": 1}})]) + "\n", encoding="utf-8"
     )
     call_command("record_reference_curve", exercise.slug, "--events", str(path))
-    assert ReferenceCurve.objects.get().series == {"loss": {"steps": [1, 2], "values": [1.0, 0.5]}}
+    assert ReferenceCurve.objects.get().series == {"loss": {"steps": [1, 2, 3], "values": [1.0, 0.5, 0.25]}}
 
 
 def test_a_run_without_metrics_or_of_another_trial_is_refused(personas: Personas, curriculum) -> None:
