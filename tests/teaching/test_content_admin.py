@@ -52,7 +52,7 @@ def admin_form(exercise: Exercise, **changes: str) -> dict[str, str]:
         "is_published": "on",
         "statement_zh": version.statement_zh,
         "statement_en": version.statement_en,
-        "hints": '[{"zh": "提示", "en": "Hint"}]',
+        "hints-count": "3", "hints-0-zh": "提示", "hints-0-en": "Hint",
         "versions-TOTAL_FORMS": "1", "versions-INITIAL_FORMS": "1", "versions-MIN_NUM_FORMS": "0",
         "versions-MAX_NUM_FORMS": "1000", "versions-0-id": str(version.pk), "versions-0-exercise": str(exercise.pk),
     }  # fmt: skip
@@ -68,7 +68,7 @@ def test_the_admin_form_saves_an_edit_as_a_new_version(personas: Personas, trial
     assert "statement_zh" in client.get(url).content.decode()
     unchanged = client.post(url, admin_form(trial))
     assert unchanged.status_code == 302 and ExerciseVersion.objects.filter(exercise=trial).count() == 1
-    bad = client.post(url, admin_form(trial, hints='[{"zh": "x"}]'))
+    bad = client.post(url, admin_form(trial, **{"hints-0-en": ""}))
     assert bad.status_code == 200 and ExerciseVersion.objects.filter(exercise=trial).count() == 1
     edited = client.post(url, admin_form(trial, statement_en="Clearer statement"))
     assert edited.status_code == 302

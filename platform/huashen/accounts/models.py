@@ -73,6 +73,8 @@ class CohortMembership(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("班级成员")
+        verbose_name_plural = _("班级成员")
         constraints = [
             models.UniqueConstraint(fields=["cohort", "student"], name="one_membership_per_cohort")
         ]

@@ -4,27 +4,96 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from huashen.curriculum.models import Exercise, ExerciseVersion, Realm, SyncReport
-from huashen.curriculum.services import exercise_content_check, exercise_content_edit, exercises_sync
+from huashen.curriculum.reports import sync_error_lines, sync_summary_lines
+from huashen.curriculum.services import (
+    SyncResult,
+    exercise_content_check,
+    exercise_content_edit,
+    exercises_sync,
+)
 from huashen.errors import DomainError
 
 CONTENT_FIELDS = ("statement_zh", "statement_en", "hints")
 
 
+MAX_HINTS = 50
+
+
+class HintListWidget(forms.Widget):
+    """Hints as rows of (中文, English) in the order they are revealed, with empty rows to add more; a row
+    left empty on both sides is dropped, so clearing a row deletes that hint."""
+
+    extra = 2
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        hints = value if isinstance(value, list) else []
+        rows = [*hints, *([{"zh": "", "en": ""}] * self.extra)][:MAX_HINTS]
+        body = format_html_join(
+            "",
+            '<li data-testid="hint-row"><label>{} <textarea name="{}-{}-zh" rows="2" cols="60">{}</textarea></label>'
+            ' <label>{} <textarea name="{}-{}-en" rows="2" cols="60">{}</textarea></label></li>',
+            (
+                (_("中文"), name, i, row.get("zh", ""), _("英文"), name, i, row.get("en", ""))
+                for i, row in enumerate(rows)
+                if isinstance(row, dict)
+            ),
+        )
+        return format_html(
+            '<input type="hidden" name="{}-count" value="{}"><ol class="hint-list">{}</ol>',
+            name,
+            len(rows),
+            body,
+        )
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[dict[str, str]]:
+        try:
+            count = min(int(data.get(f"{name}-count", 0)), MAX_HINTS)
+        except (TypeError, ValueError):
+            count = 0
+        rows = []
+        for i in range(count):
+            zh = str(data.get(f"{name}-{i}-zh", "")).strip()
+            en = str(data.get(f"{name}-{i}-en", "")).strip()
+            if zh or en:
+                rows.append({"zh": zh, "en": en})
+        return rows
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return f"{name}-count" not in data
+
+
+class HintListField(forms.Field):
+    widget = HintListWidget
+
+    def to_python(self, value: Any) -> list[dict[str, str]]:
+        return value if isinstance(value, list) else []
+
+    def validate(self, value: list[dict[str, str]]) -> None:
+        super().validate(value)
+        if any(not (row["zh"] and row["en"]) for row in value):
+            raise forms.ValidationError(_("每条提示都要有中文和英文。"))
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return (initial or []) != (data or [])
+
+
 class ExerciseContentForm(forms.ModelForm):
     """The trial row plus the texts of its current version; changed texts are saved as a new version."""
 
-    statement_zh = forms.CharField(
-        label="Statement (zh) / 说明（中文）", widget=forms.Textarea, required=False
-    )
-    statement_en = forms.CharField(
-        label="Statement (en) / 说明（英文）", widget=forms.Textarea, required=False
-    )
-    hints = forms.JSONField(
-        label="Hints / 提示",
+    statement_zh = forms.CharField(label=gettext_lazy("说明（中文）"), widget=forms.Textarea, required=False)
+    statement_en = forms.CharField(label=gettext_lazy("说明（英文）"), widget=forms.Textarea, required=False)
+    hints = HintListField(
+        label=gettext_lazy("提示"),
         required=False,
-        help_text='[{"zh": "…", "en": "…"}, …] — in the order they are revealed',
+        help_text=gettext_lazy("按揭示的顺序；清空一行即删除那条提示，空行用来添加新的提示。"),
     )
 
     class Meta:
@@ -80,11 +149,12 @@ class ExerciseAdmin(admin.ModelAdmin):
     list_display = ("slug", "realm", "tier", "order", "is_published", "retired", "current_version")
     list_filter = ("realm", "is_published", "retired")
     list_editable = ("is_published",)
+    search_fields = ("slug",)
     readonly_fields = ("slug", "realm", "tier", "order", "retired", "current_version")
     form = ExerciseContentForm
     fieldsets = (
         (None, {"fields": ("slug", "realm", "tier", "order", "is_published", "retired", "current_version")}),
-        ("Content / 内容 (saving a change creates a new version)", {"fields": CONTENT_FIELDS}),
+        (gettext_lazy("内容（保存改动会生成新版本）"), {"fields": CONTENT_FIELDS}),
     )
     inlines = [VersionInline]
 
@@ -97,25 +167,42 @@ class ExerciseAdmin(admin.ModelAdmin):
                 statement_en=form.cleaned_data["statement_en"],
                 hints=form.cleaned_data["hints"],
             )
-            self.message_user(request, f"new version / 新版本: v{version.number}", messages.SUCCESS)
+            self.message_user(request, _("新版本：v%(n)d") % {"n": version.number}, messages.SUCCESS)
 
-    actions = ["publish", "hide", "sync_from_files"]
+    actions = ["publish", "hide", "sync_from_files", "replace_from_files"]
 
-    @admin.action(description="Publish / 发布")
+    @admin.action(description=gettext_lazy("发布"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
         queryset.filter(retired=False).update(is_published=True)
 
-    @admin.action(description="Hide / 隐藏")
+    @admin.action(description=gettext_lazy("隐藏"))
     def hide(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
         queryset.update(is_published=False)
 
-    @admin.action(description="Sync all trials from exercises/ / 从 exercises/ 同步")
+    @admin.action(description=gettext_lazy("从 exercises/ 同步试炼"))
     def sync_from_files(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
-        result = exercises_sync()
+        self._report(request, exercises_sync())
+
+    @admin.action(description=gettext_lazy("用 exercises/ 替换所选试炼在管理后台的编辑"))
+    def replace_from_files(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
+        self._report(request, exercises_sync(replace=list(queryset.values_list("slug", flat=True))))
+
+    def _report(self, request: HttpRequest, result: SyncResult) -> None:
         if result.ok:
-            self.message_user(request, f"synced: {result.summary()}", messages.SUCCESS)
-        for error in result.errors:
-            self.message_user(request, str(error), messages.ERROR)
+            self.message_user(request, "；".join(sync_summary_lines(result.summary())), messages.SUCCESS)
+        if result.edited_in_admin:
+            self.message_user(
+                request,
+                _(
+                    "%(slugs)s 在管理后台编辑过，与 exercises/ 不同：保留了编辑。要用 exercises/ 的内容，"
+                    "选中它们并执行“用 exercises/ 替换所选试炼在管理后台的编辑”。"
+                )
+                % {"slugs": ", ".join(result.edited_in_admin)},
+                messages.WARNING,
+            )
+        errors = [{"file": e.file, "field": e.field, "message": e.message} for e in result.errors]
+        for line in sync_error_lines(errors):
+            self.message_user(request, line, messages.ERROR)
 
 
 @admin.register(ExerciseVersion)
@@ -132,8 +219,20 @@ class ExerciseVersionAdmin(admin.ModelAdmin):
 
 @admin.register(SyncReport)
 class SyncReportAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "ok", "summary")
-    readonly_fields = ("created_at", "ok", "errors", "summary")
+    list_display = ("created_at", "ok", "changes")
+    fields = ("created_at", "ok", "changes", "problems")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("改动"))
+    def changes(self, report: SyncReport) -> str:
+        return format_html_join(
+            mark_safe("<br>"), "{}", ((line,) for line in sync_summary_lines(report.summary))
+        )
+
+    @admin.display(description=gettext_lazy("错误"))
+    def problems(self, report: SyncReport) -> str:
+        lines = sync_error_lines(report.errors if isinstance(report.errors, list) else [])
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -128,6 +128,8 @@ class ExerciseVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("试炼版本")
+        verbose_name_plural = _("试炼版本")
         ordering = ["exercise", "-number"]
         get_latest_by = "number"
         constraints = [
@@ -160,6 +162,8 @@ class SyncReport(models.Model):
     summary = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("同步报告")
+        verbose_name_plural = _("同步报告")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

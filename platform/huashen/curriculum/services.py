@@ -1,5 +1,6 @@
 """The write path for the curriculum: syncing `exercises/` into the database."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,10 @@ class SyncResult:
     new_versions: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    # Edited in the admin (same files, other texts than exercises/): the edit was kept ...
+    edited_in_admin: list[str] = field(default_factory=list)
+    # ... or, where the sync was asked to, replaced by the texts in exercises/ (also in new_versions).
+    replaced: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -35,11 +40,17 @@ class SyncResult:
             "new_versions": self.new_versions,
             "unchanged": self.unchanged,
             "retired": self.retired,
+            "edited_in_admin": self.edited_in_admin,
+            "replaced": self.replaced,
         }
 
 
-def exercises_sync(*, root: Path | None = None) -> SyncResult:
+def exercises_sync(*, root: Path | None = None, replace: Collection[str] = ()) -> SyncResult:
     """Bring the database in line with the bundles under `root` (default: settings.EXERCISES_DIR).
+
+    A trial whose live version was edited in the admin (same files, other statements or hints) is not
+    "unchanged": it is listed in `edited_in_admin` and the edit is kept, unless its slug is in `replace`,
+    when the texts in exercises/ become a new version (listed in `replaced`).
 
     All or nothing: with any validation error nothing changes and every error is returned. Idempotent: a
     trial gets a new ExerciseVersion only when its content hash changed. Trials that vanished from disk are
@@ -49,7 +60,7 @@ def exercises_sync(*, root: Path | None = None) -> SyncResult:
     result = SyncResult(errors=curriculum.errors)
     if result.ok:
         with transaction.atomic():
-            _apply(curriculum.realms, curriculum.exercises, result)
+            _apply(curriculum.realms, curriculum.exercises, result, set(replace))
     SyncReport.objects.create(
         ok=result.ok,
         errors=[{"file": e.file, "field": e.field, "message": e.message} for e in result.errors],
@@ -58,7 +69,17 @@ def exercises_sync(*, root: Path | None = None) -> SyncResult:
     return result
 
 
-def _apply(realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], result: SyncResult) -> None:
+def _differs_from_files(version: ExerciseVersion, spec: ExerciseSpec) -> bool:
+    return version.source == "admin" and (
+        version.statement_zh != spec.statement["zh"]
+        or version.statement_en != spec.statement["en"]
+        or version.hints != spec.hints
+    )
+
+
+def _apply(
+    realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], result: SyncResult, replace: set[str]
+) -> None:
     # Orders and tiers are unique: move existing rows out of the way first, so a reorder or a swap of two
     # trials never collides midway through the transaction.
     Realm.objects.filter(retired=False).update(order=F("order") + PARKED)
@@ -104,10 +125,16 @@ def _apply(realm_specs: list[RealmSpec], exercise_specs: list[ExerciseSpec], res
             exercise.save(update_fields=["realm", "tier", "order", "retired"])
         current = exercise.current_version
         if current is not None and current.content_hash == spec.content_hash:
-            if spec.slug not in result.created:
-                result.unchanged.append(spec.slug)
-            continue
-        version = _create_version(exercise, spec, number=(current.number + 1) if current else 1)
+            if not _differs_from_files(current, spec):
+                if spec.slug not in result.created:
+                    result.unchanged.append(spec.slug)
+                continue
+            if spec.slug not in replace:
+                result.edited_in_admin.append(spec.slug)
+                continue
+            result.replaced.append(spec.slug)
+        latest = ExerciseVersion.objects.filter(exercise=exercise).order_by("-number").first()
+        version = _create_version(exercise, spec, number=(latest.number + 1) if latest else 1)
         exercise.current_version = version
         exercise.save(update_fields=["current_version"])
         if spec.slug not in result.created:

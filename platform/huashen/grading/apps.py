@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GradingConfig(AppConfig):
     name = "huashen.grading"
     label = "grading"
+    verbose_name = _("评测")

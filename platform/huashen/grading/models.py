@@ -64,6 +64,8 @@ class Submission(models.Model):
     )
 
     class Meta:
+        verbose_name = _("提交")
+        verbose_name_plural = _("提交")
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["user", "exercise", "-created_at"]),
@@ -85,6 +87,8 @@ class ExerciseProgress(models.Model):
     last_submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("试炼进度")
+        verbose_name_plural = _("试炼进度")
         constraints = [models.UniqueConstraint(fields=["user", "exercise"], name="one_progress_per_trial")]
 
     def __str__(self) -> str:
@@ -110,6 +114,8 @@ class Dispatch(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="failed hand-overs so far")
 
     class Meta:
+        verbose_name = _("待派发的评测")
+        verbose_name_plural = _("待派发的评测")
         indexes = [models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:

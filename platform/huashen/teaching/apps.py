@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TeachingConfig(AppConfig):
     name = "huashen.teaching"
-    verbose_name = "Teaching / 教学"
+    verbose_name = _("教学")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

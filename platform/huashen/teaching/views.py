@@ -21,6 +21,7 @@ from huashen.accounts.models import Role, User
 from huashen.accounts.selectors import cohort_get_for_instructor, cohorts_taught_by
 from huashen.accounts.services import cohort_create
 from huashen.curriculum.models import Exercise, SyncReport
+from huashen.curriculum.reports import sync_summary_lines
 from huashen.curriculum.services import exercises_sync
 from huashen.errors import DomainError
 from huashen.teaching import exports, operations, selectors
@@ -249,9 +250,12 @@ def staff_ops(request: HttpRequest) -> HttpResponse:
 def staff_content(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "sync":
-            result = exercises_sync()
-            if result.ok:
+        if action in ("sync", "replace"):
+            slug = request.POST.get("slug", "")
+            result = exercises_sync(replace=[slug] if action == "replace" else ())
+            if result.ok and slug in result.replaced:
+                messages.success(request, _("已用 exercises/ 的内容替换 %(slug)s。") % {"slug": slug})
+            elif result.ok:
                 messages.success(request, _("同步完成。"))
             else:
                 messages.error(
@@ -263,12 +267,14 @@ def staff_content(request: HttpRequest) -> HttpResponse:
     exercises = Exercise.objects.select_related("realm", "current_version").order_by(
         "retired", "realm__order", "order"
     )
+    report = SyncReport.objects.first()
     return render(
         request,
         "teaching/content.html",
         {
             "exercises": exercises,
-            "report": SyncReport.objects.first(),
+            "report": report,
+            "report_lines": sync_summary_lines(report.summary) if report else [],
             "regrades": Regrade.objects.select_related("original__user", "rerun", "exercise", "version")[:50],
         },
     )
