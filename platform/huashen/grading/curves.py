@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from huashen.accounts.models import Cohort, Role, User
@@ -79,7 +79,9 @@ def cohort_for_viewer(*, user: User, cohort_id: int | None = None) -> Cohort | N
 
 def cohort_median_curve(*, cohort: Cohort, exercise: Exercise) -> CohortCurve:
     """The median curve of the cohort's passed runs of `exercise`'s current version (two queries)."""
-    rows = (
+    # The latest passed run of each student (ids only), then only those runs' logs, each read into its
+    # curves at once: older runs' logs are never fetched, and no whole log is kept.
+    latest = (
         Submission.objects.filter(
             exercise=exercise,
             version_id=exercise.current_version_id,
@@ -87,16 +89,13 @@ def cohort_median_curve(*, cohort: Cohort, exercise: Exercise) -> CohortCurve:
             verdict=Verdict.PASSED,
             user__memberships__cohort=cohort,
         )
-        .order_by("user_id", "-finished_at", "-pk")
-        .values_list("user_id", "log")
+        .values("user_id")
+        .annotate(latest=Max("pk"))
+        .order_by("-latest")
+        .values_list("latest", flat=True)[:COHORT_CURVE_MAX_RUNS]
     )
-    latest: dict[int, Any] = {}
-    for user_id, log in rows.iterator(chunk_size=50):
-        if user_id not in latest:
-            latest[user_id] = log
-        if len(latest) >= COHORT_CURVE_MAX_RUNS:
-            break
-    per_run = [metric_curves(log) for log in latest.values()]
+    logs = Submission.objects.filter(pk__in=latest).values_list("log", flat=True)  # one query: a subquery
+    per_run = [metric_curves(log) for log in logs.iterator(chunk_size=20)]
     runs = sum(1 for curves in per_run if curves)
     series: dict[str, tuple[list[int], list[float]]] = {}
     if runs >= COHORT_CURVE_MIN_RUNS:
