@@ -5,7 +5,7 @@
 import uPlot from "uplot";
 
 import { t } from "./i18n";
-import { chartData, MetricSeries, type Overlay, overlayData } from "./series";
+import { MetricSeries, type Overlay, overlayData, runCount } from "./series";
 
 export type OverlayKind = "cohort-median" | "reference";
 const OVERLAY_KINDS: OverlayKind[] = ["cohort-median", "reference"];
@@ -115,11 +115,18 @@ export class Charts {
         this.charts.set(name, chart);
       }
       const drawn = this.overlaysOf(name);
-      const data = drawn.length > 0 ? overlayData(series, ...drawn.map((layer) => layer.overlay)) : chartData(series);
-      if (chart.plot === null) chart.plot = this.plot(name, chart.box, data, drawn);
+      const data = overlayData(series, ...drawn.map((layer) => layer.overlay));
+      const runs = runCount(series);
+      if (chart.plot !== null && chart.box.dataset.runs !== String(runs)) {
+        chart.plot.destroy(); // a new training run (the next seed) is a new line: uPlot is made again
+        chart.plot = null;
+      }
+      if (chart.plot === null) chart.plot = this.plot(name, chart.box, data, drawn, runs);
       else chart.plot.setData(data);
       chart.box.dataset.points = String(series.x.length);
+      chart.box.dataset.runs = String(runs);
       this.legend(chart.box, drawn);
+      this.runsLegend(chart.box, runs);
     }
     this.pending.clear();
   }
@@ -138,6 +145,23 @@ export class Charts {
     return { plot: null, box };
   }
 
+  /** Where a trial trains once per seed: which colour is which run, in the caption. */
+  private runsLegend(box: HTMLElement, runs: number): void {
+    box.querySelector(".runs-legend")?.remove();
+    if (runs < 2) return;
+    const doc = box.ownerDocument;
+    const note = doc.createElement("span");
+    note.className = "runs-legend";
+    const first = COLOURS.indexOf(box.dataset.colour ?? "");
+    for (let run = 0; run < runs; run += 1) {
+      const item = doc.createElement("span");
+      item.style.color = COLOURS[(Math.max(first, 0) + run) % COLOURS.length];
+      item.textContent = ` · ━ ${t("seedRun", { n: run + 1 })}`;
+      note.append(item);
+    }
+    box.querySelector("figcaption")?.append(note);
+  }
+
   private legend(box: HTMLElement, drawn: { kind: OverlayKind; label: string }[]): void {
     box.querySelector(".overlay-legend")?.remove();
     if (drawn.length === 0) {
@@ -152,10 +176,11 @@ export class Charts {
   }
 
   private plot(name: string, box: HTMLElement, data: uPlot.AlignedData,
-               drawn: { kind: OverlayKind; label: string }[]): uPlot | null {
+               drawn: { kind: OverlayKind; label: string }[], runs = 1): uPlot | null {
     if (!canDraw(box.ownerDocument)) return null; // the caption and point count still show the metric
     const width = Math.max(240, Math.min(box.clientWidth || this.element.clientWidth || 320, 560));
-    const colour = COLOURS[this.charts.size % COLOURS.length];
+    const colour = box.dataset.colour ?? COLOURS[this.charts.size % COLOURS.length];
+    box.dataset.colour = colour; // kept when the chart is made again, so its lines keep their colours
     try {
       return new uPlot(
         {
@@ -166,7 +191,13 @@ export class Charts {
           axes: [{ label: t("step") }, {}],
           series: [
             {},
-            { label: name, stroke: colour, width: 2, spanGaps: true, points: { show: data[0].length < 40 } },
+            ...Array.from({ length: runs }, (_, run) => ({
+              label: runs > 1 ? `${name} · ${t("seedRun", { n: run + 1 })}` : name,
+              stroke: runs > 1 ? COLOURS[(COLOURS.indexOf(colour) + run) % COLOURS.length] : colour,
+              width: 2,
+              spanGaps: true,
+              points: { show: data[0].length < 40 },
+            })),
             ...drawn.map((layer) => ({ label: layer.label, stroke: OVERLAY_STYLE[layer.kind].stroke, width: 1.5,
                                        dash: OVERLAY_STYLE[layer.kind].dash, spanGaps: true, points: { show: false } })),
           ],

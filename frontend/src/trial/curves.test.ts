@@ -21,7 +21,7 @@ async function settle(): Promise<void> {
 
 describe("the curves to compare against beside a run", () => {
   it("aligns the run and the median on the union of their steps, a missing point null", () => {
-    const series = run([[2, { loss: 2 }], [4, { loss: 1 }], [2, { loss: 1.8 }]]).get("loss");
+    const series = run([[2, { loss: 2 }], [2, { loss: 1.8 }], [4, { loss: 1 }]]).get("loss");
     expect(overlayData(series!, MEDIAN)).toEqual([[1, 2, 3, 4], [null, 1.8, null, 1], [3, 1.5, 0.75, null]]);
     const reference: Overlay = { name: "loss", steps: [5], values: [0.1] };
     expect(overlayData(series!, MEDIAN, reference)[3]).toEqual([null, null, null, null, 0.1]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { chartData, MetricSeries } from "./series";
+import { chartData, MetricSeries, overlayData, runCount } from "./series";
 
 describe("MetricSeries", () => {
   it("builds one series per metric name with the reported steps as x", () => {
@@ -34,5 +34,41 @@ describe("MetricSeries", () => {
       [0, 1, 2],
       [1, 0.5, 0.2],
     ]);
+  });
+});
+
+describe("a trial that trains once per seed", () => {
+  it("keeps each training run as its own line, never one zig-zag", () => {
+    const runs = new MetricSeries();
+    for (const step of [0, 1, 2]) runs.add({ step, metrics: { loss: 1 - step / 10 } });
+    for (const step of [0, 1, 2]) runs.add({ step, metrics: { loss: 2 - step / 10 } });
+    const loss = runs.get("loss")!;
+    expect(runCount(loss)).toBe(2);
+    expect(overlayData(loss)).toEqual([
+      [0, 1, 2],
+      [1, 0.9, 0.8],
+      [2, 1.9, 1.8],
+    ]);
+  });
+
+  it("does not take a step reported out of order for a new run", () => {
+    const runs = new MetricSeries();
+    for (const step of [0, 5, 3, 6]) runs.add({ step, metrics: { loss: step } });
+    expect(runCount(runs.get("loss")!)).toBe(1);
+    expect(overlayData(runs.get("loss")!)).toEqual([[0, 3, 5, 6], [0, 3, 5, 6]]);
+  });
+
+  it("puts the overlays after the runs", () => {
+    const runs = new MetricSeries();
+    for (const [step, loss] of [[1, 1], [2, 0.9], [1, 2], [2, 1.9]]) runs.add({ step, metrics: { loss } });
+    const data = overlayData(runs.get("loss")!, { name: "loss", steps: [2, 3], values: [1.5, 1.4] });
+    expect(data).toEqual([[1, 2, 3], [1, 0.9, null], [2, 1.9, null], [null, 1.5, 1.4]]);
+  });
+
+  it("takes a step reported twice before the run moved on for the same run (its last value)", () => {
+    const runs = new MetricSeries();
+    for (const [step, loss] of [[2, 2], [2, 1.8], [4, 1]]) runs.add({ step, metrics: { loss } });
+    expect(runCount(runs.get("loss")!)).toBe(1);
+    expect(overlayData(runs.get("loss")!)).toEqual([[2, 4], [1.8, 1]]);
   });
 });

@@ -7,6 +7,21 @@ export interface Series {
   y: number[];
 }
 
+/** Which training run each point of a series belongs to (0, 1, …), for the series MetricSeries builds: once
+ * a run has gone past its first step, a reported step at or before that first step starts the next run, as
+ * when a trial trains once per seed. A series with no entry here is one run. */
+const RUNS = new WeakMap<Series, number[]>();
+
+function runOf(series: Series, index: number): number {
+  return RUNS.get(series)?.[index] ?? 0;
+}
+
+/** How many training runs a series holds (one per seed where a trial trains several times). */
+export function runCount(series: Series): number {
+  const runs = RUNS.get(series);
+  return runs && runs.length > 0 ? Math.max(...runs) + 1 : 1;
+}
+
 export class MetricSeries {
   private byName = new Map<string, Series>();
 
@@ -30,13 +45,15 @@ export class MetricSeries {
       if (series === undefined) {
         series = { name, x: [], y: [] };
         this.byName.set(name, series);
+        RUNS.set(series, []);
       }
-      const x =
-        typeof step === "number" && Number.isFinite(step)
-          ? step
-          : series.x.length > 0
-            ? series.x[series.x.length - 1] + 1
-            : 0;
+      const explicit = typeof step === "number" && Number.isFinite(step);
+      const x = explicit ? step : series.x.length > 0 ? series.x[series.x.length - 1] + 1 : 0;
+      const runs = RUNS.get(series) ?? [];
+      const current = runs.length > 0 ? runs[runs.length - 1] : 0;
+      const steps = series.x.filter((_, i) => runs[i] === current);
+      const restarted = explicit && steps.length > 0 && x <= steps[0] && steps.some((s) => s !== steps[0]);
+      runs.push(restarted ? current + 1 : current);
       series.x.push(x);
       series.y.push(value);
       changed.push(name);
@@ -68,14 +85,15 @@ function pointsOf(overlay: Overlay): Map<number, number> {
   return points;
 }
 
-/** The run and the overlays as uPlot data: x is the union of all steps, a missing point is null. */
+/** The run(s) and the overlays as uPlot data: x is the union of all steps, then one array per training run
+ * (one per seed: never one zig-zag line through both), then one per overlay; a missing point is null. */
 export function overlayData(series: Series, ...overlays: Overlay[]): [number[], ...(number | null)[][]] {
-  const [xs, ys] = chartData(series);
-  const own = new Map<number, number>();
-  xs.forEach((x, i) => own.set(x, ys[i])); // a step reported twice: its last value
+  const own = Array.from({ length: runCount(series) }, () => new Map<number, number>());
+  series.x.forEach((x, i) => own[runOf(series, i)].set(x, series.y[i])); // a step reported twice: its last value
   const others = overlays.map(pointsOf);
-  const steps = [...new Set([...own.keys(), ...others.flatMap((points) => [...points.keys()])])].sort((a, b) => a - b);
-  return [steps, steps.map((x) => own.get(x) ?? null), ...others.map((points) => steps.map((x) => points.get(x) ?? null))];
+  const all = [...own, ...others];
+  const steps = [...new Set(all.flatMap((points) => [...points.keys()]))].sort((a, b) => a - b);
+  return [steps, ...all.map((points) => steps.map((x) => points.get(x) ?? null))];
 }
 
 export interface Standing {
