@@ -77,6 +77,25 @@ def refuse_an_unsound_sandbox(**_kwargs: Any) -> None:
     logger.info("sandbox self-test passed")
 
 
+def start_warm_pool() -> None:
+    """Start this grading process's warm pool now, in the background, so that its first job finds a
+    zygote already up instead of starting one (and running cold meanwhile). Off or impossible here
+    (HUASHEN_WARM_POOL=0, no cgroups), it does nothing: jobs run cold as before."""
+    from workers.tasks import grader
+
+    try:
+        grader().warm_pool()
+    except Exception:  # the cold path still grades; the first job tries the pool again
+        logger.exception("the warm pool did not start with the grader process")
+
+
+@signals.worker_process_init.connect
+def warm_pool_with_the_process(**_kwargs: Any) -> None:
+    """Each prefork child is one grading slot with its own grader: its pool starts as the child does.
+    In the background: a child must report itself alive within seconds."""
+    start_warm_pool()
+
+
 class Heartbeat(threading.Thread):
     def __init__(self, hostname: str, queues: list[str], device: str, concurrency: int) -> None:
         super().__init__(name="huashen-heartbeat", daemon=True)
@@ -116,3 +135,6 @@ def start_heartbeat(sender: Any = None, **_kwargs: Any) -> None:
     heartbeat = Heartbeat(hostname, queues, os.environ.get("HUASHEN_DEVICE", "cpu"), int(concurrency))
     heartbeat.beat()
     heartbeat.start()
+    pool = getattr(consumer, "pool", None)
+    if pool is not None and "prefork" not in type(pool).__module__:
+        start_warm_pool()  # solo or threads: jobs run in this process, which no child start announces
