@@ -1,14 +1,18 @@
-"""Probe for trial 4.5, health-monitoring. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 4.5, health-monitoring. The student's code runs in the agent; this process drives it.
 
-It scripts several TorchScript models into a scratch folder — the two good versions of the digit
+The driver scripts the TorchScript models into a scratch folder — the two good versions of the digit
 classifier (public/classifier_v1.npz, _v2.npz; dropout on, saved in train mode), a corrupt file, a
 model that always raises, one that answers NaN, one with 5 classes, and a "fragile" one that passes a
-blank-image smoke test but raises on real, bright digits — and replaces `torch.jit.load` with a
-wrapper whose models sleep DELAY_SECONDS per forward call, so that a latency the service reports can be
-compared with a known lower bound. Then it drives the student's app through FastAPI's TestClient along
-a fixed SCRIPT (health, predictions, metrics, bad deployments, a good one, a failure in production) and
-a second app created on the always-raising model. Every answer is recorded with the wall time the
-probe measured around it; check.py computes the right answers outside and reads the constants here.
+blank-image smoke test but raises on real, bright digits. In the agent, `torch.jit.load` is replaced
+before solution.py is imported (`agent_install`) by a wrapper whose models sleep DELAY_SECONDS per
+forward call, so that a latency the service reports can be compared with a known lower bound; the
+student's app lives there behind FastAPI's TestClient (`agent_start`), and the driver sends it a fixed
+SCRIPT (health, predictions, metrics, bad deployments, a good one, a failure in production) one request
+at a time (`agent_send`), then does the same for a second app created on the always-raising model. The
+app's answers (status, headers, body) come back as data and the check computes the right answers
+outside (*verified*); each request's wall time is measured here around the whole round trip, an upper
+bound on what the app could honestly report. The delay the wrapper adds, the lower bound, is
+*observed*. check.py reads the constants here as literals.
 """
 
 import tempfile
@@ -161,15 +165,48 @@ def held_out_pixels(public):
     return [image.reshape(8, 8).tolist() for image in images]
 
 
-def send(client, method, path, payload):
-    started = time.perf_counter()
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process): the apps and their clients live here between requests
+
+CLIENTS = {}
+
+
+def agent_install(solution):
+    original_load = torch.jit.load
+
+    def slowed_load(*args, **kwargs):
+        return Slowed(original_load(*args, **kwargs))
+
+    torch.jit.load = slowed_load
+
+
+def agent_start(solution, which, model_path, version):
+    """create_app(model_path, version) behind a started TestClient, kept as `which`; None when it
+    started, else why not (create_app's own raise is the failed call)."""
+    torch.set_num_threads(1)
+    from fastapi.testclient import TestClient
+
+    app = solution.create_app(model_path, version)
+    if not callable(app):
+        return {"error": f"create_app returned {type(app).__name__}, not an app"}
+    client = TestClient(app, raise_server_exceptions=False)
+    try:
+        client.__enter__()  # the app's startup (lifespan) events
+    except Exception as error:
+        return {"error": f"starting the app failed: {error!r}"[:MAX_BODY_CHARS]}
+    CLIENTS[which] = client
+    return None
+
+
+def agent_send(solution, which, method, path, payload):
+    """One request to app `which`: its status, headers and JSON body (or text), or the exception."""
+    client = CLIENTS[which]
     try:
         response = client.request(method, path, json=payload)
     except Exception as error:
         return {"exception": repr(error)[:MAX_BODY_CHARS]}
     record = {
         "status": response.status_code,
-        "ms": (time.perf_counter() - started) * 1000,
         "headers": {name: response.headers.get(name) for name in ("x-model-version", "x-inference-time-ms")},
     }
     try:
@@ -179,17 +216,25 @@ def send(client, method, path, payload):
     return record
 
 
-def run_script(ctx, key, app, script, images, paths):
-    from fastapi.testclient import TestClient
-
-    if not callable(app):
-        ctx.observe(key, {"error": f"create_app returned {type(app).__name__}, not an app"})
-        return
-    client = TestClient(app, raise_server_exceptions=False)
+def agent_stop(solution, which):
+    client = CLIENTS.pop(which)
     try:
-        client.__enter__()  # the app's startup (lifespan) events
+        client.__exit__(None, None, None)
     except Exception as error:
-        ctx.observe(key, {"error": f"starting the app failed: {error!r}"[:MAX_BODY_CHARS]})
+        print(f"the app's shutdown raised: {error!r}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def run_script(ctx, key, create_key, model, script, images, paths):
+    started = ctx.run(create_key, "agent_start", key, str(paths[model]), "v1.0")
+    if started is FAILED:
+        return
+    if started is not None:
+        error = started.get("error") if isinstance(started, dict) else None
+        ctx.observe(key, {"error": str(error)[:MAX_BODY_CHARS]})
         return
     answers = {}
     for step, method, path, what in script:
@@ -199,31 +244,24 @@ def run_script(ctx, key, app, script, images, paths):
             payload = {"model_path": str(paths[what]), "version": VERSION_NAMES[what]}
         else:
             payload = None
-        answers[step] = send(client, method, path, payload)
+        begun = time.perf_counter()
+        record = ctx.run(f"{key}.request", "agent_send", key, method, path, payload)
+        elapsed = (time.perf_counter() - begun) * 1000
+        if record is FAILED:
+            break
+        if not isinstance(record, dict):
+            record = {"exception": f"no answer ({type(record).__name__})"}
+        record["ms"] = elapsed
+        answers[step] = record
     ctx.observe(key, answers)
-    try:
-        client.__exit__(None, None, None)
-    except Exception as error:
-        print(f"the app's shutdown raised: {error!r}", flush=True)
+    ctx.run(f"{key}.stop", "agent_stop", key)
 
 
-def probe(ctx):
+def driver(ctx):
     torch.set_num_threads(1)
     paths = write_models(ctx.public, tempfile.mkdtemp(prefix="trial-4-5-"))
     images = held_out_pixels(ctx.public)
-    original_load = torch.jit.load
-
-    def slowed_load(*args, **kwargs):
-        return Slowed(original_load(*args, **kwargs))
-
-    torch.jit.load = slowed_load
-    try:
-        ctx.load_solution()
-        app = ctx.call("create_app", "create_app", str(paths["v1"]), "v1.0")
-        if app is not FAILED:
-            run_script(ctx, "service", app, SCRIPT, images, paths)
-        broken = ctx.call("create_app.broken", "create_app", str(paths["raises"]), "v1.0")
-        if broken is not FAILED:
-            run_script(ctx, "broken", broken, BROKEN_SCRIPT, images, paths)
-    finally:
-        torch.jit.load = original_load
+    ctx.run("setup", "agent_install")
+    ctx.load_solution()
+    run_script(ctx, "service", "create_app", "v1", SCRIPT, images, paths)
+    run_script(ctx, "broken", "create_app.broken", "raises", BROKEN_SCRIPT, images, paths)
