@@ -1,14 +1,18 @@
-"""Probe for trial 3.5, batch-size-study. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 3.5, batch-size-study. The student's code runs in the agent; this process drives it.
 
-It gives the student's run_study() the public digits (the last VAL_SIZE training rows as validation)
-and watches every optimizer while it runs, through torch's global optimizer step hooks: when each
-step happened, with which learning rate, and a fingerprint of the weights before the first and after
-the last step. From that the check can tell how many batches an epoch really had, whether the reported
+The driver reads the public digits (the last VAL_SIZE training rows as validation; the held-out split
+as staged for this job) and sends them to the agent, where run_study() runs while the trial's routine
+watches every optimizer through torch's global optimizer step hooks (`agent_study`): when each step
+happened, with which learning rate, and a fingerprint of the weights before the first and after the
+last step. From that the check can tell how many batches an epoch really had, whether the reported
 learning rate is the one used, whether each reported epoch time contains its epoch's steps, and whether
-each batch size started from fresh weights. Then it measures each returned model's validation loss
-itself and saves its logits on the held-out digits (labels stay in hidden/). On Submit a second, smaller
-study with other settings follows. The results are also printed as a table, reported to the live charts
-and drawn as a picture. check.py reads the constants below as literals.
+each batch size started from fresh weights; these facts are *observed*. The returned models stay in the
+agent; each answers the validation rows and the held-out digits the driver sends (`agent_logits`), and
+the driver computes each validation loss from the logits it receives and saves the held-out logits
+(labels stay in hidden/): *verified*, as is the study's wall time, measured here around the whole
+call. On Submit a second, smaller study with other settings follows. The results are also printed as
+a table, reported to the live charts and drawn as a picture. check.py reads the constants below as
+literals.
 """
 
 import io
@@ -118,10 +122,61 @@ def number_list(value):
     return out
 
 
-def describe_result(entry):
-    if not isinstance(entry, dict):
-        return {"dict": False, "type": type(entry).__name__}
-    info = {"dict": True, "keys": sorted(str(key) for key in entry)}
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process): the returned models live here between calls
+
+MODELS = {}
+
+
+def agent_study(solution, key, data, settings):
+    """run_study(data, **settings) under the step hooks; each entry returned as data without its model
+    (kept here under (key, index)), with whether it was a module, and the steps observed."""
+    torch.set_num_threads(1)  # steadier epoch times, and faster for a model this small
+    log = StepLog()
+    try:
+        results = solution.run_study(data, **settings)
+    finally:
+        log.close()
+    entries = None
+    if isinstance(results, list | tuple):
+        entries = []
+        for index, entry in enumerate(results):
+            if not isinstance(entry, dict):
+                entries.append({"dict": False, "type": type(entry).__name__})
+                continue
+            model = entry.get("model")
+            is_model = isinstance(model, torch.nn.Module)
+            if is_model:
+                MODELS[(key, index)] = model
+            values = {name: entry.get(name) for name in ("batch_size", "lr", "epoch_times", "val_losses")}
+            entries.append(
+                {"dict": True, "keys": sorted(str(name) for name in entry), "model": is_model, **values}
+            )
+    return {"runs": log.summary(), "type": type(results).__name__, "entries": entries}
+
+
+def agent_logits(solution, key, index, val_x, test_x):
+    """The model's logits for the validation rows and the held-out digits, in eval mode without
+    gradients; its error as text when it raised."""
+    model = MODELS[(key, index)]
+    try:
+        model.eval()
+        with torch.no_grad():
+            return {"val": model(val_x), "test": model(test_x)}
+    except Exception as error:  # the student's model raised on the driver's own batch
+        return {"error": f"{type(error).__name__}: {error}"[:500]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def describe_entry(entry):
+    """The summary the check reads, from an entry that came back as data."""
+    if not isinstance(entry, dict) or entry.get("dict") is not True:
+        return {"dict": False, "type": str(entry.get("type")) if isinstance(entry, dict) else "?"}
+    keys = entry.get("keys")
+    info = {"dict": True, "keys": [str(key) for key in keys] if isinstance(keys, list) else []}
     for key in ("batch_size", "lr"):
         value = entry.get(key)
         try:
@@ -130,45 +185,49 @@ def describe_result(entry):
             info[key] = None
     info["epoch_times"] = number_list(entry.get("epoch_times"))
     info["val_losses"] = number_list(entry.get("val_losses"))
-    info["model"] = isinstance(entry.get("model"), torch.nn.Module)
+    info["model"] = entry.get("model") is True
     return info
 
 
-def remeasure(model, data, test_x):
-    """(validation loss as the probe measures it, held-out logits), in eval mode without gradients."""
-    model.eval()
-    with torch.no_grad():
-        val = torch.nn.functional.cross_entropy(model(data["val_x"]), data["val_y"]).item()
-        logits = model(test_x).double()
-    return val, logits
+def remeasure(ctx, key, index, data, test_x):
+    """(validation loss measured here from the logits received, held-out logits), or raise ValueError."""
+    answer = ctx.run(f"{key}.remeasure", "agent_logits", key, index, data["val_x"], test_x)
+    if not isinstance(answer, dict):
+        raise ValueError("the model's logits did not come back")
+    if "error" in answer:
+        raise ValueError(str(answer["error"]))
+    val, test = answer.get("val"), answer.get("test")
+    if not isinstance(val, torch.Tensor) or not isinstance(test, torch.Tensor):
+        raise ValueError("the model did not answer with tensors")
+    try:
+        loss = torch.nn.functional.cross_entropy(val.float(), data["val_y"]).item()
+    except Exception as error:
+        raise ValueError(f"{type(error).__name__}: {error}") from None
+    return loss, test.double()
 
 
 def run(ctx, key, data, test_x, settings):
-    log = StepLog()
     started = time.perf_counter()
-    try:
-        results = ctx.call(key, "run_study", data, **settings)
-    finally:
-        wall = time.perf_counter() - started
-        log.close()
-    if results is FAILED:
+    answer = ctx.run(key, "agent_study", key, data, settings)
+    wall = time.perf_counter() - started
+    if answer is FAILED or not isinstance(answer, dict):
         return None
+    entries = answer.get("entries")
+    runs = answer.get("runs")
     observed = {
         "wall": wall,
-        "runs": log.summary(),
-        "type": type(results).__name__,
-        "results": [describe_result(entry) for entry in results]
-        if isinstance(results, list | tuple)
-        else None,
+        "runs": runs if isinstance(runs, list) else [],
+        "type": str(answer.get("type")),
+        "results": [describe_entry(entry) for entry in entries] if isinstance(entries, list) else None,
     }
     if observed["results"] is not None:
-        for index, (entry, info) in enumerate(zip(results, observed["results"], strict=True)):
+        for index, info in enumerate(observed["results"]):
             if not info.get("model"):
                 continue
             try:
-                info["remeasured_val_loss"], logits = remeasure(entry["model"], data, test_x)
-            except Exception as error:  # the student's model raised on the probe's own batch
-                info["remeasure_error"] = f"{type(error).__name__}: {error}"[:500]
+                info["remeasured_val_loss"], logits = remeasure(ctx, key, index, data, test_x)
+            except ValueError as error:
+                info["remeasure_error"] = str(error)[:500]
                 continue
             if logits.shape == (len(test_x), 10):
                 ctx.save_array(f"{key.replace('.', '_')}_logits_{index}", logits)
@@ -242,8 +301,8 @@ def chart(ctx, rows):
     ctx.save_artifact("batch-size-study", buffer.getvalue())
 
 
-def probe(ctx):
-    torch.set_num_threads(1)  # steadier epoch times, and faster for a model this small
+def driver(ctx):
+    torch.set_num_threads(1)
     ctx.load_solution()
     data, test_x = load_data(ctx.public)
     observed = run(ctx, "study", data, test_x, STUDY)
