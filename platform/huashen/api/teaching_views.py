@@ -4,15 +4,19 @@ Thin views around `huashen.teaching` selectors and services. Users who teach not
 caller does not teach is 404 (`cohort_get_for_instructor`, the same check as the pages and the socket).
 """
 
-from typing import Any
+import datetime as dt
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import ISO_8601, generics, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from huashen.accounts.models import User
@@ -106,6 +110,36 @@ class MatrixCellOutput(serializers.Serializer):
     attempts = serializers.IntegerField()
     last_submitted_at = serializers.DateTimeField(allow_null=True)
 
+    def to_representation(self, cell: Any) -> dict[str, Any]:
+        """The fields above, written out: a 1,000-row page is 25,000 cells, and the generic per-field
+        walk was most of that page's time. The timestamp goes through its own field, as before."""
+        when = cell.last_submitted_at
+        return {
+            "exercise": cell.exercise_id,
+            "state": cell.state,
+            "best_score": float(cell.best_score),
+            "attempts": int(cell.attempts),
+            "last_submitted_at": None if when is None else self._when(when),
+        }
+
+    @cached_property
+    def _when(self) -> Callable[[dt.datetime], Any]:
+        """The timestamp field's own output, with the time zone looked up once per response rather
+        than once per cell (the lookup, a context-local read, was most of what remained)."""
+        field = cast(serializers.DateTimeField, self.fields["last_submitted_at"])
+        zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+        iso = str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+        if not isinstance(zone, dt.tzinfo) or not iso:
+            return field.to_representation
+
+        def represent(when: dt.datetime) -> Any:
+            if when.tzinfo is None or when.utcoffset() is None:
+                return field.to_representation(when)
+            text = when.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return represent
+
 
 class MatrixRowOutput(serializers.Serializer):
     student = serializers.IntegerField(source="student_id")
@@ -138,7 +172,7 @@ class CohortMatrixView(TeachingView):
             OpenApiParameter("realm", str),
             OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
             OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            OpenApiParameter("page_size", int, description="Rows per page, 1 to 1000 (default 100)."),
         ],
         responses=MatrixOutput,
     )
