@@ -135,12 +135,21 @@ def wait_alive(server: str, web: Process) -> None:
     raise RuntimeError(f"the web server never answered:\n{web.output()[-4000:]}")
 
 
-async def one_submission(http, ws_base: str, token: str, code: str) -> tuple[float, dict, int]:
-    """POST the code, follow its socket to the final event; seconds from the POST to that event."""
+async def one_submission(
+    http, ws_base: str, token: str, code: str, moments: list[tuple[float, float, float]]
+) -> tuple[float, dict, int]:
+    """POST the code, follow its socket to the final event; seconds from the POST to that event.
+
+    `moments` gets the wall-clock (`time.time()`) moments of the POST, its answer and the final event's
+    arrival: the events carry the grader's and the platform worker's `time.time()`, the same clock on
+    this machine, so the stages are differences on one clock (perf_counter means nothing across
+    processes, and the row's created_at is not when the grader could first see the job)."""
     import websockets
 
     started = time.perf_counter()
+    posted = time.time()
     response = await http.post("/api/v1/submissions/", json={"exercise": TRIAL, "code": code})
+    answered = time.time()
     if response.status_code != 201:
         raise RuntimeError(f"submit answered {response.status_code}: {response.text[:500]}")
     submission_id = response.json()["id"]
@@ -156,12 +165,18 @@ async def one_submission(http, ws_base: str, token: str, code: str) -> tuple[flo
                 and isinstance(payload, dict)
                 and payload.get("status") == "done"
             ):
-                return time.perf_counter() - started, payload, submission_id
+                elapsed = time.perf_counter() - started
+                moments.append((posted, answered, time.time()))
+                return elapsed, payload, submission_id
     raise RuntimeError(f"submission {submission_id}: the socket closed before the final event")
 
 
 async def series(
-    server: str, token: str, count: int, grader: Process
+    server: str,
+    token: str,
+    count: int,
+    grader: Process,
+    moments: list[tuple[float, float, float]] | None = None,
 ) -> tuple[list[float], list[str], list[int]]:
     import httpx
 
@@ -176,7 +191,8 @@ async def series(
         for _ in range(count):
             grader.alive()
             elapsed, payload, submission_id = await asyncio.wait_for(
-                one_submission(http, ws_base, token, code), timeout=300
+                one_submission(http, ws_base, token, code, moments if moments is not None else []),
+                timeout=300,
             )
             seconds.append(elapsed)
             verdicts.append(str(payload.get("verdict")))
@@ -184,11 +200,13 @@ async def series(
     return seconds, verdicts, ids
 
 
-def phases(ids: list[int], seconds: list[float]) -> dict:
-    """Medians of where the time went, from the stored submissions (times from each process's clock)."""
+def phases(ids: list[int], moments: list[tuple[float, float, float]]) -> dict:
+    """Medians of where the time went, every moment on one clock: wall time (`time.time()`) as the
+    grader's and the platform worker's events carry it and as this process read it around the POST and
+    at the final event's arrival (one machine, one clock)."""
     snippet = (
         "import json; from huashen.grading.models import Submission; "
-        f"print('ROWS', json.dumps([[s.created_at.timestamp(), s.log[0]['time'], s.log[-1]['time'], "
+        f"print('ROWS', json.dumps([[s.log[0]['time'], s.log[-1]['time'], "
         f"s.resources.get('wall_seconds', 0)] for s in Submission.objects.filter(pk__in={ids!r}).order_by('pk')]))"
     )
     done = subprocess.run(
@@ -197,11 +215,11 @@ def phases(ids: list[int], seconds: list[float]) -> dict:
     )  # fmt: skip
     rows = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("ROWS "))[5:])
     split: dict[str, list[float]] = {"queue": [], "sandbox": [], "check_and_record": [], "http_and_ws": []}
-    for (created, running, final, wall), total in zip(rows, seconds, strict=True):
-        split["queue"].append(running - created)
+    for (running, final, wall), (posted, answered, arrived) in zip(rows, moments, strict=True):
+        split["queue"].append(running - answered)
         split["sandbox"].append(wall)
         split["check_and_record"].append(final - running - wall)
-        split["http_and_ws"].append(total - (final - created))
+        split["http_and_ws"].append((answered - posted) + (arrived - final))
     return {name: round(statistics.median(values) * 1000, 1) for name, values in split.items()}
 
 
@@ -219,8 +237,8 @@ def run_path(server: str, token: str, redis_url: str, warm: bool, count: int, lo
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the grader did not come up:\n{grader.output()[-3000:]}")
             time.sleep(0.2)
-        # Warm-up, not counted: a warm slot starts its pool at its first job and runs warm once the pool
-        # passed its self-test; the cold path gets the same two jobs.
+        # Warm-up, not counted: a warm slot starts its pool as its process starts and runs warm once the
+        # pool passed its self-test; both paths get the same two jobs (first imports, first connections).
         asyncio.run(series(server, token, 2, grader))
         if warm:
             deadline = time.monotonic() + 180
@@ -229,10 +247,11 @@ def run_path(server: str, token: str, redis_url: str, warm: bool, count: int, lo
                     raise RuntimeError(f"the warm pool did not come up:\n{grader.output()[-3000:]}")
                 time.sleep(0.2)
             asyncio.run(series(server, token, 1, grader))
-        seconds, verdicts, ids = asyncio.run(series(server, token, count, grader))
+        moments: list[tuple[float, float, float]] = []
+        seconds, verdicts, ids = asyncio.run(series(server, token, count, grader, moments))
     finally:
         grader.stop()
-    split = phases(ids, seconds)
+    split = phases(ids, moments)
     stats = summary(seconds)
     row = {
         "grader": "warm" if warm else "cold",
@@ -293,9 +312,10 @@ def main() -> None:
         ["grader", "n", "p50_ms", "p95_ms", "min_ms", "max_ms", "verdicts", "x_faster", "target"],
     )
     table(
-        "Where the time goes (medians): queue = POST's commit to the grader's first event; sandbox = the "
-        "run's wall time; check_and_record = the rest of the grader, the result hop and the platform "
-        "worker's write + final event; http_and_ws = the POST before its commit, its answer, the socket",
+        "Where the time goes (medians, all on the wall clock the events carry): queue = the POST's answer "
+        "to the grader's first event; sandbox = the run's wall time; check_and_record = the rest of the "
+        "grader, the result hop and the platform worker's write + final event; http_and_ws = the POST "
+        "until its answer plus the final event's trip to the socket",
         rows,
         ["grader", "p50_ms", "queue_ms", "sandbox_ms", "check_and_record_ms", "http_and_ws_ms"],
     )
