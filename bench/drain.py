@@ -72,7 +72,7 @@ def drain(redis_url: str, warm: bool, requests: list[GradeRequest], slots: int, 
             if worker.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the grader did not come up:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
-        # Warm-up, not counted: one job per slot (a warm slot starts its pool at its first job and
+        # Warm-up, not counted: one job per slot (a warm slot starts its pool as its process starts and
         # runs warm once the pool passed its self-test).
         for index in range(slots * 2):
             app.send_task(GRADE_TASK, args=[_with_id(requests[0], 10**6 + index).to_wire()], queue="cpu")
