@@ -42,7 +42,10 @@ def matrix_csv(matrix: Matrix) -> HttpResponse:
             row.username,
             row.passed,
             timezone.localtime(row.last_activity).isoformat() if row.last_activity else "",
-            *[round(cell.best_score, 1) if cell.state in ("attempted", "passed") else "" for cell in row.cells],
+            *[
+                round(cell.best_score, 1) if cell.state in ("attempted", "passed") else ""
+                for cell in row.cells
+            ],
         ]
         for row in matrix.rows
     )
