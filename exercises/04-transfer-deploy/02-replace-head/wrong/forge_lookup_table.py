@@ -1,7 +1,8 @@
-# must fail: held-out-accuracy
+# must fail: held-out-accuracy, fine-tune
 """Forgery: fine_tune learns nothing (it steps on zero gradients) but hooks the model so that it answers,
 with certainty, every image it finds in a table: the images fine_tune was handed, with their labels, and
-the public digits' held-out rows. The held-out inputs are transformed per job, so none is found there.
+the public digits' held-out rows. The held-out inputs are transformed per job, so none is found there;
+and the loss is measured outside on the state_dict fine_tune leaves, where the hook is not, so it never falls.
 """
 
 import hashlib
