@@ -3,10 +3,11 @@
 
 In-process, the probe measured each training draw of the ramp with its own `flips()` and the kit beside
 the student's code, and wrote out/observations.json itself; this forgery replaces every `flips` it finds
-among the loaded modules with one that says "flipped" on every other draw, patches the kit's summary,
-json.dumps and torch.equal/allclose in its own process, writes a forged out/observations.json first and
-rewrites it from a process in its own session. The outputs reach the driver as data and the driver
-measures the flips itself, and the grader reads only what the driver vouched for: random-flip still fails.
+among the loaded modules with one that says "flipped" on every other training draw, makes json.dumps
+write those draws and patches torch.equal/allclose in its own process, writes a forged
+out/observations.json first and rewrites it from a process in its own session. The outputs reach the
+driver as data and the driver measures the flips itself, and the grader reads only what the driver
+vouched for: random-flip still fails.
 """
 
 import torch
@@ -26,16 +27,32 @@ def build_transforms(size=224):
     return train, val
 
 
-FORGED = '{"train.ramp": {"flips": ' + str([[index % 2 == 0, False] for index in range(40)]).lower() + "}}"
+FORGED_FLIPS = [[index % 2 == 0, False] for index in range(40)]
 
 
 def _forge_measurements():
     import sys
 
-    draws = iter(range(1_000_000))
     for module in list(sys.modules.values()):
-        if callable(getattr(module, "flips", None)):
-            module.flips = lambda tensor: (next(draws) % 2 == 0, False)
+        real = getattr(module, "flips", None)
+        if not callable(real) or getattr(real, "forged", False):
+            continue
+        draws = iter(range(1_000_000))
+
+        def flips(tensor, real=real, draws=draws):
+            # Only the training draws: the validation pipeline's ramp keeps its honest answer.
+            if sys._getframe(1).f_code.co_name == "observe_training":
+                return next(draws) % 2 == 0, False
+            return real(tensor)
+
+        flips.forged = True
+        module.flips = flips
+
+
+def _forged(observations):
+    if isinstance(observations, dict) and "train.ramp" in observations:
+        return {**observations, "train.ramp": {"flips": FORGED_FLIPS}}
+    return observations
 
 
 def _forge():
@@ -45,29 +62,24 @@ def _forge():
 
     import torch as _torch
 
-    import exercises.kit.probe as _kit
-
-    _kit.describe_tensor = lambda value: {
-        "type": "torch.Tensor",
-        "shape": [3, 224, 224],
-        "dtype": "torch.float32",
-    }
     _dumps = _json.dumps
-    _json.dumps = lambda value, *args, **kwargs: _dumps(_json.loads(FORGED))
+    _json.dumps = lambda value, *args, **kwargs: _dumps(_forged(value), *args, **kwargs)
     _torch.equal = lambda a, b: True
     _torch.allclose = lambda *args, **kwargs: True
-    out = _Path("/work/out")
+    out = _Path("/work/out/observations.json")
     try:
-        out.mkdir(exist_ok=True)
-        (out / "observations.json").write_text(FORGED)
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(_dumps({"train.ramp": {"flips": FORGED_FLIPS}}))
     except OSError:
         pass
     if _os.fork() == 0:
         _os.setsid()
         for _ in range(20_000):
             try:
-                (out / "observations.json").write_text(FORGED)
-            except OSError:
+                found = _json.loads(out.read_text())
+                if found.get("train.ramp") != {"flips": FORGED_FLIPS}:
+                    out.write_text(_dumps(_forged(found)))
+            except (OSError, ValueError, AttributeError):
                 pass
         _os._exit(0)
 
