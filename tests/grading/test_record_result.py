@@ -172,7 +172,7 @@ def test_the_log_is_copied_from_the_event_store_and_ends_with_the_final_event(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         stored = submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 40.0))
         assert [event.seq for event in memory_events.read(submission.pk)] == [1, 2, 3]  # not before commit
-    assert len(callbacks) == 2  # the final event, and the progress_changed announcement
+    assert len(callbacks) == 3  # the final event, submission_finished and the progress_changed announcement
     log = [GradeEvent.from_wire(wire) for wire in stored.log]
     assert [(event.seq, event.kind) for event in log] == [
         (1, EventKind.STATUS), (2, EventKind.STDOUT), (3, EventKind.METRIC), (4, EventKind.STATUS),
@@ -234,3 +234,49 @@ def test_what_a_job_wrote_is_cleaned_so_the_result_is_always_storable(
     assert stored.checks[0]["message"]["en"].startswith("saw ")
     assert stored.resources == {"peak_gpu_memory_mb": None}
     assert stored.artifacts == [{"name": "overlay", "media_type": "image/png", "data": "iVBORw0KGgo="}]
+
+
+def test_grading_announces_created_and_finished_submissions(
+    personas: Personas, curriculum: dict, django_capture_on_commit_callbacks
+) -> None:
+    from huashen.grading.models import Purpose, Submission
+    from huashen.grading.services import submission_create_rerun
+    from huashen.grading.signals import submission_created, submission_finished
+
+    created: list[dict] = []
+    finished: list[dict] = []
+
+    def on_created(sender, **kwargs) -> None:
+        created.append(kwargs)
+
+    def on_finished(sender, **kwargs) -> None:
+        finished.append(kwargs)
+
+    def broken(sender, **kwargs) -> None:
+        raise RuntimeError("a receiver that fails must not undo the grading")
+
+    submission_created.connect(on_created, dispatch_uid="test-created")
+    submission_finished.connect(broken, dispatch_uid="test-broken")
+    submission_finished.connect(on_finished, dispatch_uid="test-finished")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            submission = submit(personas.alice, curriculum["r1t1"])
+        assert created[-1]["submission_id"] == submission.pk and created[-1]["purpose"] == Purpose.ATTEMPT
+        with django_capture_on_commit_callbacks(execute=True):
+            submission_record_result(result=grade(submission.pk, WireVerdict.FAILED, 40.0))
+        assert finished == [
+            {"signal": submission_finished, "submission_id": submission.pk, "user_id": personas.alice.pk,
+             "exercise_id": curriculum["r1t1"].pk, "mode": "submit", "purpose": "attempt",
+             "verdict": "failed", "score": 40.0}
+        ]  # fmt: skip
+        assert Submission.objects.get(pk=submission.pk).status == Status.DONE
+        with django_capture_on_commit_callbacks(execute=True):
+            rerun = submission_create_rerun(original=submission)
+            submission_record_result(result=grade(rerun.pk, WireVerdict.PASSED, 100.0))
+        assert created[-1]["purpose"] == Purpose.RERUN and finished[-1]["purpose"] == Purpose.RERUN
+        progress = ExerciseProgress.objects.get(user=personas.alice, exercise=curriculum["r1t1"])
+        assert (progress.attempts, progress.best_score, progress.passed_at) == (1, 40.0, None)  # not counted
+    finally:
+        submission_created.disconnect(dispatch_uid="test-created")
+        submission_finished.disconnect(dispatch_uid="test-broken")
+        submission_finished.disconnect(dispatch_uid="test-finished")

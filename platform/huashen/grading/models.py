@@ -14,6 +14,13 @@ class Mode(models.TextChoices):
     SUBMIT = "submit", _("提交")
 
 
+class Purpose(models.TextChoices):
+    """Why a submission exists: a student's own Run or Submit, or a staff regrade's re-run (never counted)."""
+
+    ATTEMPT = "attempt", _("学员的尝试")
+    RERUN = "rerun", _("重新评测")
+
+
 class Status(models.TextChoices):
     QUEUED = "queued", _("排队中")
     RUNNING = "running", _("运行中")
@@ -38,6 +45,12 @@ class Submission(models.Model):
     version = models.ForeignKey(ExerciseVersion, on_delete=models.PROTECT, related_name="submissions")
     code = models.TextField()
     mode = models.CharField(max_length=8, choices=Mode.choices)
+    purpose = models.CharField(
+        max_length=8,
+        choices=Purpose.choices,
+        default=Purpose.ATTEMPT,
+        help_text="a re-run's result is stored but never counted as an attempt",
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
     score = models.FloatField(null=True, blank=True, help_text="0..100")

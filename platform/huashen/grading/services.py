@@ -3,7 +3,6 @@
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -14,7 +13,7 @@ from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise, GradingMode
 from huashen.errors import DomainError
 from huashen.grading import claims, dispatch, eventlog, signals
-from huashen.grading.models import Dispatch, ExerciseProgress, Mode, Status, Submission, Verdict
+from huashen.grading.models import Dispatch, ExerciseProgress, Mode, Purpose, Status, Submission, Verdict
 from huashen.grading.selectors import realm_is_unlocked
 from huashen.grading.syntax import check_syntax
 from huashen.observability import request_uuid
@@ -94,6 +93,7 @@ def submission_create(*, user: User, exercise: Exercise, code: str | bytes, mode
         )
         # The outbox row commits with the submission: a broker outage delays the grading, never loses it.
         Dispatch.objects.create(submission=submission)
+        _announce_created(submission)
         transaction.on_commit(lambda: dispatch.dispatch_send(submission_id=submission.pk))
     logger.info("submission %s queued for %s (%s)", submission.pk, exercise.slug, mode)
     return submission
@@ -195,16 +195,13 @@ def submission_record_result(*, result: GradeResult) -> Submission:
     )
     logger.info("submission %s recorded: %s (%.0f) from grader %s", submission.pk, submission.verdict,
                 result.score, clean_text(result.grader)[:200] or "?")  # fmt: skip
-    if submission.mode == Mode.SUBMIT and not any(test(submission) for test in uncounted_submission_tests):
+    if submission.purpose == Purpose.RERUN:
+        pass  # a regrade's re-run: stored, but progress is left as it was
+    elif submission.mode == Mode.SUBMIT:
         _progress_record(submission)
     elif submission.mode == Mode.RUN:
         _activity_record(submission)
     return submission
-
-
-# Tests an app registers (at ready()) for submissions of its own that are not attempts, such as the
-# re-runs of a regrade: their results are stored, but progress is left as it was.
-uncounted_submission_tests: list[Callable[[Submission], bool]] = []
 
 
 REAPED_MESSAGE = {
@@ -321,6 +318,17 @@ def _finish(
     submission.save()
     request_id = str(submission.request_id)
     transaction.on_commit(lambda: _publish_final(submission.pk, payload, request_id))
+    signals.send_on_commit(
+        signals.submission_finished,
+        Submission,
+        submission_id=submission.pk,
+        user_id=submission.user_id,
+        exercise_id=submission.exercise_id,
+        mode=submission.mode,
+        purpose=submission.purpose,
+        verdict=verdict.value,
+        score=score,
+    )
 
 
 def _publish_final(submission_id: int, payload: dict[str, object], request_id: str) -> None:
@@ -381,21 +389,29 @@ def progress_apply_review(
 
 
 def _announce_progress(*, user_id: int, exercise_id: int) -> None:
-    def send() -> None:
-        for receiver, response in signals.progress_changed.send_robust(
-            sender=ExerciseProgress, user_id=user_id, exercise_id=exercise_id
-        ):
-            if isinstance(response, Exception):
-                logger.error("progress_changed receiver %s failed", receiver, exc_info=response)
+    signals.send_on_commit(
+        signals.progress_changed, ExerciseProgress, user_id=user_id, exercise_id=exercise_id
+    )
 
-    transaction.on_commit(send)
+
+def _announce_created(submission: Submission) -> None:
+    """Sent inside the creating transaction, so what a receiver writes commits or rolls back with the row."""
+    signals.send_now(
+        signals.submission_created,
+        Submission,
+        submission_id=submission.pk,
+        user_id=submission.user_id,
+        exercise_id=submission.exercise_id,
+        mode=submission.mode,
+        purpose=submission.purpose,
+    )
 
 
 def submission_create_rerun(*, original: Submission) -> Submission:
     """A copy of `original` graded against its trial's current version at low priority (a regrade).
 
     No rate limit and no realm check: staff start it, not the student. The caller records it as a rerun
-    (and registers it in `uncounted_submission_tests`) so it never counts as an attempt.
+    Its `purpose` is RERUN: it never counts as an attempt.
     """
     exercise = original.exercise
     version = exercise.current_version
@@ -409,8 +425,10 @@ def submission_create_rerun(*, original: Submission) -> Submission:
             version=version,
             code=original.code,
             mode=Mode.SUBMIT,
+            purpose=Purpose.RERUN,
             deadline=grading_deadline(start=timezone.now(), wall_seconds=wall),
         )
         Dispatch.objects.create(submission=submission, priority=dispatch.REGRADE_PRIORITY)
+        _announce_created(submission)
         transaction.on_commit(lambda: dispatch.dispatch_send(submission_id=submission.pk))
     return submission

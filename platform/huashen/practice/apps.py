@@ -8,6 +8,9 @@ class PracticeConfig(AppConfig):
     verbose_name = _("练习")
 
     def ready(self) -> None:
-        # Runs and submits are recorded as activity when a submission row is created (see signals.py):
+        # Runs and submits are recorded as activity when grading announces a new submission row:
         # grading stays unaware of practice, and the event commits or rolls back with the submission.
-        from huashen.practice import signals  # noqa: F401
+        from huashen.grading.signals import submission_created
+        from huashen.practice.signals import record_submission_activity
+
+        submission_created.connect(record_submission_activity, dispatch_uid="practice-activity-on-submission")

@@ -1,20 +1,20 @@
-"""Runs and submits become activity events when their submission row is created."""
+"""Runs and submits become activity events when grading announces their submission row.
+
+Connected in `PracticeConfig.ready()`. `submission_created` is sent inside the creating transaction, so
+the event commits or rolls back with the submission; a regrade's re-run is staff work, not the student's.
+"""
 
 from typing import Any
 
-from django.db.models.signals import post_save
-from django.dispatch import receiver
-
-from huashen.grading.models import Mode, Submission
+from huashen.grading.models import Mode, Purpose
 from huashen.practice.models import ActivityKind
 from huashen.practice.services import activity_record
 
 
-@receiver(post_save, sender=Submission, dispatch_uid="practice-activity-on-submission")
-def _record_submission_activity(
-    sender: type[Submission], instance: Submission, created: bool, **kwargs: Any
+def record_submission_activity(
+    sender: Any, *, user_id: int, exercise_id: int, mode: str, purpose: str, **kwargs: Any
 ) -> None:
-    if not created or kwargs.get("raw"):
+    if purpose == Purpose.RERUN:
         return
-    kind = ActivityKind.SUBMIT if instance.mode == Mode.SUBMIT else ActivityKind.RUN
-    activity_record(user_id=instance.user_id, exercise_id=instance.exercise_id, kind=kind)
+    kind = ActivityKind.SUBMIT if mode == Mode.SUBMIT else ActivityKind.RUN
+    activity_record(user_id=user_id, exercise_id=exercise_id, kind=kind)

@@ -20,12 +20,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.dispatch import receiver
 
-from huashen.accounts.signals import student_joined
-from huashen.grading import services as grading_services
-from huashen.grading.models import Submission
-from huashen.grading.signals import progress_changed
 from huashen.teaching.selectors import matrix_cell_for, student_cohort_ids
 
 logger = logging.getLogger(__name__)
@@ -136,7 +131,6 @@ def matrix_hub() -> MatrixHub | None:
     return hub
 
 
-@receiver(progress_changed, dispatch_uid="teaching-matrix-live")
 def push_matrix_cell(sender: Any, *, user_id: int, exercise_id: int, **kwargs: Any) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -151,7 +145,6 @@ def push_matrix_cell(sender: Any, *, user_id: int, exercise_id: int, **kwargs: A
         )
 
 
-@receiver(student_joined, dispatch_uid="teaching-matrix-joined")
 def push_matrix_student(
     sender: Any, *, cohort_id: int, student_id: int, username: str, **kwargs: Any
 ) -> None:
@@ -163,13 +156,3 @@ def push_matrix_student(
     async_to_sync(layer.group_send)(
         matrix_group(cohort_id), {"type": "matrix.student", "cohort": cohort_id, "student": student}
     )
-
-
-def _is_regrade_rerun(submission: Submission) -> bool:
-    from huashen.teaching.models import Regrade
-
-    return Regrade.objects.filter(rerun_id=submission.pk).exists()
-
-
-if _is_regrade_rerun not in grading_services.uncounted_submission_tests:
-    grading_services.uncounted_submission_tests.append(_is_regrade_rerun)
