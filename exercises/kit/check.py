@@ -100,15 +100,23 @@ class CheckDefinitionError(Exception):
     """The bundle's check.py is broken: a bug in the trial, reported as an internal error."""
 
 
+BASES = ("verified", "observed")
+"""How a check knows what it scores. *verified*: the answer reached the trusted side as data and the check
+recomputes what it must be; *observed*: only the student's process can see it (docs/architecture.md)."""
+
+
 @dataclass(frozen=True)
 class Check:
-    """One declared check: a stable key, its title in both languages, its points, and whether Run shows it."""
+    """One declared check: a stable key, its title in both languages, its points, whether Run shows it, and
+    its basis ("verified" or "observed"; "" for a trial not yet classed) with a short note saying what."""
 
     key: str
     zh: str
     en: str
     points: float = 1
     visible: bool = True
+    basis: str = ""
+    basis_note: str = ""
 
     @property
     def title(self) -> dict[str, str]:
@@ -313,6 +321,10 @@ def declared_checks(module: ModuleType) -> list[Check]:
             raise CheckDefinitionError(f"{where}: check {item.key!r} needs zh and en titles")
         if isinstance(item.points, bool) or not isinstance(item.points, int | float) or not item.points >= 0:
             raise CheckDefinitionError(f"{where}: check {item.key!r} needs points >= 0")
+        if item.basis and item.basis not in BASES:
+            raise CheckDefinitionError(
+                f"{where}: check {item.key!r} has basis {item.basis!r}, not one of {BASES}"
+            )
         keys.add(item.key)
     if not callable(getattr(module, "check", None)):
         raise CheckDefinitionError(f"{where}: defines no check(ctx) function")
