@@ -25,13 +25,29 @@ SHAPES = {name: tuple(shape) for name, shape, _ in CASES}
 DTYPES = {name: dtype for name, _, dtype in CASES}
 
 CHECKS = [
-    Check("shape", zh="make_tensor 的形状正确", en="make_tensor gives the right shape", points=20),
-    Check("dtype", zh="make_tensor 的数据类型正确", en="make_tensor gives the right dtype", points=20),
+    Check(
+        "shape",
+        zh="make_tensor 的形状正确",
+        en="make_tensor gives the right shape",
+        points=20,
+        basis="verified",
+        basis_note="the returned tensors' shapes, on inputs drawn from the job's seed",
+    ),
+    Check(
+        "dtype",
+        zh="make_tensor 的数据类型正确",
+        en="make_tensor gives the right dtype",
+        points=20,
+        basis="verified",
+        basis_note="the returned tensors' dtypes",
+    ),
     Check(
         "describe",
         zh="describe 用字符串报告形状、类型与设备",
         en="describe reports shape, dtype and device as plain values",
         points=20,
+        basis="verified",
+        basis_note="describe()'s answers as returned, against the tensors the driver sent",
     ),
     Check(
         "device-follows-availability",
@@ -39,6 +55,8 @@ CHECKS = [
         en="The GPU is used when there is one, the CPU otherwise",
         points=20,
         visible=False,
+        basis="observed",
+        basis_note="where a tensor was placed in the simulated CUDA world, as the student's process reports it",
     ),
     Check(
         "round-trip",
@@ -46,6 +64,8 @@ CHECKS = [
         en="A round trip keeps the values and ends on the CPU",
         points=20,
         visible=False,
+        basis="verified",
+        basis_note="values, shape and dtype after the round trip; that it ends on the CPU is observed",
     ),
 ]
 

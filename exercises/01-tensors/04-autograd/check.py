@@ -23,12 +23,21 @@ ZEROING_CASES = literal_from(HERE / "probe.py", "ZEROING_CASES")
 RTOL, ATOL = 1e-4, 1e-6  # float32 arithmetic inside the student's code is fine
 
 CHECKS = [
-    Check("gradient", zh="隐藏函数的梯度正确", en="Gradients of hidden functions are right", points=35),
+    Check(
+        "gradient",
+        zh="隐藏函数的梯度正确",
+        en="Gradients of hidden functions are right",
+        points=35,
+        basis="verified",
+        basis_note="the returned gradients, recomputed on points the driver sends",
+    ),
     Check(
         "accumulation",
         zh="n 次 backward 累积成 n 倍梯度",
         en="n backward passes accumulate n times the gradient",
         points=30,
+        basis="verified",
+        basis_note="the accumulated gradients' values",
     ),
     Check(
         "zeroing",
@@ -36,6 +45,8 @@ CHECKS = [
         en="The gradient is zeroed before each step and a copy is kept",
         points=35,
         visible=False,
+        basis="verified",
+        basis_note="the gradients' values after zeroing; that they are distinct tensors and storages is observed",
     ),
 ]
 

@@ -29,12 +29,16 @@ CHECKS = [
         zh="批大小为 1 和 64 时输出形状都是 (N, 10)",
         en="The output is (N, 10) for batches of 1 and 64",
         points=30,
+        basis="verified",
+        basis_note="the logits' shape on images the driver sends",
     ),
     Check(
         "parameters",
         zh="注册了 7850 个可训练参数",
         en="7850 trainable parameters are registered",
         points=25,
+        basis="observed",
+        basis_note="the parameter table the student's process lists",
     ),
     Check(
         "flatten-in-forward",
@@ -42,6 +46,8 @@ CHECKS = [
         en="forward flattens each image itself",
         points=25,
         visible=False,
+        basis="verified",
+        basis_note="one image's logits alone and inside the batch, compared by the driver",
     ),
     Check(
         "logits",
@@ -49,6 +55,8 @@ CHECKS = [
         en="The output is the raw scores W·x + b",
         points=20,
         visible=False,
+        basis="verified",
+        basis_note="the logits recomputed by the driver from the returned weights and the images it sent",
     ),
 ]
 

@@ -22,12 +22,21 @@ FIXED = EXPECTED["fixed"]
 FIXED_LINEAR = [[256, 120], [120, 10]]
 
 CHECKS = [
-    Check("total-params", zh="总参数量正确", en="Total parameter counts are right", points=20),
+    Check(
+        "total-params",
+        zh="总参数量正确",
+        en="Total parameter counts are right",
+        points=20,
+        basis="verified",
+        basis_note="summarize()'s answer against hidden/expected.json",
+    ),
     Check(
         "trainable-params",
         zh="可训练参数量正确（冻结的不算）",
         en="Trainable parameter counts are right (frozen ones excluded)",
         points=15,
+        basis="verified",
+        basis_note="summarize()'s answer against hidden/expected.json",
     ),
     Check(
         "layer-shapes",
@@ -35,6 +44,8 @@ CHECKS = [
         en="Every layer's output shape, in the order the layers run",
         points=25,
         visible=False,
+        basis="verified",
+        basis_note="summarize()'s answer against hidden/expected.json",
     ),
     Check(
         "layer-params",
@@ -42,12 +53,16 @@ CHECKS = [
         en="Every layer's parameter count",
         points=15,
         visible=False,
+        basis="verified",
+        basis_note="summarize()'s answer against hidden/expected.json",
     ),
     Check(
         "fixed-model",
         zh="修好了 BrokenNet 的维度不匹配",
         en="BrokenNet's dimension mismatch is fixed",
         points=25,
+        basis="verified",
+        basis_note="the fixed model's output shapes on the driver's inputs; its parameter total, Linear and leaf layers are observed",
     ),
 ]
 

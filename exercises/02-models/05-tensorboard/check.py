@@ -29,18 +29,24 @@ CHECKS = [
         zh="log_dir 里有完整的 TensorBoard 事件文件",
         en="log_dir holds intact TensorBoard event files",
         points=15,
+        basis="verified",
+        basis_note="the driver reads the event files in the log folder it made",
     ),
     Check(
         "tags",
         zh="记录了 loss/train、loss/val、accuracy/val",
         en="loss/train, loss/val and accuracy/val are logged",
         points=20,
+        basis="verified",
+        basis_note="the tags in the event files the driver reads",
     ),
     Check(
         "config-record",
         zh="实验记录：超参数、硬件、时长",
         en="The experiment record: hyperparameters, hardware, duration",
         points=20,
+        basis="verified",
+        basis_note="the record the driver reads from the log folder",
     ),
     Check(
         "steps-monotonic",
@@ -48,6 +54,8 @@ CHECKS = [
         en="Every tag's steps strictly increase",
         points=15,
         visible=False,
+        basis="verified",
+        basis_note="the steps in the event files the driver reads",
     ),
     Check(
         "values",
@@ -55,6 +63,8 @@ CHECKS = [
         en="Values are finite, accuracy in [0, 1], the training loss falls",
         points=10,
         visible=False,
+        basis="verified",
+        basis_note="the values in the event files the driver reads",
     ),
     Check(
         "writer-closed",
@@ -62,6 +72,8 @@ CHECKS = [
         en="The SummaryWriter was closed and every event reached the file",
         points=20,
         visible=False,
+        basis="observed",
+        basis_note="whether the writer was closed is seen only in the student's process",
     ),
 ]
 

@@ -30,24 +30,32 @@ CHECKS = [
         zh="输出形状是 (批大小, 类别数)，批大小为 1 时也是",
         en="Logits have shape (batch, classes), also for a batch of one",
         points=20,
+        basis="verified",
+        basis_note="the logits for every batch the driver sends; the parameter count is observed",
     ),
     Check(
         "unsorted-batch",
         zh="能处理长度未排序的批次",
         en="Batches whose lengths are not sorted work",
         points=15,
+        basis="verified",
+        basis_note="the logits compared by the driver",
     ),
     Check(
         "padding-invariant",
         zh="多补零不改变输出（使用了 pack_padded_sequence）",
         en="Extra padding does not change the output (pack_padded_sequence at work)",
         points=25,
+        basis="verified",
+        basis_note="the logits compared by the driver",
     ),
     Check(
         "batch-independent",
         zh="每条序列的输出取自它自己的最后一个真实时间步",
         en="Each sequence's output comes from its own last real step",
         points=20,
+        basis="verified",
+        basis_note="the logits compared by the driver",
     ),
     Check(
         "accuracy",
@@ -55,6 +63,8 @@ CHECKS = [
         en=f"Accuracy on held-out sequences ≥ {ACCURACY_THRESHOLD:.0%}",
         points=20,
         visible=False,
+        basis="verified",
+        basis_note="the driver takes the predictions from the logits itself; the type train_classifier returned is observed",
     ),
 ]
 

@@ -29,24 +29,37 @@ WORKERS = literal_from(PROBE, "WORKERS")
 TOLERANCE = 1e-6
 
 CHECKS = [
-    Check("length", zh="__len__ 只数 .rec 文件", en="__len__ counts the .rec files only", points=15),
+    Check(
+        "length",
+        zh="__len__ 只数 .rec 文件",
+        en="__len__ counts the .rec files only",
+        points=15,
+        basis="verified",
+        basis_note="returned as data and compared by the driver",
+    ),
     Check(
         "items",
         zh="__getitem__ 按文件名顺序返回 (数值, 标签)",
         en="__getitem__ returns (values, label) in file-name order",
         points=25,
+        basis="verified",
+        basis_note="the items returned as data and summarised by the driver",
     ),
     Check(
         "collate",
         zh="collate_fn 把变长序列补零成批，并给出长度和标签",
         en="collate_fn pads variable-length sequences and returns lengths and labels",
         points=25,
+        basis="verified",
+        basis_note="the batches returned as data",
     ),
     Check(
         "loader-workers",
         zh="DataLoader 用 2 个工作进程给出正确的批次",
         en="The DataLoader gives the right batches with 2 worker processes",
         points=20,
+        basis="verified",
+        basis_note="the batches returned as data; the loader's type, worker count and iterator class are observed",
     ),
     Check(
         "fresh-files",
@@ -54,6 +67,8 @@ CHECKS = [
         en="Everything also works on a fresh folder",
         points=15,
         visible=False,
+        basis="verified",
+        basis_note="items read from files the driver writes",
     ),
 ]
 

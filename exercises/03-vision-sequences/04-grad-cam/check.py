@@ -30,22 +30,40 @@ CHECKS = [
         zh="每张图一个与图片同样大小的热力图",
         en="One heatmap per image, as large as the image",
         points=20,
+        basis="verified",
+        basis_note="the heatmaps returned as data",
     ),
-    Check("heatmap-range", zh="热力图的值在 [0, 1] 之间", en="Heatmap values lie in [0, 1]", points=15),
+    Check(
+        "heatmap-range",
+        zh="热力图的值在 [0, 1] 之间",
+        en="Heatmap values lie in [0, 1]",
+        points=15,
+        basis="verified",
+        basis_note="the heatmaps returned as data",
+    ),
     Check(
         "uses-gradients",
         zh="热力图来自模型的前向与梯度",
         en="Heatmaps come from the model's forward pass and gradients",
         points=15,
+        basis="observed",
+        basis_note="hooks in the student's process see whether gradients were used",
     ),
     Check(
         "eval-mode",
         zh="Grad-CAM 在 eval() 模式下计算，结束时模型仍是 eval()",
         en="Grad-CAM runs in eval() mode and leaves the model in eval()",
         points=20,
+        basis="observed",
+        basis_note="the model's mode and BatchNorm statistics, seen in the student's process",
     ),
     Check(
-        "overlay", zh="叠加图是 H×W×3 的 uint8 图片", en="The overlay is an H×W×3 uint8 picture", points=10
+        "overlay",
+        zh="叠加图是 H×W×3 的 uint8 图片",
+        en="The overlay is an H×W×3 uint8 picture",
+        points=10,
+        basis="verified",
+        basis_note="the overlays returned as data",
     ),
     Check(
         "peak-in-object",
@@ -53,6 +71,8 @@ CHECKS = [
         en=f"At least {PEAK_SHARE:.0%} of heatmap peaks fall on the object",
         points=20,
         visible=False,
+        basis="verified",
+        basis_note="the heatmaps' peaks against the boxes in hidden/",
     ),
 ]
 

@@ -29,30 +29,40 @@ CHECKS = [
         zh="每个批大小一条结果：batch_size、lr、epoch_times、val_losses、model",
         en="One result per batch size: batch_size, lr, epoch_times, val_losses, model",
         points=15,
+        basis="verified",
+        basis_note="run_study()'s entries as returned",
     ),
     Check(
         "batch-size-used",
         zh="每个批大小真的用了这个批大小，并从新的模型开始",
         en="Each batch size is really used, starting from a fresh model",
         points=15,
+        basis="observed",
+        basis_note="optimizer steps recorded by step hooks in the student's process",
     ),
     Check(
         "lr-scaled",
         zh="学习率按线性或平方根规则随批大小缩放，并真的用于优化器",
         en="The learning rate scales with batch size (linear or square-root rule) and is the one used",
         points=20,
+        basis="observed",
+        basis_note="learning rates recorded by step hooks in the student's process",
     ),
     Check(
         "epoch-times",
         zh="每轮时间是实测的，且合理",
         en="Epoch times are measured and plausible",
         points=15,
+        basis="observed",
+        basis_note="step times recorded in the student's process; the study's wall time is measured by the driver",
     ),
     Check(
         "val-loss",
         zh="验证损失与重新测量的一致",
         en="Validation losses agree with a re-measurement",
         points=15,
+        basis="verified",
+        basis_note="the driver computes the loss from the logits the returned models give for its validation rows",
     ),
     Check(
         "held-out-loss",
@@ -60,6 +70,8 @@ CHECKS = [
         en=f"Every model's held-out loss is below {HELD_OUT_LIMIT} and consistent with its validation loss",
         points=10,
         visible=False,
+        basis="verified",
+        basis_note="the driver computes the loss from the logits for the job's held-out digits",
     ),
     Check(
         "other-settings",
@@ -67,6 +79,8 @@ CHECKS = [
         en="Other batch sizes and base learning rate work too",
         points=10,
         visible=False,
+        basis="observed",
+        basis_note="optimizer settings and weight fingerprints recorded in the student's process",
     ),
 ]
 

@@ -40,12 +40,16 @@ CHECKS = [
         zh="/predict 对留出图像给出正确的类别和概率",
         en="/predict answers held-out images with the right label and probabilities",
         points=40,
+        basis="verified",
+        basis_note="the app's answers to the driver's images",
     ),
     Check(
         "input-validation",
         zh="无效输入得到 422",
         en="Invalid input is answered with 422",
         points=25,
+        basis="verified",
+        basis_note="the app's answers to the driver's requests",
     ),
     Check(
         "deterministic",
@@ -53,6 +57,8 @@ CHECKS = [
         en="The same image always gets the same answer (eval mode)",
         points=15,
         visible=False,
+        basis="verified",
+        basis_note="repeated answers compared by the driver",
     ),
     Check(
         "loaded-once",
@@ -60,6 +66,8 @@ CHECKS = [
         en="The model is loaded once, at startup",
         points=20,
         visible=False,
+        basis="observed",
+        basis_note="torch.jit.load calls counted in the student's process",
     ),
 ]
 

@@ -38,19 +38,32 @@ CHECKS = [
         zh="/healthz 报告版本，模型坏了时回 503",
         en="/healthz reports the version, and 503 when the model is broken",
         points=15,
+        basis="verified",
+        basis_note="status, headers and body received as data",
     ),
     Check(
         "errors-are-503",
         zh="推理失败时 /predict 回 503",
         en="/predict answers 503 when inference fails",
         points=10,
+        basis="verified",
+        basis_note="status, headers and body received as data",
     ),
-    Check("predictions", zh="/predict 的答案正确", en="/predict answers correctly", points=10),
+    Check(
+        "predictions",
+        zh="/predict 的答案正确",
+        en="/predict answers correctly",
+        points=10,
+        basis="verified",
+        basis_note="the app's answers to the driver's requests",
+    ),
     Check(
         "latency-metrics",
         zh="每个请求都计时，并在响应头和 /metrics 中报告",
         en="Every inference is timed and reported in a header and on /metrics",
         points=20,
+        basis="verified",
+        basis_note="a reported latency within the request's round trip timed by the driver; the lower bound (the added delay) is observed",
     ),
     Check(
         "rejects-bad-version",
@@ -58,6 +71,8 @@ CHECKS = [
         en="A bad new version is refused and the old one keeps serving",
         points=20,
         visible=False,
+        basis="verified",
+        basis_note="the app's answers to the driver's requests",
     ),
     Check(
         "versioned-deploy",
@@ -65,6 +80,8 @@ CHECKS = [
         en="A good new version goes live, and the reported version follows",
         points=10,
         visible=False,
+        basis="verified",
+        basis_note="the app's answers to the driver's requests",
     ),
     Check(
         "rollback-on-failure",
@@ -72,6 +89,8 @@ CHECKS = [
         en="A version that fails in production is rolled back to the previous one",
         points=15,
         visible=False,
+        basis="verified",
+        basis_note="the app's answers to the driver's requests",
     ),
 ]
 
