@@ -1,5 +1,8 @@
 """Check for trial 5.5, roadmap. Runs outside the sandbox: structure only.
 
+The driver receives ROADMAP from the student's process as data (probe.py) and records it; every check
+here is *verified*: it judges that data, which is the student's whole answer.
+
 This is a manual trial: the checks below only make sure the roadmap has the shape a reviewer needs
 (topics with resources, dated milestones that each serve a topic, a review cadence); the reviewer scores
 its substance by the rubric in exercise.toml.
@@ -15,11 +18,16 @@ MIN_MILESTONES = 3
 MIN_QUESTIONS = 2
 MAX_CADENCE_DAYS = 92  # at least once a quarter
 
+NOTE = "ROADMAP reached the driver as data (the answer itself); the structure is judged here."
 CHECKS = [
-    Check("structure", zh="ROADMAP 是包含三个部分的 dict", en="ROADMAP is a dict with the three parts", points=10),
-    Check("topics", zh=f"至少 {MIN_TOPICS} 个专题，各有理由和学习资源", en=f"At least {MIN_TOPICS} topics, each with a reason and resources", points=30),
-    Check("milestones", zh=f"至少 {MIN_MILESTONES} 个带日期、成果和专题的里程碑", en=f"At least {MIN_MILESTONES} dated milestones with a deliverable and a topic", points=40),
-    Check("review", zh="定期复盘：周期和复盘问题", en="A review cadence with review questions", points=20),
+    Check("structure", zh="ROADMAP 是包含三个部分的 dict", en="ROADMAP is a dict with the three parts", points=10,
+          basis="verified", basis_note=NOTE),
+    Check("topics", zh=f"至少 {MIN_TOPICS} 个专题，各有理由和学习资源", en=f"At least {MIN_TOPICS} topics, each with a reason and resources", points=30,
+          basis="verified", basis_note=NOTE),
+    Check("milestones", zh=f"至少 {MIN_MILESTONES} 个带日期、成果和专题的里程碑", en=f"At least {MIN_MILESTONES} dated milestones with a deliverable and a topic", points=40,
+          basis="verified", basis_note=NOTE + " Dates are compared with a fixed date written here."),
+    Check("review", zh="定期复盘：周期和复盘问题", en="A review cadence with review questions", points=20,
+          basis="verified", basis_note=NOTE),
 ]  # fmt: skip
 
 EXAMPLE = """ROADMAP = {
