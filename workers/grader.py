@@ -312,6 +312,12 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         )  # fmt: skip
         return _result(request, Verdict.INTERNAL_ERROR, grader)
     sink.emit(EventKind.STATUS, {"status": "running", "device": grader.device})
+    if request.mode == Mode.TRY:
+        from workers.scratch import (
+            try_snippet,
+        )  # the Try cell: the snippet beside the code, no probe, no check
+
+        return try_snippet(request, grader, sink, bundle)
     # The job's secret seed: held-out inputs are drawn from it while staging and their labels from it in
     # the check, so it stays in this process and the checker's arguments and never enters the sandbox.
     job_seed = secrets.randbits(128)

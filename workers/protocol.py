@@ -24,6 +24,9 @@ class ProtocolError(ValueError):
 class Mode(enum.StrEnum):
     RUN = "run"  # visible checks on public inputs, does not count for progress
     SUBMIT = "submit"  # every check, counts
+    # Added within version 1: the Try cell's snippet run beside the student's code (`GradeRequest.snippet`),
+    # no check and no verdict on the code; a grader that predates it refuses the request as malformed.
+    TRY = "try"
 
 
 class Verdict(enum.StrEnum):
@@ -68,6 +71,8 @@ class GradeRequest:
     limits: Limits = field(default_factory=Limits)
     device: str = "cpu"
     request_id: str = ""
+    # Added within version 1: what a `try` request runs, with `code` importable as `solution`.
+    snippet: str = ""
     version: int = PROTOCOL_VERSION
 
     def to_wire(self) -> dict[str, Any]:
@@ -86,6 +91,7 @@ class GradeRequest:
                 limits=Limits(**data.get("limits", {})),
                 device=str(data.get("device", "cpu")),
                 request_id=str(data.get("request_id", "")),
+                snippet=str(data.get("snippet", "")),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ProtocolError(f"malformed GradeRequest: {error}") from error

@@ -12,6 +12,9 @@ from huashen.curriculum.models import Exercise, ExerciseVersion
 class Mode(models.TextChoices):
     RUN = "run", _("运行")
     SUBMIT = "submit", _("提交")
+    # The Try cell's snippet run beside the code: never graded, never an attempt, never listed with the
+    # student's Runs and Submits (huashen.grading.scratch).
+    TRY = "try", _("试运行")
 
 
 class Purpose(models.TextChoices):
@@ -44,6 +47,9 @@ class Submission(models.Model):
     exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="submissions")
     version = models.ForeignKey(ExerciseVersion, on_delete=models.PROTECT, related_name="submissions")
     code = models.TextField()
+    snippet = models.TextField(
+        blank=True, default="", help_text="a Try's snippet, run with the code as `solution`"
+    )
     mode = models.CharField(max_length=8, choices=Mode.choices)
     purpose = models.CharField(
         max_length=8,
