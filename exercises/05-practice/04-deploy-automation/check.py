@@ -1,6 +1,7 @@
 """Check for trial 5.4, deploy-automation. Runs outside the sandbox: a static review of the student's files.
 
-The probe only hands out the text of the files `deployment_files()` returns. Here the YAML files are
+The driver receives the files `deployment_files()` returns as data and records their texts; every check
+here is *verified*: it reads those texts, which are the student's whole answer. Here the YAML files are
 parsed with `yaml.safe_load` (never a loader that builds Python objects), the Dockerfile is read
 instruction by instruction, and the CI pipeline is turned into "occurrences" of five kinds of step —
 test, login, build, push, deploy — placed in an order relation: two steps of one job in their order, and
@@ -30,40 +31,63 @@ GITLAB_CI = ".gitlab-ci.yml"
 GITHUB_WORKFLOWS = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 HEALTH_PATH = "/healthz"
 
+FILES_NOTE = "The files' texts reached the driver as data (the answer itself); they are read and judged here."
 CHECKS = [
     Check(
         "files",
         zh="返回 Dockerfile、docker-compose.yml 和 CI 配置",
         en="Returns a Dockerfile, a docker-compose.yml and a CI configuration",
         points=10,
+        basis="verified",
+        basis_note=FILES_NOTE,
     ),
     Check(
-        "pinned-base", zh="基础镜像固定了版本标签", en="The base image is pinned to a version tag", points=15
+        "pinned-base",
+        zh="基础镜像固定了版本标签",
+        en="The base image is pinned to a version tag",
+        points=15,
+        basis="verified",
+        basis_note=FILES_NOTE,
     ),
-    Check("non-root", zh="容器以非 root 用户运行", en="The container runs as a non-root user", points=15),
+    Check(
+        "non-root",
+        zh="容器以非 root 用户运行",
+        en="The container runs as a non-root user",
+        points=15,
+        basis="verified",
+        basis_note=FILES_NOTE,
+    ),
     Check(
         "healthcheck",
         zh=f"HEALTHCHECK 访问 {HEALTH_PATH}，并且能在镜像里运行",
         en=f"A HEALTHCHECK that hits {HEALTH_PATH} and can run in the image",
         points=15,
+        basis="verified",
+        basis_note=FILES_NOTE,
     ),
     Check(
         "compose",
         zh="docker-compose 定义了服务：镜像、端口、重启策略",
         en="docker-compose defines the service: image, ports, restart policy",
         points=10,
+        basis="verified",
+        basis_note=FILES_NOTE,
     ),
     Check(
         "ci-order",
         zh="CI 依次执行：测试 → 构建镜像 → 推送 → 部署",
         en="CI runs test → build image → push → deploy, in that order",
         points=25,
+        basis="verified",
+        basis_note=FILES_NOTE,
     ),
     Check(
         "ci-secrets",
         zh="推送前登录镜像仓库，凭据来自 CI 的密钥",
         en="A registry login precedes the push, with credentials from CI secrets",
         points=10,
+        basis="verified",
+        basis_note=FILES_NOTE,
     ),
 ]
 
@@ -109,10 +133,10 @@ def submitted(ctx):
                 f"The content of {name!r} is a {entry.get('type')}; it should be a string.",
             )
         size = entry.get("bytes")
-        if isinstance(size, int) and size > MAX_TEXT_BYTES:
+        if entry.get("cut") is True or (isinstance(size, int) and size > MAX_TEXT_BYTES):
             return None, (
-                f"文件 {name!r} 有 {size} 字节，超过了 {MAX_TEXT_BYTES // 1024} KiB 的上限。",
-                f"{name!r} has {size} bytes, over the {MAX_TEXT_BYTES // 1024} KiB limit.",
+                f"文件 {name!r} 超过了 {MAX_TEXT_BYTES // 1024} KiB 的上限。",
+                f"{name!r} is over the {MAX_TEXT_BYTES // 1024} KiB limit.",
             )
         array = ctx.array(entry["array"]) if isinstance(entry.get("array"), str) else None
         if array is None or array.dtype.kind != "u" or array.dtype.itemsize != 1 or array.ndim != 1:
