@@ -5,8 +5,11 @@ the same seed must give the same numbers (after the probe scrambled every genera
 different ones; two fresh processes must see the same batches and the same worker-side draws; workers
 and epochs must not repeat each other's draws. The driver's constants are read as literals.
 
-Every check here is *observed*: the draws, batches and seeds come from the trial's routines in the
-student's process (driver and agent: docs/architecture.md), never recomputed outside.
+seed-everything and same-order are *verified*: the driver, which knows every seed it sent, draws what
+torch, numpy and random give right after seeding and computes epoch 1's order of a DataLoader shuffled
+from the loader's seed (`expected.*` observations, written by the driver), and the student's answers
+must equal them. same-augmentation, fresh-randomness and cuda-seeded are *observed*: relations between
+draws the trial's routines report from the student's process (docs/architecture.md).
 """
 
 from pathlib import Path
@@ -30,12 +33,16 @@ CHECKS = [
         zh="seed_everything 固定 torch、numpy、random 三个随机数生成器",
         en="seed_everything fixes the torch, numpy and random generators",
         points=25,
+        basis="verified",
+        basis_note="the draws after seed_everything(seed) equal what torch, numpy and random give for that seed, drawn by the driver",
     ),
     Check(
         "same-order",
         zh="两个全新进程里，2 个 worker 的 DataLoader 给出相同的批次顺序",
         en="A DataLoader with 2 workers yields the same order in two fresh processes",
         points=25,
+        basis="verified",
+        basis_note="epoch 1's order in each fresh process and with the other seed equals the order the driver computes for a DataLoader shuffled from that seed; that both epochs agree across processes is observed",
     ),
     Check(
         "same-augmentation",
@@ -43,6 +50,8 @@ CHECKS = [
         en="The workers' random augmentations are the same in two fresh processes",
         points=20,
         visible=False,
+        basis="observed",
+        basis_note="the workers' draws in the two fresh processes are compared with each other, as the student's process reports them",
     ),
     Check(
         "fresh-randomness",
@@ -50,6 +59,8 @@ CHECKS = [
         en="Each worker and each epoch draws its own random numbers",
         points=15,
         visible=False,
+        basis="observed",
+        basis_note="the workers' and epochs' draws, as the student's process reports them",
     ),
     Check(
         "cuda-seeded",
@@ -57,6 +68,8 @@ CHECKS = [
         en="With a GPU, the CUDA generators get the same seed",
         points=15,
         visible=False,
+        basis="observed",
+        basis_note="the seeds torch.cuda's seeding functions receive, recorded in the student's process",
     ),
 ]
 
@@ -265,12 +278,58 @@ def check_seed_everything(ctx):
                     "the seed argument is ignored (a hard-coded seed?). Seed with the seed you are given.",
                 )
             )
+    if not problems:
+        for label, seed in (("first", SEED), ("other", OTHER_SEED)):
+            if problem := draws_problem(ctx, label, seed, draws[label]):
+                problems.append(problem)
+                break
     return verdict(
         ctx,
         "seed-everything",
         problems,
-        "同一个种子得到同样的 torch、numpy、random 随机数，换一个种子就不同。",
-        "The same seed gave the same torch, numpy and random numbers; another seed gave different ones.",
+        "同一个种子得到的 torch、numpy、random 随机数，和在你的进程之外用这个种子抽到的完全相同；换一个种子就不同。",
+        "The same seed gave the same torch, numpy and random numbers as generators seeded with it outside your "
+        "process; another seed gave different ones.",
+    )
+
+
+def expected_draws(ctx, label):
+    return draws_of(ctx.observed(f"expected.seed.{label}"))
+
+
+def draws_problem(ctx, label, seed, got):
+    """(zh, en) when the draws after seed_everything(seed) are not what the seeded generators give."""
+    want = expected_draws(ctx, label)
+    if want is None:
+        raise RuntimeError(f"the driver recorded no expected draws for {label}")
+    for library in LIBRARIES:
+        if got[library] != want[library]:
+            zh_how, en_how = HOW_TO_SEED[library]
+            return (
+                f"seed_everything({seed}) 之后，{library} 抽到 {short(got[library], 3)}，而用 {seed} 播种的 {library} "
+                f"生成器抽到的是 {short(want[library], 3)}（在你的进程之外计算）。用传进来的 seed 本身播种：{zh_how}。",
+                f"After seed_everything({seed}), {library} drew {short(got[library], 3)}, but a {library} generator "
+                f"seeded with {seed} draws {short(want[library], 3)} (computed outside your process). Seed with "
+                f"the seed itself: {en_how}.",
+            )
+    return None
+
+
+def order_problem(ctx, run, seed, where_zh, where_en):
+    """(zh, en) when epoch 1's order is not the order a DataLoader shuffled from `seed` gives."""
+    orders = ctx.observed(f"expected.order.{seed}")
+    if not isinstance(orders, list) or not orders:
+        raise RuntimeError(f"the driver recorded no expected orders for seed {seed}")
+    got = order(run["epochs"][0])
+    if got in orders:
+        return None
+    return (
+        f"{where_zh}，第 1 个 epoch 的顺序是 {short(got)}，而以 seed={seed} 打乱的 DataLoader 给出的是 {short(orders[0])}"
+        "（在你的进程之外计算）。打乱要由 seed 决定：传入 generator=torch.Generator().manual_seed(seed)，"
+        "或在 make_loader 里先 seed_everything(seed)。",
+        f"{where_en}, epoch 1 came in the order {short(got)}, but a DataLoader shuffled from seed={seed} gives "
+        f"{short(orders[0])} (computed outside your process). Let the seed decide the shuffle: pass "
+        "generator=torch.Generator().manual_seed(seed), or call seed_everything(seed) inside make_loader.",
     )
 
 
@@ -315,13 +374,23 @@ def check_same_order(ctx):
                 "seed argument is ignored (a hard-coded generator seed?). Use the seed you are given.",
             )
         )
+    else:
+        for run, seed, where_zh, where_en in (
+            (first, LOADER_SEED, *FRESH[0]),
+            (second, LOADER_SEED, *FRESH[1]),
+            (other, OTHER_LOADER_SEED, f"用 seed={OTHER_LOADER_SEED} 时", f"with seed={OTHER_LOADER_SEED}"),
+        ):
+            if problem := order_problem(ctx, run, seed, where_zh, where_en):
+                problems.append(problem)
+                break
     return verdict(
         ctx,
         "same-order",
         problems,
-        f"两个全新进程里，2 个 worker 的 DataLoader 给出了相同的打乱顺序（共 {EPOCHS} 个 epoch），换种子则顺序不同。",
-        f"In two fresh processes the 2-worker DataLoader shuffled identically over {EPOCHS} epochs; another seed "
-        "shuffled differently.",
+        f"两个全新进程里，2 个 worker 的 DataLoader 给出了相同的打乱顺序（共 {EPOCHS} 个 epoch，第 1 个 epoch "
+        "与在你的进程之外按种子算出的顺序一致），换种子则顺序不同。",
+        f"In two fresh processes the 2-worker DataLoader shuffled identically over {EPOCHS} epochs (epoch 1 in "
+        "the order computed from the seed outside your process); another seed shuffled differently.",
     )
 
 

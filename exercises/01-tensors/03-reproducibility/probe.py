@@ -2,9 +2,15 @@
 
 Generators, loaders and worker processes live in the student's process, so every part runs there as
 the trial's own routine (`agent_seed`, `agent_fresh`, `agent_loader`, `agent_cuda_seed`) and what they
-saw comes back as data. Reproducibility is a relation between those runs: every check of this trial is
-*observed* (docs/architecture.md). The fresh processes are the agent's children, so they carry its
-guard against the driver too.
+saw comes back as data. The fresh processes are the agent's children, so they carry its guard against
+the driver too.
+
+What the seeds must give is recomputed here, in the driver, which knows every seed it sent
+(`expected_draws`, `expected_orders`): the numbers torch, numpy and random draw right after being seeded
+with `seed`, and epoch 1's order of a DataLoader shuffled from `seed` (through its generator, or through
+the global generator that seed_everything(seed) fixed inside make_loader). So seed-everything and
+same-order are *verified*; the relations between the fresh processes' later epochs, the workers' draws
+and the CUDA seeds stay *observed* (docs/architecture.md).
 
 Before every call into the student's code the probe fills torch's, numpy's and Python's global random
 generators with fresh entropy (`scramble`), so code that never seeds can't look reproducible by luck
@@ -247,6 +253,31 @@ def agent_cuda_seed(solution, seed):
 # In the driver
 
 
+def expected_draws(seed):
+    """What draw() gives right after torch, numpy and random are seeded with `seed`, drawn here."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+    return draw()
+
+
+def expected_orders(seed):
+    """Epoch 1's order of a shuffled DataLoader over DATASET_SIZE items whose randomness comes from
+    `seed`: through its own generator, or (no generator) through torch's global generator seeded with
+    `seed`. A DataLoader draws its workers' base seed from that generator before it shuffles."""
+    orders = []
+    generator = torch.Generator().manual_seed(seed)
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+    orders.append(torch.randperm(DATASET_SIZE, generator=generator).tolist())
+    generator = torch.Generator().manual_seed(seed)
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+    sampler_seed = int(torch.empty((), dtype=torch.int64).random_(generator=generator).item())
+    orders.append(
+        torch.randperm(DATASET_SIZE, generator=torch.Generator().manual_seed(sampler_seed)).tolist()
+    )
+    return orders
+
+
 def driver(ctx):
     from exercises.kit.probe import FAILED
 
@@ -256,6 +287,9 @@ def driver(ctx):
         result = ctx.run(f"seed.{label}", "agent_seed", seed)
         if result is not FAILED:
             ctx.observe(f"seed.{label}", result)
+        ctx.observe(f"expected.seed.{label}", expected_draws(seed))
+    for seed in (LOADER_SEED, OTHER_LOADER_SEED):
+        ctx.observe(f"expected.order.{seed}", expected_orders(seed))
 
     results = ctx.run("fresh", "agent_fresh", 2)
     if isinstance(results, list):

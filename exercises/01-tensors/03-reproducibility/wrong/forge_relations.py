@@ -6,7 +6,7 @@ for the same seed, other draws for another, two fresh processes that agree. It w
 and from a rewriter in its own session, and patches json.dumps in its process, as it could when the
 probe shared its process. The driver writes out/ in another process and the grader reads only what the
 driver vouched for, so seed-everything still fails. (Replacing the trial's own routine inside the
-student's process is another matter: every check of this trial is observed; docs/architecture.md.)
+student's process is another matter: wrong/forge_seed_draws.py.)
 """
 
 import json as _json
