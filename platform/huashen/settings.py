@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "huashen.practice",
     "huashen.teaching",
     "huashen.curves",
+    "huashen.similarity",
 ]
 
 MIDDLEWARE = [

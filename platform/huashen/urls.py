@@ -7,6 +7,7 @@ from huashen.web.health import healthz, readyz
 urlpatterns = [
     path("", include("huashen.web.urls")),
     path("", include("huashen.teaching.urls")),
+    path("", include("huashen.similarity.urls")),
     path("api/v1/", include("huashen.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from huashen.api import coach_views, curves_views, practice_views, teaching_views, views
+from huashen.api import coach_views, curves_views, practice_views, scratch_views, teaching_views, views
 from huashen.api.errors import page_not_found
 
 app_name = "api"
@@ -22,6 +22,12 @@ urlpatterns = [
     path("exercises/<slug:slug>/analyze/", coach_views.AnalyzeView.as_view(), name="exercise-analyze"),
     path("exercises/<slug:slug>/curves/", curves_views.CohortCurvesView.as_view(), name="exercise-curves"),
     path("exercises/<slug:slug>/hints/", practice_views.HintsView.as_view(), name="exercise-hints"),
+    path("exercises/<slug:slug>/try/", scratch_views.TryCreateView.as_view(), name="exercise-try"),
+    path(
+        "exercises/<slug:slug>/try/<int:try_id>/",
+        scratch_views.TryDetailView.as_view(),
+        name="exercise-try-detail",
+    ),
     path(
         "exercises/<slug:slug>/reference/", practice_views.ReferenceView.as_view(), name="exercise-reference"
     ),

@@ -191,7 +191,10 @@ class ExerciseDetailView(APIView):
 class SubmissionInput(serializers.Serializer):
     exercise = serializers.SlugField()
     code = TextField(trim_whitespace=False, allow_blank=True)
-    mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.SUBMIT)
+    # Run or Submit; a try goes to the exercise's try/ endpoint, with its snippet.
+    mode = serializers.ChoiceField(
+        choices=[(mode.value, mode.label) for mode in (Mode.RUN, Mode.SUBMIT)], default=Mode.SUBMIT
+    )
 
 
 class CheckOutput(serializers.Serializer):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from huashen.accounts.models import Cohort, Role, User
 from huashen.curriculum.models import Exercise
 from huashen.errors import DomainError
-from huashen.grading.models import Status, Submission, Verdict
+from huashen.grading.models import Mode, Status, Submission, Verdict
 from workers.protocol import EventKind
 
 COHORT_CURVE_MIN_RUNS = 5
@@ -89,6 +89,7 @@ def cohort_median_curve(*, cohort: Cohort, exercise: Exercise) -> CohortCurve:
             verdict=Verdict.PASSED,
             user__memberships__cohort=cohort,
         )
+        .exclude(mode=Mode.TRY)  # a Try cell's run "passes" when it ends cleanly: no trial run
         .values("user_id")
         .annotate(latest=Max("pk"))
         .order_by("-latest")

@@ -15,7 +15,7 @@ from huashen.accounts.selectors import user_teaches
 from huashen.curriculum.models import Exercise, Realm
 from huashen.errors import DomainError
 from huashen.grading.eventlog import final_payload, is_final
-from huashen.grading.models import ExerciseProgress, Status, Submission
+from huashen.grading.models import ExerciseProgress, Mode, Status, Submission
 from huashen.grading.redis_client import redis_client
 from workers.protocol import HEARTBEAT_KEY_PREFIX, EventKind, GradeEvent, ProtocolError
 
@@ -123,7 +123,8 @@ def exercise_get_open_for_student(*, user: User, slug: str) -> Exercise:
 
 
 def submissions_for_user(*, user: User) -> QuerySet[Submission]:
-    return Submission.objects.filter(user=user).select_related("exercise", "version")
+    """The user's Runs and Submits (the Try cell's runs are not submissions to list)."""
+    return Submission.objects.filter(user=user).exclude(mode=Mode.TRY).select_related("exercise", "version")
 
 
 def submission_get_for_viewer(*, user: User, submission_id: int) -> Submission:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from huashen.accounts.models import Role, User
 from huashen.curriculum.models import Exercise, ExerciseVersion
 from huashen.errors import DomainError
-from huashen.grading.models import ExerciseProgress, Status, Submission
+from huashen.grading.models import ExerciseProgress, Mode, Status, Submission
 from huashen.practice.models import ActivityEvent, ActivityKind, Draft, HintReveal
 
 
@@ -51,6 +51,7 @@ def latest_submission_id(*, user: User, exercise: Exercise) -> int | None:
     """The id of `user`'s newest submission of the trial: the trial page reopens where they left off."""
     return (
         Submission.objects.filter(user=user, exercise=exercise)
+        .exclude(mode=Mode.TRY)  # the Try cell's runs live in the cell, not in the run view
         .order_by("-created_at", "-pk")
         .values_list("pk", flat=True)
         .first()

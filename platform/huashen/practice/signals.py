@@ -14,7 +14,7 @@ from huashen.practice.services import activity_record
 def record_submission_activity(
     sender: Any, *, user_id: int, exercise_id: int, mode: str, purpose: str, **kwargs: Any
 ) -> None:
-    if purpose == Purpose.RERUN:
-        return
+    if purpose == Purpose.RERUN or mode == Mode.TRY:
+        return  # staff work, or the Try cell (never sent today: kept out should it ever be)
     kind = ActivityKind.SUBMIT if mode == Mode.SUBMIT else ActivityKind.RUN
     activity_record(user_id=user_id, exercise_id=exercise_id, kind=kind)

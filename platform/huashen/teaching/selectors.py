@@ -242,6 +242,7 @@ def cohort_exercise_get(*, slug: str) -> Exercise:
 def student_submissions_for_trial(*, student: User, exercise: Exercise) -> QuerySet[Submission]:
     return (
         Submission.objects.filter(user=student, exercise=exercise, regrade_of__isnull=True)
+        .exclude(mode=Mode.TRY)
         .select_related("version", "review")
         .order_by("-created_at", "-pk")
     )
@@ -314,6 +315,7 @@ def student_view(*, student: User, timeline_limit: int = 200) -> StudentView:
         )
     submissions = (
         Submission.objects.filter(user=student, regrade_of__isnull=True)
+        .exclude(mode=Mode.TRY)
         .select_related("exercise__realm", "version", "review")
         .order_by("-created_at", "-pk")[:timeline_limit]
     )
@@ -427,6 +429,7 @@ def trial_statistics(*, cohort: Cohort, exercise: Exercise, top_checks: int = 10
     per_day = list(
         Submission.objects.filter(user_id__in=student_ids, exercise=exercise)
         .filter(regrade_of__isnull=True)
+        .exclude(mode=Mode.TRY)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(n=Count("id"))

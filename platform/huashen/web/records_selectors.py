@@ -205,6 +205,7 @@ def trial_history_for_user(*, user: User, exercise: Exercise) -> QuerySet[Submis
     """The viewer's own submissions of one trial, newest first, without the heavy columns."""
     return (
         Submission.objects.filter(user=user, exercise=exercise)
+        .exclude(mode=Mode.TRY)
         .defer("code", "log", "artifacts", "checks", "traceback", "versions")
         .order_by("-created_at", "-pk")
     )
@@ -464,6 +465,7 @@ def recent_activity_for_user(*, user: User, limit: int = 15) -> list[ActivityIte
     items = [
         ActivityItem(s.created_at, s.mode, s.get_mode_display(), s.exercise, s)
         for s in Submission.objects.filter(user=user)
+        .exclude(mode=Mode.TRY)
         .select_related("exercise__current_version")
         .defer("code", "log", "artifacts", "checks", "traceback", "versions")
         .order_by("-created_at", "-pk")[:limit]
