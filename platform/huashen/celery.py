@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huashen.settings")
 app = Celery("huashen")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = "platform"
-app.autodiscover_tasks(["huashen.grading"])
+app.autodiscover_tasks(["huashen.grading", "huashen.similarity"])
 
 
 @signals.setup_logging.connect
