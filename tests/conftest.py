@@ -23,6 +23,29 @@ from huashen.accounts.services import cohort_create, cohort_join, user_create
 from tests.factories import make_curriculum
 
 
+class SentRequests(list):
+    """Stands in for `dispatch.send_grade_request`: the GradeRequests that would have gone to a broker, in
+    order (nothing leaves the process), and the options each was sent with (priority, to_front)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.options: list[dict] = []
+
+    def __call__(self, request, **options) -> None:
+        self.append(request)
+        self.options.append(options)
+
+
+@pytest.fixture
+def sent_requests(monkeypatch: pytest.MonkeyPatch) -> SentRequests:
+    """Dispatch hands requests to a SentRequests instead of a broker or the local executor."""
+    from huashen.grading import dispatch
+
+    stand_in = SentRequests()
+    monkeypatch.setattr(dispatch, "send_grade_request", stand_in)
+    return stand_in
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     database_url = os.environ.get("DATABASE_URL", "")
     vendor = "postgresql" if database_url.startswith("postgres") else "sqlite (embedded default)"

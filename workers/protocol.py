@@ -15,6 +15,7 @@ from typing import Any
 PROTOCOL_VERSION = 1
 GRADE_TASK = "huashen.grade"
 RESULT_TASK = "huashen.record_result"
+MARK_RUNNING_TASK = "huashen.mark_running"  # a grader's "running" note, on the platform queue
 
 
 class ProtocolError(ValueError):

@@ -15,7 +15,7 @@ from workers.claims import claim_submission, lease_seconds
 from workers.events import RedisStreamSink
 from workers.grader import Grader, grade
 from workers.logs import log_context
-from workers.protocol import GRADE_TASK, RESULT_TASK, GradeRequest, GradeResult, Verdict
+from workers.protocol import GRADE_TASK, MARK_RUNNING_TASK, RESULT_TASK, GradeRequest, GradeResult, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def grade_task(wire: dict[str, Any]) -> None:
         with claim.kept_alive():
             try:
                 app.send_task(
-                    "huashen.mark_running", args=[request.submission_id], kwargs={"claim": claim.token},
+                    MARK_RUNNING_TASK, args=[request.submission_id], kwargs={"claim": claim.token},
                     queue="platform",
                 )  # fmt: skip
             except Exception:  # only the "running" status waits; the run itself goes on

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from huashen.accounts.models import User
 from huashen.grading import dispatch
+from tests.conftest import SentRequests
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +19,8 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list:
     """GradeRequests that would have gone to a broker; nothing leaves the process."""
-    requests: list = []
-    monkeypatch.setattr(dispatch, "send_grade_request", requests.append)
+    requests = SentRequests()
+    monkeypatch.setattr(dispatch, "send_grade_request", requests)
     return requests
 
 

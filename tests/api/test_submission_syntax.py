@@ -8,15 +8,15 @@ from rest_framework.test import APIClient
 from huashen.grading import dispatch
 from huashen.grading.models import Submission
 from huashen.grading.syntax import SyntaxProblem, check_syntax
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list:
-    requests: list = []
-    monkeypatch.setattr(dispatch, "send_grade_request", requests.append)
+    requests = SentRequests()
+    monkeypatch.setattr(dispatch, "send_grade_request", requests)
     return requests
 
 

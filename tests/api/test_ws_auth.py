@@ -17,7 +17,7 @@ from huashen.grading import consumers, dispatch
 from huashen.grading.consumers import NOT_FOUND
 from huashen.grading.eventlog import memory_event_log
 from huashen.grading.services import submission_create
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 from tests.sockets import refusal
 
 # Transactional: Channels closes the thread's connections when a socket ends (see tests/grading/test_consumer.py).
@@ -36,7 +36,7 @@ def _memory_event_store(settings) -> Iterator[None]:
 
 @pytest.fixture
 def alice_submission(personas: Personas, curriculum: dict, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
     return submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="submit").pk
 
 

@@ -22,7 +22,7 @@ from huashen.accounts.models import ApiToken, User
 from huashen.accounts.tokens import api_token_create
 from huashen.grading import dispatch
 from huashen.grading.services import submission_create
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 
 MAX_EXAMPLES = 25
 # DRF coerces scalars into the declared type (`{"name": 0}` is the name "0"), so a body the schema calls
@@ -63,8 +63,8 @@ def seeded(
     personas: Personas, curriculum: dict, monkeypatch: pytest.MonkeyPatch, settings_override: None
 ) -> Personas:
     """The personas, and a few of alice's submissions (queued) for the instructor views to find."""
-    sent: list = []
-    monkeypatch.setattr(dispatch, "send_grade_request", sent.append)
+    sent = SentRequests()
+    monkeypatch.setattr(dispatch, "send_grade_request", sent)
     for mode in ("run", "submit"):
         submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode=mode)
     return personas

@@ -13,7 +13,7 @@ from huashen.accounts.services import cohort_create, cohort_join, user_create
 from huashen.curriculum.models import Exercise
 from huashen.curves.models import ReferenceCurve
 from huashen.grading.models import Submission
-from huashen.grading.services import submission_record_result
+from huashen.grading.results import submission_record_result
 from tests.browser.conftest import Browse, screenshot
 from tests.browser.pages import (
     PASSWORD,

@@ -25,7 +25,7 @@ from websockets.sync.client import connect
 from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise
 from huashen.grading.models import Status, Submission
-from huashen.grading.services import submission_record_result
+from huashen.grading.results import submission_record_result
 from tests.browser.conftest import Browse, screenshot
 from tests.browser.pages import (
     HAN,

@@ -8,14 +8,9 @@ from django.utils import timezone
 
 from huashen.grading import claims, dispatch
 from huashen.grading.models import Dispatch, ExerciseProgress, Status
-from huashen.grading.services import (
-    MAX_RECOVERIES,
-    submission_create,
-    submission_mark_running,
-    submission_record_result,
-    submissions_recover,
-)
-from tests.conftest import Personas
+from huashen.grading.results import submission_mark_running, submission_record_result
+from huashen.grading.services import MAX_RECOVERIES, submission_create, submissions_recover
+from tests.conftest import Personas, SentRequests
 from workers.protocol import GradeResult, Verdict
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +18,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list:
-    requests: list = []
-    monkeypatch.setattr(dispatch, "send_grade_request", requests.append)
-    monkeypatch.setattr(dispatch, "send_recovered_request", requests.append)
+    requests = SentRequests()
+    monkeypatch.setattr(dispatch, "send_grade_request", requests)
     return requests
 
 

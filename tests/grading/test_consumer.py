@@ -14,13 +14,14 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from huashen.asgi import websocket_routes
-from huashen.grading import dispatch, services
+from huashen.grading import dispatch, results
 from huashen.grading.consumers import SubmissionConsumer, parse_after
 from huashen.grading.eventlog import MemoryEventLog, final_payload
 from huashen.grading.hub import stream_hub
 from huashen.grading.models import Status, Submission
-from huashen.grading.services import submission_create, submission_record_result
-from tests.conftest import Personas
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create
+from tests.conftest import Personas, SentRequests
 from tests.sockets import refusal
 from workers.events import CallbackSink
 from workers.protocol import EventKind, GradeResult, Verdict
@@ -34,7 +35,7 @@ application = URLRouter(websocket_routes)
 
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 @pytest.fixture
@@ -187,7 +188,7 @@ def test_a_lost_final_event_is_recovered_from_the_database(
 ) -> None:
     """The result committed but its final event never reached the store: followers still finish."""
     monkeypatch.setattr(SubmissionConsumer, "recheck_seconds", 0.05)
-    monkeypatch.setattr(services, "_publish_final", lambda *args, **kwargs: None)  # Redis was away
+    monkeypatch.setattr(results, "_publish_final", lambda *args, **kwargs: None)  # Redis was away
     sink = grader_sink(memory_events, submission.pk)
     sink.emit(EventKind.STDOUT, "a\n")
 

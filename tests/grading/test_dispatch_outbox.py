@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from huashen.grading import dispatch
 from huashen.grading.models import Dispatch, Status, Submission
-from huashen.grading.services import _reap_one, submission_create
+from huashen.grading.results import _reap_one
+from huashen.grading.services import submission_create
 from tests.conftest import Personas
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ class Broker:
         self.up = True
         self.sent: list = []
 
-    def __call__(self, request) -> None:
+    def __call__(self, request, **options) -> None:
         if not self.up:
             raise kombu.exceptions.OperationalError(
                 "Error 111 connecting to 127.0.0.1:6379. Connection refused."

@@ -20,7 +20,7 @@ from huashen.grading.eventlog import MemoryEventLog, final_payload
 from huashen.grading.hub import MemoryStreamHub, stream_hub
 from huashen.grading.models import Submission
 from huashen.grading.services import submission_create
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 from workers.events import CallbackSink
 from workers.protocol import EventKind, GradeEvent
 
@@ -31,7 +31,7 @@ application = URLRouter(websocket_routes)
 
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 def running(personas: Personas, curriculum: dict, count: int) -> list[Submission]:

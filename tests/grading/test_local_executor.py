@@ -176,13 +176,29 @@ def test_embedded_dispatch_grades_records_and_streams(
 def test_one_process_wide_executor_sized_by_the_setting(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.LOCAL_GRADER_CONCURRENCY = 3
     settings.GRADING_REAP_INTERVAL_SECONDS = 17
-    reapers: list[int] = []
     monkeypatch.setattr(embedded, "_executor", None)
-    monkeypatch.setattr(embedded, "_start_reaper", reapers.append)
     first = embedded.executor()
     try:
         assert embedded.executor() is first and first.max_workers == 3
         assert first.grader.exercises_dir == settings.EXERCISES_DIR
-        assert reapers == [17]  # embedded mode has no beat: the executor brings the reaper
     finally:
         first.shutdown()
+
+
+def test_the_local_hand_over_starts_the_upkeep_beat_would_do(
+    settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Embedded mode has no beat: handing a request to the local executor starts the sweep-and-reap thread."""
+    from huashen.grading import dispatch
+    from workers.protocol import GradeRequest, Limits, Mode
+
+    settings.HUASHEN_EXECUTOR = "local"
+    settings.GRADING_REAP_INTERVAL_SECONDS = 17
+    started: list[int] = []
+    handed: list[GradeRequest] = []
+    monkeypatch.setattr(dispatch, "_start_local_upkeep", started.append)
+    monkeypatch.setattr(embedded, "submit", handed.append)
+    request = GradeRequest(submission_id=5, trial="tensor-basics", content_hash="h", mode=Mode.RUN, code="x = 1",
+                           limits=Limits(wall_seconds=30), device="cpu", request_id="r")  # fmt: skip
+    dispatch.send_grade_request(request)
+    assert started == [17] and handed == [request]

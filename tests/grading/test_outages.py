@@ -9,8 +9,9 @@ from huashen.grading import dispatch, tasks
 from huashen.grading.eventlog import EventLogUnavailable
 from huashen.grading.models import ExerciseProgress, Status
 from huashen.grading.outages import StillUnavailable, through_outages
-from huashen.grading.services import submission_create, submission_record_result
-from tests.conftest import Personas
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create
+from tests.conftest import Personas, SentRequests
 from workers.protocol import GradeResult, Verdict
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +78,7 @@ def test_a_bug_is_not_retried() -> None:
 
 @pytest.fixture
 def submission(personas: Personas, curriculum: dict, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
     return submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="submit")
 
 
@@ -140,7 +141,7 @@ def test_the_embedded_executor_waits_out_a_locked_database(
         return submission_record_result(result=result)
 
     monkeypatch.setattr(embedded, "submission_record_result", locked)
-    monkeypatch.setattr(embedded, "_with_fresh_connection", lambda function, **kwargs: function(**kwargs))
+    monkeypatch.setattr(embedded, "with_fresh_connection", lambda function, **kwargs: function(**kwargs))
     monkeypatch.setattr("huashen.grading.outages.time.sleep", lambda _seconds: None)
     embedded._Run(submission.pk).on_result(GradeResult.from_wire(_wire(submission.pk)))
     submission.refresh_from_db()

@@ -10,15 +10,15 @@ from django.utils import timezone
 from huashen.grading import dispatch
 from huashen.grading.eventlog import MemoryEventLog
 from huashen.grading.models import ExerciseProgress, Status, Submission, Verdict
-from huashen.grading.services import (
+from huashen.grading.results import (
     REAPED_MESSAGE,
     grading_deadline,
-    submission_create,
     submission_mark_running,
     submission_record_result,
     submissions_reap,
 )
-from tests.conftest import Personas
+from huashen.grading.services import submission_create
+from tests.conftest import Personas, SentRequests
 from workers.events import CallbackSink
 from workers.protocol import EventKind, GradeResult
 from workers.protocol import Verdict as WireVerdict
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 def submit(personas: Personas, curriculum: dict, mode: str = "submit") -> Submission:

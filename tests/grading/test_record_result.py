@@ -8,9 +8,10 @@ from huashen.errors import DomainError
 from huashen.grading import dispatch
 from huashen.grading.eventlog import MemoryEventLog
 from huashen.grading.models import ExerciseProgress, Status, Verdict
+from huashen.grading.results import submission_mark_running, submission_record_result
 from huashen.grading.selectors import realms_with_progress
-from huashen.grading.services import submission_create, submission_mark_running, submission_record_result
-from tests.conftest import Personas
+from huashen.grading.services import submission_create
+from tests.conftest import Personas, SentRequests
 from tests.factories import make_curriculum
 from tests.grading.conftest import Clock
 from workers.events import CallbackSink
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 def grade(submission_id: int, verdict: WireVerdict = WireVerdict.PASSED, score: float = 100.0) -> GradeResult:

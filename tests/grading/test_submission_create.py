@@ -9,7 +9,7 @@ from huashen.errors import DomainError
 from huashen.grading import dispatch
 from huashen.grading.models import Status, Submission
 from huashen.grading.services import submission_create
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 from tests.grading.conftest import Clock
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list:
-    requests: list = []
-    monkeypatch.setattr(dispatch, "send_grade_request", requests.append)
+    requests = SentRequests()
+    monkeypatch.setattr(dispatch, "send_grade_request", requests)
     return requests
 
 

@@ -155,7 +155,7 @@ def test_a_recovered_submission_goes_to_the_front_of_its_queue(client: redis.Red
         dispatch.send_grade_request(request(101))
         dispatch.send_grade_request(request(102))
         # when a dead grader's submission is sent again
-        dispatch.send_recovered_request(request(103))
+        dispatch.send_grade_request(request(103), to_front=True)
         # then a grader takes it first, then the others in their order
         taken = [json.loads(client.brpop(["cpu"], timeout=5)[1]) for _ in range(3)]
         # a kombu message: the task's (args, kwargs, embed) as base64-encoded JSON in "body"

@@ -23,8 +23,9 @@ from rest_framework.test import APIClient
 from huashen.celery import app as platform_app
 from huashen.curriculum.models import Exercise
 from huashen.curriculum.services import exercises_sync
+from huashen.grading.dispatch import grade_request_for
 from huashen.grading.models import ExerciseProgress, Status, Submission
-from huashen.grading.services import grade_request_for, submission_create
+from huashen.grading.services import submission_create
 from tests.conftest import Personas
 from tests.integration.conftest import ROOT, WorkerProcess, start_grader, worker_database_url
 from workers.protocol import GRADE_TASK

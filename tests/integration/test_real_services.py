@@ -16,7 +16,7 @@ from django.db import connection
 
 from huashen.grading.models import ExerciseProgress, Status
 from huashen.grading.services import submission_create
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 from tests.integration.conftest import WorkerProcess, wait_for_result
 from workers.events import RedisStreamSink
 from workers.protocol import EventKind, GradeRequest, GradeResult, Verdict, event_stream_key
@@ -70,7 +70,7 @@ def test_a_platform_worker_process_records_results_from_redis(
     from huashen.celery import app
     from huashen.grading import dispatch
 
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
     submission = submission_create(
         user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="submit"
     )

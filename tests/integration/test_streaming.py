@@ -29,8 +29,9 @@ from huashen.grading import dispatch
 from huashen.grading.eventlog import DONE_TTL_SECONDS, RedisEventLog, get_event_log
 from huashen.grading.hub import stream_hub
 from huashen.grading.models import Status, Submission
-from huashen.grading.services import submission_create, submission_record_result
-from tests.conftest import PASSWORD, Personas
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create
+from tests.conftest import PASSWORD, Personas, SentRequests
 from tests.sockets import refusal
 from workers.events import RedisStreamSink
 from workers.protocol import (
@@ -52,7 +53,7 @@ HEADERS = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
 
 @pytest.fixture
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from huashen.grading import dispatch
 from huashen.grading.models import Submission
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 from workers.logs import ContextFilter
 
 pytestmark = pytest.mark.django_db
@@ -89,8 +89,8 @@ def test_a_submission_keeps_the_id_of_the_request_that_made_it(
     django_capture_on_commit_callbacks,
     logged: list[logging.LogRecord],
 ) -> None:
-    sent: list = []
-    monkeypatch.setattr(dispatch, "send_grade_request", sent.append)
+    sent = SentRequests()
+    monkeypatch.setattr(dispatch, "send_grade_request", sent)
     client = APIClient()
     client.force_login(personas.alice)
     given = str(uuid.uuid4())
@@ -112,7 +112,7 @@ def test_outside_a_request_a_submission_gets_a_fresh_id(
 ) -> None:
     from huashen.grading.services import submission_create
 
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
     first = submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="run")
     second = submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 2", mode="run")
     assert first.request_id != second.request_id
@@ -125,7 +125,7 @@ def test_the_platform_worker_records_a_result_under_its_request_id(
     from huashen.grading.tasks import record_result
     from workers.protocol import GradeResult, Verdict
 
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
     submission = submission_create(user=personas.alice, exercise=curriculum["r1t1"], code="x = 1", mode="run")
     result = GradeResult(
         submission_id=submission.pk, verdict=Verdict.PASSED, score=100.0,

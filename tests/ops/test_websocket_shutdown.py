@@ -23,7 +23,7 @@ from huashen.grading.consumers import SERVICE_RESTART
 from huashen.grading.eventlog import MemoryEventLog
 from huashen.grading.models import Submission
 from huashen.grading.services import submission_create
-from tests.conftest import Personas
+from tests.conftest import Personas, SentRequests
 from tests.sockets import refusal
 from workers.protocol import EventKind
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 @pytest.fixture

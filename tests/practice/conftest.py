@@ -14,7 +14,9 @@ from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise, ExerciseVersion
 from huashen.grading import dispatch
 from huashen.grading.models import Mode, Submission
-from huashen.grading.services import submission_create, submission_record_result
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create
+from tests.conftest import SentRequests
 from workers.protocol import GradeResult
 from workers.protocol import Verdict as WireVerdict
 
@@ -30,7 +32,7 @@ def _fast_password_hashing(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 @pytest.fixture(scope="session", autouse=True)

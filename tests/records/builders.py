@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise, ExerciseVersion
 from huashen.grading.models import Submission
-from huashen.grading.services import submission_create, submission_record_result
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create
 from tests.factories import make_exercise, make_realm
 from workers.protocol import CheckResult, GradeResult
 from workers.protocol import Verdict as WireVerdict

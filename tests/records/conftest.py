@@ -5,6 +5,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from huashen.grading import dispatch
+from tests.conftest import SentRequests
 
 
 @pytest.fixture(autouse=True)
@@ -12,7 +13,7 @@ def _records_settings(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fast password hashing for the personas, no grader to send to, and room for many submissions."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SUBMISSIONS_PER_MINUTE = 1000
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,8 @@ from huashen.curriculum.models import Exercise, ExerciseVersion, GradingMode
 from huashen.grading import dispatch
 from huashen.grading.eventlog import MemoryEventLog, memory_event_log
 from huashen.grading.models import Submission
-from huashen.grading.services import submission_create, submission_record_result
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create
 from tests.factories import make_exercise, make_realm
 from workers.protocol import CheckResult, GradeResult
 from workers.protocol import Verdict as WireVerdict
@@ -39,9 +40,12 @@ def memory_events(settings) -> Iterator[MemoryEventLog]:
 def sent(monkeypatch: pytest.MonkeyPatch) -> list:
     """Grade requests are collected, not sent: live ones and regrades apart."""
     requests: list = []
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: requests.append(("live", request)))
     monkeypatch.setattr(
-        dispatch, "send_regrade_request", lambda request: requests.append(("regrade", request))
+        dispatch,
+        "send_grade_request",
+        lambda request, priority=0, to_front=False: requests.append(
+            ("regrade" if priority else "live", request)
+        ),
     )
     return requests
 

@@ -6,9 +6,9 @@ from django.test import Client
 
 from huashen.errors import DomainError
 from huashen.grading.dispatch import REGRADE_PRIORITY
-from huashen.grading.dispatch import send_regrade_request as real_send_regrade_request
+from huashen.grading.dispatch import send_grade_request as real_send_grade_request
 from huashen.grading.models import ExerciseProgress, Submission
-from huashen.grading.services import submission_record_result
+from huashen.grading.results import submission_record_result
 from huashen.teaching.models import Regrade
 from huashen.teaching.services import regrade_start
 from tests.conftest import Personas
@@ -94,6 +94,6 @@ def test_regrades_go_to_the_same_queue_at_the_lowest_priority(
 
     request = GradeRequest(submission_id=rerun.pk, trial=trials["a1"].slug, content_hash="h", mode=Mode.SUBMIT,
                            code="x = 1", limits=Limits(wall_seconds=30), device="cpu", request_id="r")  # fmt: skip
-    real_send_regrade_request(request)
+    real_send_grade_request(request, priority=REGRADE_PRIORITY)
     assert len(calls) == 1
     assert calls[0][1]["queue"] == "cpu" and calls[0][1]["priority"] == REGRADE_PRIORITY == 9

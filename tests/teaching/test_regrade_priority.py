@@ -7,10 +7,7 @@ import pytest
 
 from huashen.celery import app
 from huashen.grading import dispatch
-from huashen.grading.dispatch import (
-    send_grade_request,
-    send_regrade_request,
-)  # the real ones (conftest fakes them)
+from huashen.grading.dispatch import REGRADE_PRIORITY, send_grade_request  # the real one (conftest fakes it)
 from workers.protocol import GradeRequest, Limits, Mode
 
 pytestmark = pytest.mark.integration
@@ -28,8 +25,8 @@ def test_live_submissions_are_taken_before_waiting_regrades(
     queue = f"teaching-priority-{uuid.uuid4().hex[:8]}"  # private: no grader consumes it
     monkeypatch.setattr(dispatch, "queue_for", lambda grade_request: queue)
 
-    send_regrade_request(request(1))
-    send_regrade_request(request(2))
+    send_grade_request(request(1), priority=REGRADE_PRIORITY)
+    send_grade_request(request(2), priority=REGRADE_PRIORITY)
     send_grade_request(request(3))  # live work sent last
 
     taken = []

@@ -12,8 +12,9 @@ from django.test import Client
 
 from huashen.accounts.models import CohortMembership, Role, User
 from huashen.grading import dispatch
-from huashen.grading.services import submission_create, submission_record_result
-from tests.conftest import PASSWORD, Personas
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create
+from tests.conftest import PASSWORD, Personas, SentRequests
 from workers.protocol import GradeResult
 from workers.protocol import Verdict as WireVerdict
 
@@ -31,7 +32,7 @@ NEW_PASSWORD = "a brand new passphrase 77"
 
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dispatch, "send_grade_request", lambda request: None)
+    monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,15 +10,19 @@ the submission makes a repeat harmless.
 
 import datetime as dt
 import logging
+import threading
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from huashen.grading.models import Dispatch, Status
+from huashen.grading import embedded
+from huashen.grading.models import Dispatch, Status, Submission
+from huashen.grading.results import submissions_reap
 from huashen.grading.selectors import graders_for_queue, graders_online
-from workers.protocol import GRADE_TASK, GradeRequest
+from workers.protocol import GRADE_TASK, GradeRequest, Limits
+from workers.protocol import Mode as ProtocolMode
 
 logger = logging.getLogger(__name__)
 
@@ -46,36 +50,26 @@ def queue_for(request: GradeRequest) -> str:
     return "cpu"
 
 
-def send_grade_request(request: GradeRequest) -> None:
+# Kombu's Redis transport keeps one list per priority step (0, 3, 6, 9) and a grader's BRPOP asks the
+# step-0 list first: a live submission (no priority: step 0) is always taken before any waiting regrade.
+REGRADE_PRIORITY = 9
+
+
+def send_grade_request(request: GradeRequest, *, priority: int = 0, to_front: bool = False) -> None:
     """Hand a request over now (raises when the broker is away). Called by `dispatch_send`, after the
-    submission committed, so a grader never sees an id the database has not got."""
-    if settings.HUASHEN_EXECUTOR == "celery":
-        from huashen.celery import app
+    submission committed, so a grader never sees an id the database has not got.
 
-        queue = queue_for(request)
-        app.send_task(
-            GRADE_TASK,
-            args=[request.to_wire()],
-            queue=queue,
-            headers={"request_id": request.request_id},
-            retry_policy=PUBLISH_RETRY_POLICY,
-        )
-        logger.info("submission %s sent to queue %s", request.submission_id, queue)
-    else:
-        from huashen.grading import embedded  # imports the services, which import this module
-
+    `priority` REGRADE_PRIORITY: a regrade's re-run, on the same queue as live work at the lowest
+    priority (DMOJ-style rejudges that never starve live submissions). `to_front`: a submission whose
+    grader died, sent again at the front of its queue, since its student has waited once already. The
+    local executor has one queue and runs everything in turn.
+    """
+    if settings.HUASHEN_EXECUTOR != "celery":
+        _start_local_upkeep(settings.GRADING_REAP_INTERVAL_SECONDS)
         embedded.submit(request)
         logger.info("submission %s handed to the local executor", request.submission_id)
-
-
-def send_recovered_request(request: GradeRequest) -> None:
-    """A submission whose grader died, sent again at the front of its queue: its student has waited
-    once already, so it goes before everything queued since."""
-    if settings.HUASHEN_EXECUTOR != "celery":
-        send_grade_request(request)
         return
     from huashen.celery import app
-    from huashen.grading.redis_client import redis_client
 
     queue = queue_for(request)
     sent = app.send_task(
@@ -84,13 +78,18 @@ def send_recovered_request(request: GradeRequest) -> None:
         queue=queue,
         headers={"request_id": request.request_id},
         retry_policy=PUBLISH_RETRY_POLICY,
+        **({"priority": priority} if priority else {}),
     )
-    try:
-        moved = redis_client().eval(_TO_FRONT, 1, queue, sent.id)
-    except Exception:  # it is queued all the same, only not first
-        moved = 0
-    logger.info("submission %s sent again to queue %s%s", request.submission_id, queue,
-                " at the front" if moved else "")  # fmt: skip
+    moved = 0
+    if to_front:
+        from huashen.grading.redis_client import redis_client
+
+        try:
+            moved = redis_client().eval(_TO_FRONT, 1, queue, sent.id)
+        except Exception:  # it is queued all the same, only not first
+            moved = 0
+    logger.info("submission %s sent to queue %s%s%s", request.submission_id, queue,
+                " at the front" if moved else "", " (regrade)" if priority else "")  # fmt: skip
 
 
 # Kombu's Redis transport pushes a message on the left of the queue's list and workers pop from the
@@ -104,38 +103,27 @@ return 1
 """
 
 
-# Kombu's Redis transport keeps one list per priority step (0, 3, 6, 9) and a grader's BRPOP asks the
-# step-0 list first: a live submission (no priority: step 0) is always taken before any waiting regrade.
-REGRADE_PRIORITY = 9
-
-
-def send_regrade_request(request: GradeRequest) -> None:
-    """A regrade's re-run: the same queue as live work, at the lowest priority (DMOJ-style rejudges that
-    never starve live submissions). The local executor has one queue and runs it in turn."""
-    if settings.HUASHEN_EXECUTOR == "celery":
-        from huashen.celery import app
-
-        queue = queue_for(request)
-        app.send_task(
-            GRADE_TASK,
-            args=[request.to_wire()],
-            queue=queue,
-            priority=REGRADE_PRIORITY,
-            headers={"request_id": request.request_id},
-            retry_policy=PUBLISH_RETRY_POLICY,
-        )
-        logger.info("regrade of submission %s sent to queue %s", request.submission_id, queue)
-    else:
-        from huashen.grading import embedded
-
-        embedded.submit(request)
-
-
 # One attempt and one quick retry on a fresh connection (a pooled one may be stale after a Redis restart);
 # beyond that the sweep is the retry, and an API request is not held while the broker is away.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # The sweep leaves rows this young to their on-commit sender.
 SWEEP_MIN_AGE_SECONDS = 2
+
+
+def grade_request_for(submission: Submission) -> GradeRequest:
+    """The GradeRequest of a submission, built from the row (and its pinned version) alone."""
+    version = submission.version
+    return GradeRequest(
+        submission_id=submission.pk,
+        trial=submission.exercise.slug,
+        content_hash=version.content_hash,
+        mode=ProtocolMode(submission.mode),
+        code=submission.code,
+        limits=Limits(**version.limits),
+        device=version.device,
+        request_id=str(submission.request_id),
+        snippet=submission.snippet,  # a try's (huashen.grading.scratch); empty for a Run or Submit
+    )
 
 
 def dispatch_send(*, submission_id: int) -> bool:
@@ -145,8 +133,6 @@ def dispatch_send(*, submission_id: int) -> bool:
     submission into a 500. The row is locked (and skipped when another sender holds it), so the on-commit
     sender and the sweep never both send it.
     """
-    from huashen.grading.services import grade_request_for  # the services import this module
-
     try:
         with transaction.atomic():
             row = (
@@ -158,13 +144,11 @@ def dispatch_send(*, submission_id: int) -> bool:
             if row is None:
                 return True  # already sent, or being sent by another sender
             if row.submission.status != Status.DONE:  # a reaped submission needs no grading any more
-                request = grade_request_for(row.submission)
-                if row.priority:
-                    send_regrade_request(request)
-                elif row.submission.recoveries:
-                    send_recovered_request(request)
-                else:
-                    send_grade_request(request)
+                send_grade_request(
+                    grade_request_for(row.submission),
+                    priority=row.priority,
+                    to_front=bool(row.submission.recoveries),
+                )
             row.delete()
         return True
     except Exception as error:
@@ -193,3 +177,33 @@ def dispatch_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     if pending:
         logger.info("dispatch sweep: %d of %d waiting submissions handed to the graders", sent, len(pending))
     return sent
+
+
+# Embedded mode has no Celery beat: the first local hand-over starts one upkeep thread that does what beat
+# does in production, the outbox sweep and the reaper (a submission orphaned by a restart, its executor
+# thread dead with the process, is failed once past its deadline).
+_upkeep_lock = threading.Lock()
+_upkeep_started = False
+_stop_upkeep = threading.Event()
+
+
+def _start_local_upkeep(interval: int) -> None:
+    global _upkeep_started
+    with _upkeep_lock:
+        if _upkeep_started:
+            return
+        _upkeep_started = True
+    threading.Thread(target=_upkeep_forever, args=(interval,), name="huashen-reaper", daemon=True).start()
+
+
+def _upkeep_forever(interval: int) -> None:
+    while not _stop_upkeep.wait(interval):
+        try:
+            # The outbox first: a submission whose hand-over failed is sent, not left for the reaper.
+            embedded.with_fresh_connection(dispatch_sweep)
+            reaped = embedded.with_fresh_connection(submissions_reap)
+        except Exception:  # one failed sweep is logged; the next one tries again
+            logger.exception("the embedded reaper failed")
+            continue
+        if reaped:
+            logger.warning("the embedded reaper failed %s stuck submission(s)", reaped)

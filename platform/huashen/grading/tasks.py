@@ -14,14 +14,10 @@ from django.conf import settings
 
 from huashen.grading.dispatch import dispatch_sweep
 from huashen.grading.outages import StillUnavailable, through_outages
-from huashen.grading.services import (
-    submission_mark_running,
-    submission_record_result,
-    submissions_reap,
-    submissions_recover,
-)
+from huashen.grading.results import submission_mark_running, submission_record_result, submissions_reap
+from huashen.grading.services import submissions_recover
 from workers.logs import log_context
-from workers.protocol import RESULT_TASK, GradeResult
+from workers.protocol import MARK_RUNNING_TASK, RESULT_TASK, GradeResult
 
 REAP_TASK = "huashen.reap"
 DISPATCH_SWEEP_TASK = "huashen.dispatch_sweep"
@@ -42,7 +38,7 @@ def record_result(result: dict[str, Any]) -> None:
             raise Reject(str(error), requeue=True) from error
 
 
-@shared_task(name="huashen.mark_running", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=MARK_RUNNING_TASK, acks_late=True, reject_on_worker_lost=True)
 def mark_running(submission_id: int, claim: int = 0) -> None:
     try:
         through_outages(

@@ -11,7 +11,8 @@ from huashen.accounts.models import Role, User
 from huashen.curriculum.models import Exercise
 from huashen.errors import DomainError
 from huashen.grading.models import Mode, Status, Submission
-from huashen.grading.services import progress_apply_review, submission_create_rerun
+from huashen.grading.results import progress_apply_review
+from huashen.grading.services import submission_create_rerun
 from huashen.teaching.models import Regrade, Review
 from huashen.teaching.selectors import submission_get_for_reviewer
 
@@ -90,7 +91,7 @@ def review_submit(*, reviewer: User, submission_id: int, scores: dict[str, Any],
 def regrade_start(*, requested_by: User, exercise: Exercise) -> list[Regrade]:
     """Re-run each student's latest counted submission of `exercise` against its current version.
 
-    The re-runs go out at low priority (`dispatch.send_regrade_request`), so live submissions are graded
+    The re-runs go out at low priority (`dispatch.REGRADE_PRIORITY`), so live submissions are graded
     first. Each gets a Regrade row holding the old score; the new one is the re-run's own.
     """
     if requested_by.role != Role.ADMIN:

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from huashen.accounts.models import User
 from huashen.curriculum.models import Exercise
 from huashen.grading.models import Submission
-from huashen.grading.services import submission_record_result
+from huashen.grading.results import submission_record_result
 from tests.browser.conftest import Browse, screenshot
 from tests.browser.pages import log_in
 from tests.conftest import Personas

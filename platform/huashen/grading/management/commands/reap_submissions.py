@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from huashen.grading.services import submissions_reap
+from huashen.grading.results import submissions_reap
 
 
 class Command(BaseCommand):
