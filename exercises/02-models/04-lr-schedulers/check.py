@@ -1,13 +1,18 @@
 """Check for trial 2.4, lr-schedulers. Runs outside the sandbox and scores the driver's observations.
 
-Every expected learning rate is recomputed here from the driver's literals with the rules of StepLR and
-ReduceLROnPlateau (written out below, default threshold/cooldown/min_lr), never taken from the sandbox.
-The rates and step events themselves are *observed*: the trial's routines record them in the student's
-process (driver and agent: docs/architecture.md).
+Every check is *verified*: the driver replays each run from the same spec (the statement's schedulers
+for make_scheduler, the reference training loop for fit) and saves what the replay gives beside what
+came back from the student's process: the parameter after every optimizer step (each step moves it by
+the learning rate it used) and the model's weights after fit. They must agree. The learning rates and
+step events recorded in the student's process are *observed*: they explain a failure (every expected
+rate is recomputed here from the driver's literals with the rules of StepLR and ReduceLROnPlateau,
+default threshold/cooldown/min_lr), and can never make one pass (docs/architecture.md).
 """
 
 import math
 from pathlib import Path
+
+import numpy as np
 
 from exercises.kit.check import Check, literal_from, number, show
 
@@ -26,9 +31,11 @@ FIT_STEP = literal("FIT_STEP")
 FIT_STEP_EPOCHS = literal("FIT_STEP_EPOCHS")
 FIT_PLATEAU = literal("FIT_PLATEAU")
 FIT_VAL_LOSSES = literal("FIT_VAL_LOSSES")
-STATEMENT_STEP = {"step_size": 5, "gamma": 0.1}
-STATEMENT_PLATEAU = {"mode": "min", "factor": 0.5, "patience": 2}
+STATEMENT_STEP = literal("STATEMENT_STEP")
+STATEMENT_PLATEAU = literal("STATEMENT_PLATEAU")
 LR_TOLERANCE = 1e-9
+POSITION_TOLERANCE = 1e-9  # float64 parameter, learning rates of 0.2 and less
+WEIGHT_TOLERANCE = 1e-5  # float32 weights of the same training, replayed on the same data
 METRIC_TOLERANCE = 1e-5
 
 CHECKS = [
@@ -37,18 +44,24 @@ CHECKS = [
         zh="StepLR(step_size=5, gamma=0.1) 的学习率轨迹",
         en="The learning rates of StepLR(step_size=5, gamma=0.1)",
         points=20,
+        basis="verified",
+        basis_note="the parameter after every step, which the optimizer moved by that epoch's learning rate, against the driver's replay of StepLR(step_size=5, gamma=0.1)",
     ),
     Check(
         "plateau-config",
         zh="ReduceLROnPlateau(mode='min', factor=0.5, patience=2) 的学习率轨迹",
         en="The learning rates of ReduceLROnPlateau(mode='min', factor=0.5, patience=2)",
         points=20,
+        basis="verified",
+        basis_note="the parameter after every step against the driver's replay of ReduceLROnPlateau(mode='min', factor=0.5, patience=2) on the same metrics",
     ),
     Check(
         "one-step-per-epoch",
         zh="每个 epoch 训练完调用一次 scheduler.step()",
         en="scheduler.step() once per epoch, after the epoch's training",
         points=30,
+        basis="verified",
+        basis_note="the weights fit() leaves with the driver's StepLR against the driver's replay of the reference training; the step events explain a failure",
     ),
     Check(
         "plateau-val-metric",
@@ -56,6 +69,8 @@ CHECKS = [
         en="ReduceLROnPlateau is stepped with the validation loss",
         points=30,
         visible=False,
+        basis="verified",
+        basis_note="the weights fit() leaves with the driver's ReduceLROnPlateau against the driver's replay, stepped with the validation loss; the scheduler's arguments explain a failure",
     ),
 ]
 
@@ -139,6 +154,8 @@ def config_outcome(ctx, key, kind, want, statement, zh_ok, en_ok, hint_zh, hint_
         return ctx.failed(key)
     got = value.get("lrs")
     if same_rates(got, want):
+        if problem := positions_problem(ctx, kind, call):
+            return ctx.failed(key, zh=problem[0] + hint_zh, en=problem[1] + " " + hint_en)
         return ctx.passed(key, zh=zh_ok, en=en_ok)
     index = first_difference(got or [], want)
     return ctx.failed(
@@ -148,6 +165,59 @@ def config_outcome(ctx, key, kind, want, statement, zh_ok, en_ok, hint_zh, hint_
         en=f"{call} returned a {value.get('type')}; starting from lr={CONFIG_LR}, after one step() per epoch the "
         f"learning rates were {rates_text(got or [])}; expected {rates_text(want)} (they differ from epoch "
         f"{index + 1}). {hint_en}",
+    )
+
+
+def used_rates(positions):
+    """The learning rate each optimizer step used: the parameter moved by it (the gradient is 1)."""
+    flat = np.asarray(positions, dtype=np.float64)[:, 0]
+    return list(np.concatenate([[0.0], flat[:-1]]) - flat)
+
+
+def positions_problem(ctx, kind, call):
+    """(zh, en) when the parameter did not move as the driver's replay with the statement's scheduler
+    moved it, else None."""
+    want = ctx.array(f"expected_config_{kind}_positions")
+    if want is None:
+        raise RuntimeError(f"the driver saved no replay for {kind}")
+    got = ctx.array(f"config_{kind}_positions")
+    if got is None or got.shape != want.shape or got.dtype.kind != "f":
+        return (
+            f"{call}：没有拿到每一步之后的参数值。",
+            f"{call}: the parameter after each step did not come back.",
+        )
+    if np.allclose(got, want, rtol=POSITION_TOLERANCE, atol=POSITION_TOLERANCE):
+        return None
+    return (
+        f"{call}：优化器每一步实际用的学习率是 {rates_text(used_rates(got))}，而在你的进程之外用题目要求的调度器"
+        f"重放得到 {rates_text(used_rates(want))}。",
+        f"{call}: the learning rates the optimizer actually used, step by step, were {rates_text(used_rates(got))}; "
+        f"replayed outside your process with the scheduler the statement asks for, they are "
+        f"{rates_text(used_rates(want))}.",
+    )
+
+
+def weights_problem(ctx, which, name):
+    """(zh, en) when fit() left other weights than the driver's replay of the reference training."""
+    want = ctx.array(f"expected_fit_{which}_weights")
+    if want is None:
+        raise RuntimeError(f"the driver saved no replayed weights for {which}")
+    got = ctx.array(f"fit_{which}_weights")
+    if got is None or got.shape != want.shape or got.dtype.kind != "f":
+        return (
+            f"{name}：fit() 之后拿不到模型的权重（Linear(64, 10) 的 weight 和 bias）。训练传进来的那个模型。",
+            f"{name}: the model's weights (the Linear(64, 10)'s weight and bias) did not come back after fit(). "
+            "Train the model you are given.",
+        )
+    difference = float(np.max(np.abs(got - want)))
+    if difference <= WEIGHT_TOLERANCE:
+        return None
+    return (
+        f"{name}：fit() 之后的权重和在你的进程之外按同样的数据、同样的初始模型重放的训练（每个 epoch 训练完调用一次 "
+        f"scheduler.step()）相差 {difference:.3g}：学习率在训练中的变化和应有的不一样。",
+        f"{name}: after fit() the weights differ by {difference:.3g} from a replay of the training outside your "
+        "process (the same data and initial model, scheduler.step() once after each epoch's training): the "
+        "learning rate did not change during training as it should.",
     )
 
 
@@ -304,14 +374,18 @@ def check_one_step_per_epoch(ctx):
                     "and derails the schedule. Only ReduceLROnPlateau takes the validation metric; tell them apart "
                     "with isinstance(scheduler, ReduceLROnPlateau).",
                 )
+        if problem is None and key == "fit.step":
+            problem = weights_problem(ctx, "step", name)
         if problem:
             return ctx.failed("one-step-per-epoch", zh=problem[0], en=problem[1])
         checked.append(name)
     return ctx.passed(
         "one-step-per-epoch",
-        zh=f"{step_name} 和 {plateau_name} 都在每个 epoch 训练完之后正好 step() 一次，StepLR 的学习率轨迹正确。",
+        zh=f"{step_name} 和 {plateau_name} 都在每个 epoch 训练完之后正好 step() 一次，StepLR 的学习率轨迹正确，"
+        "训练后的权重与在你的进程之外重放的训练一致。",
         en=f"Both {step_name} and {plateau_name} stepped exactly once per epoch, after the epoch's training; "
-        "StepLR's learning rates were right.",
+        "StepLR's learning rates were right, and the trained weights match a replay of the training outside "
+        "your process.",
     )
 
 
@@ -366,7 +440,9 @@ def check_plateau_val_metric(ctx):
             "set: each epoch, average loss_fn over val_loader and call scheduler.step(val_loss).",
         )
     want = [FIT_LR, *plateau_rates(FIT_LR, FIT_VAL_LOSSES[:-1], **FIT_PLATEAU)]
-    problem = epoch_lr_problem(run, want, "ReduceLROnPlateau")
+    problem = epoch_lr_problem(run, want, "ReduceLROnPlateau") or weights_problem(
+        ctx, "plateau", "ReduceLROnPlateau"
+    )
     if problem:
         return ctx.failed("plateau-val-metric", zh=problem[0], en=problem[1])
     return ctx.passed(

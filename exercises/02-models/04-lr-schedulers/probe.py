@@ -1,8 +1,12 @@
 """Driver for trial 2.4, lr-schedulers. The student's code runs in the agent; this process drives it.
 
-Optimizers, schedulers, loaders and the loss are live objects, so both kinds of observation below run
-as the trial's routines in the student's process (`agent_drive`, `agent_fit`) and come back as data:
-every learning rate and step event is *observed* there (docs/architecture.md).
+Optimizers, schedulers, loaders and the loss are live objects, so both kinds of run below happen as the
+trial's routines in the student's process (`agent_drive`, `agent_fit`) and come back as data. Their
+outcomes are *verified*: what the optimizer did with each learning rate (the parameter after every
+step of `agent_drive`, the model's weights after `fit`) is compared with a replay in this process, from
+the same spec, with the statement's schedulers (`replay_drive`) and the reference training loop
+(`replay_fit`). The learning rates and step events recorded in the student's process are *observed*:
+they explain a failure, and can never make one pass (docs/architecture.md).
 
 Two kinds of observation:
 
@@ -29,7 +33,9 @@ from torch.utils.data import DataLoader, TensorDataset
 from exercises.kit.digits import load_public
 from exercises.kit.probe import FAILED
 
-# make_scheduler, driven by the probe
+# make_scheduler, driven by the probe; the statement's schedulers
+STATEMENT_STEP = {"step_size": 5, "gamma": 0.1}
+STATEMENT_PLATEAU = {"mode": "min", "factor": 0.5, "patience": 2}
 CONFIG_LR = 0.2
 CONFIG_STEP_EPOCHS = 12
 CONFIG_METRICS = [1.0, 0.8, 0.8, 0.8, 0.8, 0.6, 0.61, 0.62, 0.6, 0.59, 0.7, 0.7]
@@ -45,22 +51,45 @@ VAL_SIZE = 128
 BATCH_SIZE = 64
 
 
-def agent_drive(solution, kind, metrics):
-    """Run make_scheduler(optimizer, kind) for len(metrics) epochs; the lr after every step."""
-    parameter = nn.Parameter(torch.zeros(3))
+def drive(make_scheduler, kind, metrics):
+    """Run make_scheduler(optimizer, kind) for len(metrics) epochs: the lr after every scheduler step
+    (read from the optimizer) and the parameter after every optimizer step, one more step at the end.
+    The gradient is 1, so each step moves the parameter by exactly the learning rate it used."""
+    parameter = nn.Parameter(torch.zeros(3, dtype=torch.float64))
     optimizer = torch.optim.SGD([parameter], lr=CONFIG_LR)
-    scheduler = solution.make_scheduler(optimizer, kind)
-    lrs = []
-    for metric in metrics:
+    scheduler = make_scheduler(optimizer, kind)
+    lrs, positions = [], []
+
+    def step():
         optimizer.zero_grad()
         parameter.sum().backward()
         optimizer.step()
+        positions.append(parameter.detach().clone())
+
+    for metric in metrics:
+        step()
         if metric is None:
             scheduler.step()
         else:
             scheduler.step(metric)
         lrs.append(float(optimizer.param_groups[0]["lr"]))
-    return {"type": type(scheduler).__name__, "lrs": lrs}
+    step()
+    return {"type": type(scheduler).__name__, "lrs": lrs, "positions": torch.stack(positions)}
+
+
+def agent_drive(solution, kind, metrics):
+    return drive(solution.make_scheduler, kind, metrics)
+
+
+def statement_scheduler(optimizer, kind):
+    if kind == "step":
+        return StepLR(optimizer, **STATEMENT_STEP)
+    return ReduceLROnPlateau(optimizer, **STATEMENT_PLATEAU)
+
+
+def replay_drive(kind, metrics):
+    """The same run in the driver, with the statement's scheduler."""
+    return drive(statement_scheduler, kind, metrics)["positions"]
 
 
 class Watch:
@@ -204,16 +233,80 @@ def fit_run(solution, data, make, epochs, script):
         )
     finally:
         handle.remove()
-    return watch.summary()
+    return {
+        **watch.summary(),
+        "state": {name: value.detach().clone() for name, value in model.state_dict().items()},
+    }
+
+
+def replay_fit(data, which):
+    """The reference fit() in the driver, from the same spec: the same initial model, data order and
+    learning rate, the driver's scheduler stepped once after every epoch (ReduceLROnPlateau with the
+    scripted validation loss). Its weights, as a flat float64 array."""
+    import numpy as np
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = nn.Linear(64, 10)
+    optimizer = torch.optim.SGD(model.parameters(), lr=FIT_LR)
+    if which == "step":
+        scheduler, epochs, script = StepLR(optimizer, **FIT_STEP), FIT_STEP_EPOCHS, None
+    else:
+        scheduler, epochs, script = (
+            ReduceLROnPlateau(optimizer, **FIT_PLATEAU),
+            len(FIT_VAL_LOSSES),
+            FIT_VAL_LOSSES,
+        )
+    inputs, labels = data
+    train = DataLoader(
+        TensorDataset(inputs[VAL_SIZE : VAL_SIZE + TRAIN_SIZE], labels[VAL_SIZE : VAL_SIZE + TRAIN_SIZE]),
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(epochs):
+        for x, y in train:
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+        if script is None:
+            scheduler.step()
+        else:
+            scheduler.step(script[epoch])
+    return flat_weights(model.state_dict(), np)
+
+
+def flat_weights(state, np):
+    """weight then bias of the Linear(64, 10), as one float64 array (None when they are not there)."""
+    parts = []
+    for name, shape in (("weight", (10, 64)), ("bias", (10,))):
+        value = state.get(name) if isinstance(state, dict) else None
+        if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape:
+            return None
+        parts.append(value.detach().to(torch.float64).reshape(-1).numpy())
+    return np.concatenate(parts)
 
 
 def driver(ctx):
+    import numpy as np
+
     ctx.load_solution()
     for kind, metrics in (("step", [None] * CONFIG_STEP_EPOCHS), ("plateau", CONFIG_METRICS)):
         result = ctx.run(f"config.{kind}", "agent_drive", kind, metrics)
         if result is not FAILED:
+            positions = result.pop("positions", None) if isinstance(result, dict) else None
             ctx.observe(f"config.{kind}", result)
+            ctx.save_array(f"config_{kind}_positions", positions)
+        ctx.save_array(f"expected_config_{kind}_positions", replay_drive(kind, metrics))
+    public = load_public(ctx.public)
+    data = (torch.from_numpy(public["train_x"]), torch.from_numpy(public["train_y"]))
     for which in ("step", "plateau"):
         result = ctx.run(f"fit.{which}", "agent_fit", which)
         if result is not FAILED:
+            state = result.pop("state", None) if isinstance(result, dict) else None
             ctx.observe(f"fit.{which}", result)
+            weights = flat_weights(state, np)
+            if weights is not None:
+                ctx.save_array(f"fit_{which}_weights", weights)
+        ctx.save_array(f"expected_fit_{which}_weights", replay_fit(data, which))
