@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "huashen.practice",
     "huashen.teaching",
     "huashen.curves",
+    "lti_tool",  # django-lti: LMS registrations, deployments, keys, launch data
+    "huashen.lti",
     "huashen.similarity",
 ]
 
@@ -177,7 +179,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(GRADING_DISPATCH_SWEEP_SECONDS),
         "options": {"queue": "platform", "expires": GRADING_DISPATCH_SWEEP_SECONDS},
     },
+    "send-stranded-lti-scores": {
+        "task": "huashen.lti_sweep_scores",
+        "schedule": 60.0,
+        "options": {"queue": "platform", "expires": 60},
+    },
 }
+
+# --- LTI 1.3 (huashen.lti) -----------------------------------------------------------------------
+# The session cookie stays SameSite=Lax and pages refuse frames: a launch inside an LMS frame opens
+# Huashen in its own window (huashen.lti.views). A retired signing key stays in the JWKS this long after
+# its successor appeared; scores to an LMS retry with backoff from the base, this many times.
+LTI_KEY_GRACE_DAYS = env_int("LTI_KEY_GRACE_DAYS", 7, minimum=0)
+LTI_SCORE_RETRY_BASE_SECONDS = env_int("LTI_SCORE_RETRY_BASE_SECONDS", 30, minimum=1)
+LTI_SCORE_MAX_RETRIES = env_int("LTI_SCORE_MAX_RETRIES", 8, minimum=0)
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("huashen.web.urls")),
     path("", include("huashen.teaching.urls")),
     path("", include("huashen.similarity.urls")),
+    path("", include("huashen.lti.urls")),
     path("api/v1/", include("huashen.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
