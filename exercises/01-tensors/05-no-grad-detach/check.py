@@ -5,11 +5,14 @@ the MLP's outputs for predict(), exp(leaf) and its gradient for detached(), and 
 trajectory of train(). What the probe observed about graphs (grad mode inside forward, saved tensors,
 grad_fn, shared memory, version counters) is judged against the behaviour each API guarantees.
 
-Verified (values that reached the driver as data, recomputed here): predict's outputs, the detached
-values and the leaf's gradient, the logged loss values. Observed (seen only by the trial's routines in
-the student's process): grad mode and saved tensors during forward, memory sharing, version counters,
-whether a logged loss is a Python float. Every check of this trial rests on an observed part, so a
-student who replaces the trial's routines in their own process can fake them (tests/security).
+Verified (values that reached the driver as data, recomputed here): predict's outputs on the inputs the
+driver drew from the job's seed (`predict_x_<case>`), the detached values, the leaf's gradient, t's values
+after the detached result was doubled in place (memory sharing as an outcome: detach-shares-storage is a
+verified check), the logged loss values. Observed (seen only by the trial's routines in the student's
+process): grad mode and saved tensors during forward, grad_fn and requires_grad, version counters,
+whether a logged loss is a Python float; predict-no-graph, logged-loss-float and detach-tracks-inplace
+rest on those, so a student who replaces the trial's routines in their own process can fake them
+(tests/security), and their messages say so.
 """
 
 import itertools
@@ -36,18 +39,24 @@ CHECKS = [
         zh="predict 推理时不建计算图",
         en="predict builds no graph during inference",
         points=30,
+        basis="observed",
+        basis_note="grad mode and the tensors saved for backward during forward are seen only in the student's process; the outputs' values, on inputs drawn from the job's seed, are verified",
     ),
     Check(
         "detach-shares-storage",
         zh="detach 的结果共享内存、脱离计算图",
         en="The detached tensor shares memory and leaves the graph",
         points=25,
+        basis="verified",
+        basis_note="the detached values, the leaf's gradient through t and t's values after a write into the result, computed by the driver; that the result has no grad_fn is observed",
     ),
     Check(
         "logged-loss-float",
         zh="记录的损失是 Python 浮点数",
         en="Logged losses are Python floats",
         points=30,
+        basis="observed",
+        basis_note="whether a logged loss is a Python float is seen only in the student's process; the loss values are recomputed by replaying SGD",
     ),
     Check(
         "detach-tracks-inplace",
@@ -55,6 +64,8 @@ CHECKS = [
         en="Autograd notices in-place writes to the detached tensor",
         points=15,
         visible=False,
+        basis="observed",
+        basis_note="version counters are seen only in the student's process; the leaf's gradient is verified",
     ),
 ]
 
@@ -74,8 +85,8 @@ def tensor(shape, *parts, dtype="float32"):
     return seeded_array(tuple(shape), dtype, seed_from(*parts))
 
 
-def predict_expected(case, rows):
-    h = tensor((rows, LAYERS[0]), "predict", case, "x").astype(np.float64)
+def predict_expected(x):
+    h = np.asarray(x, dtype=np.float64)
     pairs = list(itertools.pairwise(LAYERS))
     for number, (inputs, outputs) in enumerate(pairs):
         weight = tensor((outputs, inputs), "predict", number, "weight") / np.float32(inputs**0.5)
@@ -186,7 +197,10 @@ def predict_problem(ctx, case, rows):
             "(with torch.no_grad(): or with torch.set_grad_enabled(False):) or the @torch.no_grad() decorator; they "
             "restore the mode on the way out.",
         )
-    expected = predict_expected(case, rows)
+    x = ctx.array(f"predict_x_{case}")
+    if x is None or x.shape != (rows, LAYERS[0]):
+        raise RuntimeError(f"the driver saved no inputs for predict.{case}")
+    expected = predict_expected(x)
     array = ctx.array(f"predict_{case}")
     if tuple(output["shape"]) != expected.shape or array is None:
         return (
@@ -207,9 +221,11 @@ def check_predict(ctx):
         ctx,
         "predict-no-graph",
         problems,
-        "推理时 forward 在梯度关闭的状态下运行，没有为反向传播保存任何张量，输出正确且不需要梯度；之后梯度模式也恢复了。",
+        "推理时 forward 在梯度关闭的状态下运行，没有为反向传播保存任何张量，输出正确且不需要梯度；之后梯度模式也恢复了。"
+        "（输出的数值在你的进程之外核对；梯度模式和保存的张量只能在你的进程里观察。）",
         "The forward ran with gradients off, saved nothing for a backward pass, and gave the right output without "
-        "grad; the grad mode was restored afterwards.",
+        "grad; the grad mode was restored afterwards. (The outputs' values are checked outside your process; grad "
+        "mode and saved tensors can only be observed inside it.)",
     )
 
 
@@ -283,12 +299,29 @@ def check_detach(ctx):
                     "detach() returns a new tensor and leaves t as it was.",
                 )
             )
+    if not problems:
+        after = ctx.array("inplace_original_after_write")
+        if (
+            after is None
+            or after.shape != DETACH_SHAPE
+            or not np.allclose(after, 2 * np.exp(leaf()), rtol=1e-12)
+        ):
+            problems.append(
+                (
+                    f"把 {call} 的结果原地乘以 2 之后，t 的数值没有跟着变成两倍（在你的进程之外比较）：结果并不和 t 共享内存，"
+                    "是一份副本。detach() 返回的张量与 t 共享同一块内存。",
+                    f"After the result of {call_en} was doubled in place, t's values did not double with it (compared "
+                    "outside your process): the result does not share t's memory, it is a copy. detach() returns a "
+                    "tensor over t's own memory.",
+                )
+            )
     return verdict(
         ctx,
         "detach-shares-storage",
         problems,
-        "detach 的结果与 t 共享内存，不需要梯度，而 t 的计算图完好无损。",
-        "The detached tensor shares t's memory and requires no grad, and t's graph is intact.",
+        "detach 的结果与 t 共享内存（把它原地乘以 2，t 也变成两倍），不需要梯度，而 t 的计算图完好无损。",
+        "The detached tensor shares t's memory (doubling it in place doubled t), requires no grad, and t's graph "
+        "is intact.",
     )
 
 
@@ -361,8 +394,10 @@ def check_logged_loss(ctx):
         )
     return ctx.passed(
         "logged-loss-float",
-        zh=f"{TRAIN_STEPS} 个损失都是 Python 浮点数，与真实的训练损失一致。",
-        en=f"All {TRAIN_STEPS} losses are Python floats and match the real training losses.",
+        zh=f"{TRAIN_STEPS} 个损失都是 Python 浮点数，与真实的训练损失一致。（数值在你的进程之外核对；"
+        "是不是浮点数只能在你的进程里观察。）",
+        en=f"All {TRAIN_STEPS} losses are Python floats and match the real training losses. (The values are checked "
+        "outside your process; whether they are floats can only be observed inside it.)",
     )
 
 
@@ -399,9 +434,11 @@ def check_inplace(ctx):
     if isinstance(before, int) and isinstance(after, int) and after > before:
         return ctx.passed(
             "detach-tracks-inplace",
-            zh="原地修改 detach 的结果后，t 的版本计数随之增加，autograd 能发现保存的值被改过（反向传播会报错，而不是算错）。",
+            zh="原地修改 detach 的结果后，t 的版本计数随之增加，autograd 能发现保存的值被改过（反向传播会报错，而不是算错）。"
+            "（版本计数只能在你的进程里观察。）",
             en="After the detached tensor was modified in place, t's version counter moved with it, so autograd can tell "
-            "a saved value was changed (backward raises instead of computing wrong gradients).",
+            "a saved value was changed (backward raises instead of computing wrong gradients). (Version counters can "
+            "only be observed inside your process.)",
         )
     grad = ctx.array("inplace_leaf_grad")
     silently_wrong = grad is not None and not np.allclose(grad, np.exp(leaf()), rtol=1e-10)

@@ -13,12 +13,13 @@ memory sharing, version counters, whether a logged loss is a Python float.
    whether the parameters still require grad, and whether grad mode is still on after the call.
 2. `detached(t)` with `t = leaf.exp()` (its graph saves t itself): does the result share t's memory,
    is it cut off from the graph, does t keep its graph (a backward through t still reaches the leaf)?
-   Then, on a fresh t, an in-place write into the result: does t's version counter see it (detach()),
-   or not (.data)?
+   Then, on a fresh t, an in-place write into the result (doubling it): t's values come back (a result
+   that shares t's memory doubles t too), and does t's version counter see it (detach()), or not (.data)?
 3. `train(model, optimizer, batches)`: the logged losses must be plain Python numbers.
 
-Models, inputs and batches come from `exercises.kit.data`, so the check recomputes the expected outputs
-and the whole loss trajectory with numpy. check.py reads the constants as literals.
+Models and batches come from `exercises.kit.data`; predict's inputs are drawn from the job's seed here
+and sent as data (saved as `predict_x_<case>`), so the check recomputes the expected outputs and the
+whole loss trajectory with numpy. check.py reads the constants as literals.
 """
 
 import itertools
@@ -61,7 +62,7 @@ def predict_model():
 # In the agent (the student's process)
 
 
-def agent_predict(solution, case, rows):
+def agent_predict(solution, x):
     model = predict_model()
     seen = []
     model.register_forward_pre_hook(
@@ -76,7 +77,6 @@ def agent_predict(solution, case, rows):
         saved["bytes"] += value.numel() * value.element_size()
         return value
 
-    x = tensor((rows, LAYERS[0]), "predict", case, "x")
     torch.set_grad_enabled(True)
     try:
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda value: value):
@@ -130,6 +130,7 @@ def agent_inplace(solution):
     except Exception as error:
         return {**observation, "write": f"{type(error).__name__}: {error}"}
     observation["version_after"] = t._version
+    observation["original_after_write"] = t.detach().clone()  # doubled too when the result shares t's memory
     try:
         t.backward(torch.ones_like(t))
         observation["backward"] = "ok"
@@ -182,7 +183,11 @@ def agent_train(solution):
 def plain(value):
     """An agent's answer with tensors replaced by their summaries (for observations)."""
     if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items() if key != "leaf_grad"}
+        return {
+            key: plain(item)
+            for key, item in value.items()
+            if key not in ("leaf_grad", "original_after_write")
+        }
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     if isinstance(value, torch.Tensor):
@@ -193,7 +198,9 @@ def plain(value):
 def driver(ctx):
     ctx.load_solution()
     for case, rows in PREDICT_CASES:
-        answer = ctx.run(f"predict.{case}", "agent_predict", case, rows)
+        x = torch.from_numpy(seeded_array((rows, LAYERS[0]), "float32", seed_from("predict", case, ctx.seed)))
+        ctx.save_array(f"predict_x_{case}", x)
+        answer = ctx.run(f"predict.{case}", "agent_predict", x)
         if isinstance(answer, dict):
             output = answer.get("output")
             ctx.observe(f"predict.{case}", {**plain(answer), "output": ctx.describe_tensor(output)})
@@ -208,6 +215,7 @@ def driver(ctx):
         if isinstance(answer, dict):
             ctx.observe("inplace", plain(answer))
             ctx.save_array("inplace_leaf_grad", answer.get("leaf_grad"))
+            ctx.save_array("inplace_original_after_write", answer.get("original_after_write"))
     answer = ctx.run("train", "agent_train")
     if answer is not FAILED:
         ctx.observe("train", plain(answer))
