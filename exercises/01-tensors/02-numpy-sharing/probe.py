@@ -1,8 +1,9 @@
 """Driver for trial 1.2, numpy-sharing. The student's code runs in the agent; this process drives it.
 
-For every case the agent (`agent_writes`, which only the student's process can run: memory sharing
-exists only there) builds a fresh array (or tensor) from this job's seed, hands it to the student's
-function, snapshots the result, then writes into one side and snapshots the other:
+For every case the driver draws a fresh array from this job's seed and sends it as data (the seed itself
+never enters the agent); the agent (`agent_writes`, which only the student's process can run: memory
+sharing exists only there) turns it into the case's input (a tensor, a transposed view), hands it to
+the student's function, snapshots the result, then writes into one side and snapshots the other:
 
 1. it writes a new value into the *input* at its last element and snapshots what the *result* holds;
 2. it writes a new value into the *result* at its first element and snapshots what the *input* holds.
@@ -55,12 +56,19 @@ def written(value):
     return value + 3
 
 
+def fresh_base(name, shape, dtype, transposed, purpose, seed):
+    """The contiguous array a case's input is made from (for a transposed case, of the reversed shape)."""
+    seed = seed_from(name, purpose, seed)
+    return seeded_array(tuple(reversed(shape)) if transposed else tuple(shape), dtype, seed)
+
+
+def from_base(base, transposed):
+    return base.T if transposed else base
+
+
 def fresh_array(name, shape, dtype, transposed, purpose, seed):
     """The input values of a case; the check rebuilds them the same way from the job's seed."""
-    seed = seed_from(name, purpose, seed)
-    if transposed:
-        return seeded_array(tuple(reversed(shape)), dtype, seed).T
-    return seeded_array(shape, dtype, seed)
+    return from_base(fresh_base(name, shape, dtype, transposed, purpose, seed), transposed)
 
 
 def write(target, index):
@@ -75,10 +83,11 @@ def snapshot(value):
 # In the agent (the student's process)
 
 
-def agent_writes(solution, function, case, purpose, seed, wanted):
-    """Call the student's `function` on a fresh input, then write into each side and snapshot the other."""
-    name, shape, dtype, transposed = case
-    source = fresh_array(name, tuple(shape), dtype, transposed, purpose, seed)
+def agent_writes(solution, function, case, base, wanted):
+    """Call the student's `function` on a fresh input made from `base` (the driver's data), then write
+    into each side and snapshot the other."""
+    transposed = case[3]
+    source = from_base(np.array(base, copy=True), transposed)
     if wanted == "numpy.ndarray":
         source = torch.from_numpy(source)
     target = getattr(solution, function, None)
@@ -131,7 +140,8 @@ def observe_case(ctx, key, function, case, purpose, wanted):
         return  # the check explains the type or shape
     prefix = key.replace(".", "_")
     ctx.save_array(f"{prefix}_before", result)
-    report = ctx.run(f"{key}.sharing", "agent_writes", function, list(case), purpose, ctx.seed, wanted)
+    base = fresh_base(name, shape, dtype, transposed, purpose, ctx.seed)
+    report = ctx.run(f"{key}.sharing", "agent_writes", function, list(case), base, wanted)
     if not isinstance(report, dict):
         return
     for part in ("after_input_write", "after_result_write"):

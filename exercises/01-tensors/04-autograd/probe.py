@@ -9,7 +9,8 @@ tensors (not one tensor, or one storage, several times) is only visible in the s
 that part of `zeroing` is *observed*; its values are verified.
 
 Inputs are float64 tensors that do not require grad; weights come from `exercises.kit.data`, keyed by
-the function and shape, points by the case and the job's seed, so the check rebuilds them exactly.
+the function and shape, points by the case and the job's seed (drawn here and sent as data: the seed
+never enters the agent), so the check rebuilds them exactly.
 check.py reads the case tables as literals, so keep them plain literals.
 """
 
@@ -78,8 +79,9 @@ def point(case, shape, seed):
 # In the agent (the student's process)
 
 
-def agent_call(solution, student_function, names, shape, case, seed, *extra):
-    """Build the functions `names` (one name: a single function) and the point, call the student's code.
+def agent_call(solution, student_function, names, shape, x, *extra):
+    """Build the functions `names` (one name: a single function), call the student's code at the point
+    `x` the driver drew from the job's seed and sent as data (the seed never enters the agent).
     For a list result, also say which items are distinct objects and memory blocks (observed)."""
     target = getattr(solution, student_function, None)
     if not callable(target):
@@ -88,7 +90,7 @@ def agent_call(solution, student_function, names, shape, case, seed, *extra):
         raise NameError(both("no_function", name=student_function))
     shape = tuple(shape)
     functions = function(names, shape) if isinstance(names, str) else [function(n, shape) for n in names]
-    result = target(functions, point(case, shape, seed), *extra)
+    result = target(functions, x, *extra)
     if isinstance(names, str) or not isinstance(result, list | tuple):
         return result
     items = list(result)
@@ -114,20 +116,30 @@ def driver(ctx):
     ctx.load_solution()
 
     for case, name, shape in GRADIENT_CASES:
-        result = ctx.run(f"gradient.{case}", "agent_call", "gradient", name, shape, case, ctx.seed)
+        result = ctx.run(
+            f"gradient.{case}", "agent_call", "gradient", name, shape, point(case, shape, ctx.seed)
+        )
         if result is not FAILED:
             observe_tensor(ctx, f"gradient.{case}", result)
 
     for case, name, shape, n in ACCUMULATION_CASES:
         result = ctx.run(
-            f"accumulated.{case}", "agent_call", "accumulated_gradient", name, shape, case, ctx.seed, n
+            f"accumulated.{case}",
+            "agent_call",
+            "accumulated_gradient",
+            name,
+            shape,
+            point(case, shape, ctx.seed),
+            n,
         )
         if result is not FAILED:
             observe_tensor(ctx, f"accumulated.{case}", result)
 
     for case, names, shape in ZEROING_CASES:
         key = f"zeroing.{case}"
-        result = ctx.run(key, "agent_call", "gradients_with_zeroing", list(names), shape, case, ctx.seed)
+        result = ctx.run(
+            key, "agent_call", "gradients_with_zeroing", list(names), shape, point(case, shape, ctx.seed)
+        )
         if result is FAILED:
             continue
         if not isinstance(result, dict) or not isinstance(result.get("items"), list):

@@ -2,7 +2,8 @@
 
 The agent builds the student's `Net()` and keeps it (`agent_build`), lists the parameters the module
 registered, runs the image batches this process sends (sizes 1 and 64; `agent_forward`), then loads
-weights drawn from this job's seed into the (10, 784) weight and (10,) bias it found
+weights this process drew from the job's seed and sends as data (the seed never enters the agent) into
+the (10, 784) weight and (10,) bias it found
 (`agent_load_weights`) and runs a fresh batch of 5 images, and one of those images alone. Output shapes
 and scores come back as data and are *verified*: the check recomputes the exact scores from the seed.
 The parameter table and whether loading worked are *observed* (seen in the student's process).
@@ -48,13 +49,12 @@ def parameter_table(model):
     return table
 
 
-def load_known_weights(model, seed):
+def load_known_weights(model, weight, bias):
     """Copy the known weights into the one (10, 784) and the one (10,) parameter; say what happened."""
     weights = [p for p in model.parameters() if tuple(p.shape) == (10, 784)]
     biases = [p for p in model.parameters() if tuple(p.shape) == (10,)]
     if len(weights) != 1 or len(biases) != 1:
         return {"loaded": False, "weights": len(weights), "biases": len(biases)}
-    weight, bias = known_weights(seed)
     with torch.no_grad():
         weights[0].copy_(weight)
         biases[0].copy_(bias)
@@ -85,8 +85,10 @@ def agent_forward(solution, x):
     return MODEL[0](x)
 
 
-def agent_load_weights(solution, seed):
-    return load_known_weights(MODEL[0], seed)
+def agent_load_weights(solution, weight, bias):
+    """The known weights arrive as data: the driver drew them from the job's seed, which never enters the
+    agent."""
+    return load_known_weights(MODEL[0], weight, bias)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def driver(ctx):
         if output is not FAILED:
             ctx.observe(f"forward.{name}", ctx.describe_tensor(output))
 
-    loaded = ctx.run("weights", "agent_load_weights", ctx.seed)
+    loaded = ctx.run("weights", "agent_load_weights", *known_weights(ctx.seed))
     if loaded is not FAILED:
         ctx.observe("weights", loaded)
     batch = images("values", VALUE_BATCH, ctx.seed)
