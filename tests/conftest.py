@@ -54,6 +54,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
+def _similarity_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Submit's similarity comparison runs in the test's own process, never through a broker, even
+    when REDIS_URL makes Celery the executor: nothing a test submits is left on the platform queue."""
+    from huashen.similarity import dispatch
+
+    monkeypatch.setattr(dispatch, "send_to_broker", dispatch.run_here)
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> None:
     """Each test starts in the default language: a test that activated English (on this thread, which
     the next test shares) must not turn the next test's Chinese messages English."""

@@ -27,7 +27,7 @@ def on_submission_created(*, submission_id: int, mode: str, purpose: str, **_kwa
         transaction.on_commit(lambda: send_compare(submission_id))
 
 
-def _send(task: str, args: list[Any]) -> None:
+def send_to_broker(task: str, args: list[Any]) -> None:
     from huashen.celery import app
 
     app.send_task(
@@ -40,25 +40,27 @@ def _send(task: str, args: list[Any]) -> None:
     )
 
 
+def run_here(task: str, args: list[Any]) -> None:
+    """What the task would do, in this process (embedded mode)."""
+    from huashen.similarity import tasks
+
+    {COMPARE_TASK: tasks.compare_submission, SCAN_TASK: tasks.scan_cohort}[task](*args)
+
+
+def _run_or_send(task: str, args: list[Any]) -> None:
+    if settings.HUASHEN_EXECUTOR == "celery":
+        send_to_broker(task, args)
+    else:
+        run_here(task, args)
+
+
 def send_compare(submission_id: int) -> None:
     try:
-        if settings.HUASHEN_EXECUTOR == "celery":
-            _send(COMPARE_TASK, [submission_id])
-        else:
-            from huashen.similarity.services import submission_compare
-
-            submission_compare(submission_id=submission_id)
+        _run_or_send(COMPARE_TASK, [submission_id])
     except Exception:
         logger.exception("similarity comparison of submission %s not done", submission_id)
 
 
 def send_scan(*, cohort_id: int, exercise_id: int) -> None:
     """A whole cohort's trial, compared again (the page's button)."""
-    if settings.HUASHEN_EXECUTOR == "celery":
-        _send(SCAN_TASK, [cohort_id, exercise_id])
-    else:
-        from huashen.accounts.models import Cohort
-        from huashen.curriculum.models import Exercise
-        from huashen.similarity.services import cohort_scan
-
-        cohort_scan(cohort=Cohort.objects.get(pk=cohort_id), exercise=Exercise.objects.get(pk=exercise_id))
+    _run_or_send(SCAN_TASK, [cohort_id, exercise_id])

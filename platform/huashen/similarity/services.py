@@ -29,18 +29,17 @@ STORE_AT_LEAST = 0.3
 
 
 @functools.lru_cache(maxsize=64)
-def _boilerplate(version_id: int, content_hash: str) -> frozenset[int]:
-    version = ExerciseVersion.objects.get(pk=version_id)
-    texts = [version.statement_zh, version.statement_en]
-    texts += [hint.get(language, "") for hint in version.hints or [] for language in ("zh", "en")]
-    return winnowing.boilerplate_hashes(winnowing.boilerplate_code(starter=version.starter_code, texts=texts))
+def _boilerplate(starter: str, texts: tuple[str, ...]) -> frozenset[int]:
+    return winnowing.boilerplate_hashes(winnowing.boilerplate_code(starter=starter, texts=list(texts)))
 
 
 def version_boilerplate(version: ExerciseVersion) -> frozenset[int]:
     """The hashes of a version's starter code and of the code blocks of its statements and hints.
 
-    Cached per process by id and content hash (an admin edit makes a new version, so a new id)."""
-    return _boilerplate(version.pk, version.content_hash)
+    Cached per process by the texts themselves, so a scan of one version computes them once."""
+    texts = [version.statement_zh, version.statement_en]
+    texts += [hint.get(language, "") for hint in version.hints or [] for language in ("zh", "en")]
+    return _boilerplate(version.starter_code, tuple(texts))
 
 
 def fingerprint_store(*, submission: Submission) -> CodeFingerprint:
