@@ -29,20 +29,33 @@ CHECKS = [
         zh="加载的是缓存中的预训练权重",
         en="The model holds the cached pretrained weights",
         points=30,
+        basis="verified",
+        basis_note="fingerprints of the returned state_dict against the checkpoint the checker loads",
     ),
     Check(
         "only-head-trainable",
         zh="只有分类头需要梯度",
         en="Only the head requires gradients",
         points=25,
+        basis="observed",
+        basis_note="requires_grad flags, as the student's process reports them",
     ),
-    Check("head-learns", zh="训练分类头使损失下降", en="Training the head lowers the loss", points=20),
+    Check(
+        "head-learns",
+        zh="训练分类头使损失下降",
+        en="Training the head lowers the loss",
+        points=20,
+        basis="verified",
+        basis_note="the loss measured by the driver on its own ResNet-18 with the returned state_dict",
+    ),
     Check(
         "backbone-unchanged",
         zh="训练后主干参数一个没变",
         en="Training leaves every backbone parameter unchanged",
         points=15,
         visible=False,
+        basis="verified",
+        basis_note="fingerprints of the returned state_dict",
     ),
     Check(
         "batchnorm-statistics-kept",
@@ -50,6 +63,8 @@ CHECKS = [
         en="Training leaves the BatchNorm running statistics unchanged",
         points=10,
         visible=False,
+        basis="verified",
+        basis_note="fingerprints of the returned BatchNorm buffers",
     ),
 ]
 
