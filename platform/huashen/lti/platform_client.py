@@ -65,9 +65,15 @@ def _failed(response: httpx.Response, what: str) -> PlatformCallFailed:
     )
 
 
+def _token_cache_key(registration: LtiRegistration, scopes: list[str]) -> str:
+    # The token URL and client id are part of the key: a registration edited to point elsewhere must
+    # not reuse a token the old endpoint issued.
+    return f"lti-token:{registration.pk}:{registration.client_id}:{registration.token_url}:{' '.join(sorted(scopes))}"
+
+
 def access_token(registration: LtiRegistration, scopes: list[str]) -> str:
     """A bearer token for `scopes`, reused (from the cache) until a minute before it expires."""
-    cache_key = f"lti-token:{registration.pk}:{' '.join(sorted(scopes))}"
+    cache_key = _token_cache_key(registration, scopes)
     token = cache.get(cache_key)
     if token:
         return str(token)
@@ -137,7 +143,7 @@ def score_post(registration: LtiRegistration, lineitem_url: str, score: Score) -
     except httpx.HTTPError as error:
         raise PlatformCallFailed(f"score: {error!r}", status=None, retryable=True) from error
     if response.status_code == 401:
-        cache.delete(f"lti-token:{registration.pk}:{SCOPE_SCORE}")  # a revoked token: a fresh one next time
+        cache.delete(_token_cache_key(registration, [SCOPE_SCORE]))  # a revoked token: a fresh one next time
         raise PlatformCallFailed("score: HTTP 401", status=401, retryable=True)
     if not 200 <= response.status_code < 300:
         raise _failed(response, "score")
@@ -187,6 +193,8 @@ def nrps_member(registration: LtiRegistration, memberships_url: str, user_id: st
             )
         except httpx.HTTPError as error:
             raise PlatformCallFailed(f"names and roles: {error!r}", status=None, retryable=True) from error
+        if response.status_code == 401:
+            cache.delete(_token_cache_key(registration, [SCOPE_NRPS]))
         if response.status_code != 200:
             raise _failed(response, "names and roles")
         for member in response.json().get("members", []):
