@@ -1,27 +1,29 @@
-"""Probe for trial 2.3, train-loop. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 2.3, train-loop. The student's code runs in the agent; this process drives it.
 
-The probe builds the model (with BatchNorm and Dropout, so that train/eval mode matters), the SGD
-optimizer and two DataLoaders over the public training split, and calls the student's
-`train(model, optimizer, train_loader, val_loader, epochs, max_grad_norm)`; then it switches the model
-back to train mode and calls `predict(model, x)` on the held-out inputs (on the validation inputs in Run
-mode). While the student's code runs it watches:
+Each training run is built from a spec drawn from this job's secret seed (`ctx.seed`) and sent with
+the call: the model's initial weights, its dropout masks and the order of the training batches. In the
+agent (the student's process), `agent_train` builds the model (with BatchNorm and a dropout whose masks
+come from its own seeded generator, so a `torch.manual_seed` in the student's code changes nothing),
+the SGD optimizer and two DataLoaders over the training split this process sends, and calls the
+student's `train(model, optimizer, train_loader, val_loader, epochs, max_grad_norm)`; `agent_predict`
+then switches the kept model back to train mode and calls `predict(model, x)` on the inputs this process
+sends (the job's transformed held-out digits; the validation inputs in Run mode).
 
-- which loader is being iterated (the loaders mark the phase: train, val), and in every forward pass the
-  modules' training flags and `torch.is_grad_enabled()` (a forward pre-hook on the model);
-- every backward pass, per parameter: the incoming gradient (a tensor hook) against the accumulated
-  `.grad` (a post-accumulate hook). They differ only when `.grad` was not cleared since the last step,
-  whatever the spelling (optimizer.zero_grad, model.zero_grad, p.grad = None);
-- the total gradient norm after each backward (before any clipping) and at each `optimizer.step`
-  (a step pre-hook), so clipping shows as norms <= max_grad_norm at step time;
-- every `report(...)` call carrying `grad_norm` (exercises.kit.report.report is wrapped before the
-  student's module is imported), with the norms it can be compared with.
+*Verified* here, outside the student's process: this process replays the standard loop (`replay`) from
+the same spec and compares the final state_dict the agent returns (every weight, BatchNorm's running
+statistics and its count of training batches) within a stated tolerance; it records the replay's
+gradient norm at every step (before and after clipping), against which the check compares the reported
+norms; it loads the returned weights into its own model and computes the eval-mode predictions that
+`predict` must return, and compares BatchNorm's statistics before and after `predict`. The accuracy is
+scored outside against labels that never enter the sandbox.
 
-It trains once per seed (one seed in Run mode, two in Submit) and saves the predictions; the check
-scores them against labels that never enter the sandbox. check.py reads the literals below.
+*Observed*, by hooks in the student's process (`Watch`), only to explain a failure: which loader was
+iterated, the modules' training flags and `torch.is_grad_enabled()` in every forward pass, whether a
+backward added onto an uncleared `.grad`, the gradient norm at every `optimizer.step()`, every
+`report(...)` carrying `grad_norm` (the kit's `report` is wrapped before the student's module is
+imported). Whether validation and `predict` ran without recording gradients is visible only there.
 
-The functions the watch judges with (torch.equal, torch.is_grad_enabled, the tensor arithmetic of the
-norms, the hook registrations) are taken when this module is imported, before the student's module is:
-a submission that replaces `torch.equal` with a liar changes its own calls, not the watch's.
+check.py reads the literals below.
 """
 
 import math
@@ -32,6 +34,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import exercises.kit.report as report_module
+from exercises.kit.data import seed_from
 from exercises.kit.digits import load_public
 from exercises.kit.probe import FAILED
 
@@ -41,10 +44,13 @@ EPOCHS = 4
 MAX_GRAD_NORM = 0.5
 LEARNING_RATE = 0.05
 MOMENTUM = 0.9
-SEEDS = {"run": [0], "submit": [0, 1]}
+DROPOUT = 0.2
+RUNS = {"run": 1, "submit": 2}  # training runs, each from its own spec
 PHASES = ("train", "val", "predict", "other")
+MAX_LISTED = 2000  # steps and reports kept per run
 
-# Taken before the student's module is imported (see the module doc).
+# Taken before the student's module is imported: the hooks below use these, not what the student's
+# code may later put in their place (they only explain a failure; the verdict is decided here anyway).
 _equal = torch.equal
 _is_grad_enabled = torch.is_grad_enabled
 _detach = torch.Tensor.detach
@@ -58,19 +64,71 @@ _register_forward_pre_hook = nn.Module.register_forward_pre_hook
 _register_step_pre_hook = torch.optim.Optimizer.register_step_pre_hook
 
 
+# ---------------------------------------------------------------------------------------------------
+# The spec: the same objects on both sides of the boundary
+
+
+class Dropout(nn.Dropout):
+    """nn.Dropout whose masks come from its own generator: the same masks, in the same order, for every
+    training forward pass, whatever else the student's code draws from torch's global generator."""
+
+    def __init__(self, p, seed):
+        super().__init__(p)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=self.generator, dtype=x.dtype) >= self.p
+        return x * keep / (1 - self.p)
+
+
+def run_seeds(job_seed, index):
+    """(weights, dropout, batch order) seeds of training run `index`, from the job's secret seed."""
+    return tuple(seed_from("train-loop", index, part, job_seed) for part in ("weights", "dropout", "order"))
+
+
+def make_model(seeds):
+    weights, dropout, _ = seeds
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(weights)
+        return nn.Sequential(
+            nn.Linear(64, 128),
+            nn.BatchNorm1d(128),
+            nn.ReLU(),
+            Dropout(DROPOUT, dropout),
+            nn.Linear(128, 10),
+        )
+
+
+def make_optimizer(model):
+    return torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+
+
+def make_loaders(seeds, inputs, labels, loader=DataLoader, **options):
+    order = seeds[2]
+    return {
+        phase: loader(
+            dataset,
+            batch_size=BATCH_SIZE,
+            shuffle=phase == "train",
+            generator=torch.Generator().manual_seed(order),
+            **({"phase": phase, **options} if options else {}),
+        )
+        for phase, dataset in (
+            ("train", TensorDataset(inputs[VAL_SIZE:], labels[VAL_SIZE:])),
+            ("val", TensorDataset(inputs[:VAL_SIZE], labels[:VAL_SIZE])),
+        )
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process): hooks that explain, and the kept models
+
+
 def squares_of(tensor):
     """The sum of squares of `tensor`, in float64, with the functions taken above."""
     return _item(_sum(_pow(_double(_detach(tensor)), 2)))
-
-
-def make_model():
-    return nn.Sequential(
-        nn.Linear(64, 128),
-        nn.BatchNorm1d(128),
-        nn.ReLU(),
-        nn.Dropout(0.2),
-        nn.Linear(128, 10),
-    )
 
 
 class Watch:
@@ -250,59 +308,212 @@ def watched_report(step=None, **metrics):
     return _original_report(step, **metrics)
 
 
-def probe(ctx):
+MODELS = {}
+
+
+def tensors_of(state):
+    return {
+        str(name): value.detach().clone() for name, value in state.items() if isinstance(value, torch.Tensor)
+    }
+
+
+def agent_prepare(solution):
+    """Before the student's module is imported: one thread, and the kit's report wrapped."""
     torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared grader
-    report_module.report = watched_report  # before the student's module imports it
+    report_module.report = watched_report
+
+
+def agent_train(solution, index, seeds, inputs, labels):
+    model = make_model(seeds)
+    optimizer = make_optimizer(model)
+    watch = Watch(model)
+    loaders = make_loaders(seeds, inputs, labels, loader=PhaseLoader, watch=watch)
+    watch.attach(optimizer)
+    MODELS[index] = (model, watch)
+    WATCHING.append(watch)
+    try:
+        solution.train(model, optimizer, loaders["train"], loaders["val"], EPOCHS, MAX_GRAD_NORM)
+    finally:
+        WATCHING.pop()
+    return {"summary": watch.summary(), "state": tensors_of(model.state_dict())}
+
+
+def agent_predict(solution, index, inputs):
+    model, watch = MODELS[index]
+    model.train()  # predict must switch to eval mode itself
+    watch.phase = "predict"
+    try:
+        predictions = solution.predict(model, inputs)
+    finally:
+        watch.phase = None
+        watch.detach()
+    return {
+        "predictions": predictions,
+        "forwards": watch.forwards["predict"],
+        "first_wrong_mode": watch.first_wrong_mode.get("predict"),
+        "state": tensors_of(model.state_dict()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def replay(seeds, inputs, labels):
+    """The standard loop from the same spec: its final state_dict and, per step, the epoch and the
+    gradient norm before and after clipping."""
+    model = make_model(seeds)
+    optimizer = make_optimizer(model)
+    loaders = make_loaders(seeds, inputs, labels)
+    criterion = nn.CrossEntropyLoss()
+    steps = []
+    for epoch in range(EPOCHS):
+        model.train()
+        for x, y in loaders["train"]:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            norm = float(nn.utils.clip_grad_norm_(model.parameters(), MAX_GRAD_NORM))
+            after = math.sqrt(sum(float(p.grad.double().pow(2).sum()) for p in model.parameters()))
+            optimizer.step()
+            steps.append([epoch, norm, after])
+        model.eval()
+        with torch.no_grad():
+            for x, _ in loaders["val"]:
+                model(x)
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}, steps
+
+
+def tensor_state(value):
+    """The tensors of a state_dict that came back as data (anything else dropped)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(name): tensor for name, tensor in value.items() if isinstance(tensor, torch.Tensor)}
+
+
+def compare_states(state, expected):
+    """How far the agent's state_dict is from the replay's: the worst tensor's largest difference
+    relative to (1 + its largest expected value), the tensors missing or of another shape, and
+    BatchNorm's count of training batches on both sides."""
+    missing = sorted(
+        name for name in expected if name not in state or state[name].shape != expected[name].shape
+    )
+    worst, worst_name = 0.0, None
+    for name, value in expected.items():
+        if name in missing or not value.is_floating_point():
+            continue
+        got = state[name].double()
+        if not bool(torch.isfinite(got).all()):
+            worst, worst_name = math.inf, name
+            break
+        difference = float((got - value.double()).abs().max()) / (1.0 + float(value.double().abs().max()))
+        if difference > worst:
+            worst, worst_name = difference, name
+    counts = [name for name, value in expected.items() if not value.is_floating_point()]
+    return {
+        "missing": missing[:20],
+        "extra": len([name for name in state if name not in expected]),
+        "worst": worst if math.isfinite(worst) else "inf",
+        "worst_tensor": worst_name,
+        "batches": [
+            {
+                "name": name,
+                "got": int(state[name].reshape(-1)[0])
+                if name not in missing and state[name].numel() == 1
+                else None,
+                "expected": int(expected[name].reshape(-1)[0]),
+            }
+            for name in counts
+        ],
+    }
+
+
+def plain(value, depth=0):
+    """The agent's summary reduced to JSON numbers, strings, bools, lists and dicts of bounded size: it
+    is only an explanation, and it must never fill the observations past their cap."""
+    if depth > 6:
+        return None
+    if value is None or isinstance(value, bool):
+        return value
+    if type(value) is int:
+        return value if abs(value) < 2**53 else None
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if type(value) is str:
+        return value[:80]
+    if type(value) in (list, tuple):
+        return [plain(item, depth + 1) for item in value[:MAX_LISTED]]
+    if type(value) is dict:
+        return {str(key)[:40]: plain(item, depth + 1) for key, item in list(value.items())[:50]}
+    return None
+
+
+def predictions_of(model, inputs):
+    model.eval()
+    with torch.no_grad():
+        return model(inputs).argmax(dim=1)
+
+
+def driver(ctx):
+    torch.set_num_threads(1)
+    ctx.run("prepare", "agent_prepare")  # before the student's module is imported
     ctx.load_solution()
     data = load_public(ctx.public)
     inputs, labels = torch.from_numpy(data["train_x"]), torch.from_numpy(data["train_y"])
-    val_set = TensorDataset(inputs[:VAL_SIZE], labels[:VAL_SIZE])
-    train_set = TensorDataset(inputs[VAL_SIZE:], labels[VAL_SIZE:])
     target = "val" if ctx.mode == "run" else "test"
     held_out = inputs[:VAL_SIZE] if target == "val" else torch.from_numpy(data["test_x"])
     ctx.observe("predict.target", target)
 
-    for seed in SEEDS.get(ctx.mode, SEEDS["submit"]):
-        torch.manual_seed(seed)
-        model = make_model()
-        optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
-        watch = Watch(model)
-        loaders = {
-            phase: PhaseLoader(
-                dataset,
-                phase=phase,
-                watch=watch,
-                batch_size=BATCH_SIZE,
-                shuffle=phase == "train",
-                generator=torch.Generator().manual_seed(seed),
-            )
-            for phase, dataset in (("train", train_set), ("val", val_set))
-        }
-        watch.attach(optimizer)
-        WATCHING.append(watch)
+    for index in range(RUNS.get(ctx.mode, RUNS["submit"])):
+        seeds = run_seeds(ctx.seed, index)
+        expected, steps = replay(seeds, inputs, labels)
         started = time.perf_counter()
-        try:
-            result = ctx.call(
-                f"train.{seed}",
-                "train",
-                model,
-                optimizer,
-                loaders["train"],
-                loaders["val"],
-                EPOCHS,
-                MAX_GRAD_NORM,
-            )
-            seconds = time.perf_counter() - started
-            if result is FAILED:
-                continue
-            model.train()  # predict must switch to eval mode itself
-            watch.phase = "predict"
-            predictions = ctx.call(f"predict.{seed}", "predict", model, held_out.clone())
-            watch.phase = None
-        finally:
-            WATCHING.pop()
-            watch.detach()
-        ctx.observe(f"train.{seed}", {**watch.summary(), "seconds": round(seconds, 3)})
-        if predictions is not FAILED:
-            ctx.observe(f"predict.{seed}", ctx.describe_tensor(predictions))
-            ctx.save_array(f"predictions_{seed}", predictions)
+        answer = ctx.run(f"train.{index}", "agent_train", index, list(seeds), inputs, labels)
+        seconds = time.perf_counter() - started
+        if answer is FAILED:
+            continue
+        answer = answer if isinstance(answer, dict) else {}
+        summary = plain(answer.get("summary"))
+        state = tensor_state(answer.get("state"))
+        ctx.observe(
+            f"train.{index}", {**(summary if isinstance(summary, dict) else {}), "seconds": round(seconds, 3)}
+        )
+        ctx.observe(f"replay.{index}", {**compare_states(state, expected), "steps": steps})
+        observe_predict(ctx, index, state, held_out)
+
+
+def observe_predict(ctx, index, state, held_out):
+    answer = ctx.run(f"predict.{index}", "agent_predict", index, held_out.clone())
+    if answer is FAILED:
+        return
+    answer = answer if isinstance(answer, dict) else {}
+    predictions = answer.get("predictions")
+    ctx.observe(f"predict.{index}", ctx.describe_tensor(predictions))
+    seen = {
+        "forwards": plain(answer.get("forwards")),
+        "first_wrong_mode": plain(answer.get("first_wrong_mode")),
+        "agreement": None,
+        "statistics_changed": None,
+    }
+    if isinstance(predictions, torch.Tensor):
+        ctx.save_array(f"predictions_{index}", predictions)
+    model = make_model((0, 0, 0))
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError) as error:  # not the model it was given any more
+        print(f"the trained model's state_dict does not fit the trial's model: {error}")
+    else:
+        expected = predictions_of(model, held_out)
+        if isinstance(predictions, torch.Tensor):
+            got = predictions.argmax(dim=1) if predictions.dim() == 2 else predictions
+            if got.shape == expected.shape:
+                seen["agreement"] = float((got.long() == expected).double().mean())
+        after = tensor_state(answer.get("state"))
+        seen["statistics_changed"] = sorted(
+            name
+            for name in ("1.running_mean", "1.running_var", "1.num_batches_tracked")
+            if name not in after
+            or after[name].shape != state[name].shape
+            or not _equal(after[name], state[name])
+        )
+    ctx.observe(f"predict_check.{index}", seen)
