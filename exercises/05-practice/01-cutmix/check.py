@@ -1,10 +1,12 @@
-"""Check for trial 5.1, cutmix. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 5.1, cutmix. Runs outside the sandbox and scores what the driver received.
 
-The probe's input batches are rebuilt here from its literals: pixel (i, c, y, x) of a batch held
-1 + its flat index, and sample i had the one-hot label of class `classes_of(...)[i]`. So each output
-pixel decodes to the image, channel and position it was copied from, and nothing the sandbox computed is
-taken as an expected value: the checks compare the student's pasted region with the student's own label
-weights (they must agree), and the seeded and Beta checks compare calls with each other.
+The driver's input batches are rebuilt here from its literals and the job's secret seed (`job.seed`):
+pixel (i, c, y, x) of a batch held its secret code `codes_of(...)[i, c, y, x]`, and sample i had the
+one-hot label of class `classes_of(...)[i]`. So each output pixel decodes to the image, channel and
+position it was copied from, and nothing the student's process computed is taken as an expected value:
+the label weights each sample must carry are recomputed from the box found in its pixels, and the seeded
+and Beta checks compare calls with each other. Only `inputs-unchanged` is observed in the student's
+process (docs/architecture.md).
 
 This is a hybrid trial: these checks gate; a reviewer scores the implementation and the write-up by the
 rubric in exercise.toml.
@@ -20,10 +22,10 @@ from exercises.kit.data import seed_from
 HERE = Path(__file__).resolve().parent
 SERIES = {row[0]: row for row in literal_from(HERE / "probe.py", "SERIES")}
 REPEAT = literal_from(HERE / "probe.py", "REPEAT")
-REPEAT_SEED = literal_from(HERE / "probe.py", "REPEAT_SEED")
-OTHER_SEEDS = literal_from(HERE / "probe.py", "OTHER_SEEDS")
+OTHERS = literal_from(HERE / "probe.py", "OTHERS")
+CODE_RANGE = literal_from(HERE / "probe.py", "CODE_RANGE")
 SHAPES = {name: row[2:7] for name, row in SERIES.items()} | {REPEAT[0]: REPEAT[2:7]}
-FIRST_SEED = {name: row[7] for name, row in SERIES.items()}
+CALLS = {name: row[7] for name, row in SERIES.items()}
 
 BOX_SERIES = ("main", "gray", "single")  # the series the box and label checks judge
 TOLERANCE = 1e-4  # label weights vs pixel fractions (float32 arithmetic on the student's side)
@@ -40,24 +42,32 @@ CHECKS = [
         zh="返回同形状的图像和每行之和为 1 的软标签",
         en="Returns same-shaped images and soft labels whose rows sum to 1",
         points=10,
+        basis="verified",
+        basis_note="the returned tensors' shapes and label sums, measured on the trusted side",
     ),
     Check(
         "inputs-unchanged",
         zh="调用者传入的 images 和 labels 没有被原地修改",
         en="The caller's images and labels are not modified in place",
         points=5,
+        basis="observed",
+        basis_note="the caller's copies are compared after each call inside the student's process",
     ),
     Check(
         "box",
         zh="粘贴的是另一张图同一位置的一个矩形",
         en="The pasted patch is one rectangle from the same place of one other image",
         points=25,
+        basis="verified",
+        basis_note="every output pixel decoded to its source through the job's secret pixel codes",
     ),
     Check(
         "labels-match-area",
         zh="标签的混合权重等于实际粘贴的面积",
         en="The label mixing weights equal the area actually pasted",
         points=25,
+        basis="verified",
+        basis_note="the weights each label must carry, recomputed from the box decoded from its pixels",
     ),
     Check(
         "seeded",
@@ -65,6 +75,9 @@ CHECKS = [
         en="The same generator seed gives the same result",
         points=15,
         visible=False,
+        basis="verified",
+        basis_note="the returned outputs of repeated and differing seeds compared on the trusted side; "
+        "the global random state between the calls is scrambled in the student's process",
     ),
     Check(
         "lambda-beta",
@@ -72,8 +85,17 @@ CHECKS = [
         en="λ is drawn from Beta(α, α): alpha matters",
         points=10,
         visible=False,
+        basis="verified",
+        basis_note="the distribution of the decoded box areas at three values of alpha",
     ),
-    Check("writeup", zh="WRITEUP 里写了复现记录", en="WRITEUP holds a reproduction write-up", points=10),
+    Check(
+        "writeup",
+        zh="WRITEUP 里写了复现记录",
+        en="WRITEUP holds a reproduction write-up",
+        points=10,
+        basis="verified",
+        basis_note="the text arrives as data and is measured on the trusted side; a reviewer reads it",
+    ),
 ]
 
 
@@ -91,16 +113,51 @@ def check(ctx):
 # Rebuilding the inputs and decoding the outputs
 
 
-def classes_of(name):
-    """The class of each sample of series `name`, exactly as the probe drew it."""
+def job_seed(ctx):
+    """The seed the driver drew this job's batches from (None when it observed none: nothing decodes)."""
+    seed = ctx.observed("job.seed", None)
+    return seed if type(seed) is int else None
+
+
+def _rng(seed, name, what):
+    return np.random.default_rng([int(seed), seed_from("cutmix", name, what)])
+
+
+def codes_of(ctx, name):
+    """The secret code of every pixel of series `name`, exactly as the driver drew them: (N, C, H, W)."""
+    batch, channels, height, width, _ = SHAPES[name]
+    seed = job_seed(ctx)
+    if seed is None:
+        return np.zeros((batch, channels, height, width), dtype=np.int64)
+    total = batch * channels * height * width
+    codes = 1 + _rng(seed, name, "codes").choice(CODE_RANGE, size=total, replace=False)
+    return codes.reshape(batch, channels, height, width)
+
+
+def classes_of(ctx, name):
+    """The class of each sample of series `name`, exactly as the driver drew it."""
     batch, _, _, _, classes = SHAPES[name]
-    return np.random.default_rng(seed_from("cutmix", name, "classes")).permutation(classes)[:batch]
+    seed = job_seed(ctx)
+    if seed is None:
+        return np.arange(batch)
+    return _rng(seed, name, "classes").permutation(classes)[:batch]
 
 
-def where(name, call, sample=None):
+def seeds_of(ctx, name):
+    """The generator seed of every call of series `name`, as the driver drew them."""
+    seed = job_seed(ctx)
+    calls = 1 + OTHERS if name == REPEAT[0] else CALLS[name]
+    if seed is None:
+        return [0] * (calls + (name == REPEAT[0]))
+    drawn = [int(value) for value in _rng(seed, name, "seeds").choice(1 << 31, size=calls, replace=False)]
+    return [drawn[0], *drawn] if name == REPEAT[0] else drawn
+
+
+def where(ctx, name, call, sample=None):
     """A short description of one call (and sample) for messages, as (zh, en)."""
     batch, channels, height, width, _ = SHAPES[name]
-    seed = [REPEAT_SEED, REPEAT_SEED, *OTHER_SEEDS][call] if name == REPEAT[0] else FIRST_SEED[name] + call
+    seeds = seeds_of(ctx, name)
+    seed = seeds[call] if 0 <= call < len(seeds) else "?"
     zh = f"批大小 {batch}、图像 {channels}×{height}×{width}、种子 {seed} 的那次调用"
     en = f"the call with a batch of {batch} {channels}×{height}×{width} images and seed {seed}"
     if sample is not None:
@@ -122,21 +179,20 @@ def series_arrays(ctx, name):
     return images.astype(np.float64), labels.astype(np.float64)
 
 
-def decode_sample(image, sample, shape):
-    """Where the pixels of one output image came from.
+def decode_sample(image, sample, shape, codes):
+    """Where the pixels of one output image came from; `codes` is `(sorted codes, flat index of each)`.
 
     Returns ({"partner": j or None, "area": fraction of pixels from j}, None) or (None, (kind, detail)).
     """
-    batch, channels, height, width, _ = shape
-    index = image - 1.0
-    total = batch * channels * height * width
-    if not np.all(np.isfinite(index)):
+    _, channels, height, width, _ = shape
+    known, index_of = codes
+    if not np.all(np.isfinite(image)):
         return None, ("foreign", "nan")
-    whole = np.round(index)
-    if np.any(np.abs(index - whole) > 1e-6) or whole.min() < 0 or whole.max() >= total:
+    position = np.clip(np.searchsorted(known, image), 0, len(known) - 1)
+    if not np.array_equal(known[position], image):
         zeros = int(np.count_nonzero(image == 0.0))
         return None, ("foreign", "zeros" if zeros else "blend")
-    whole = whole.astype(np.int64)
+    whole = index_of[position]
     per_image = channels * height * width
     source, rest = np.divmod(whole, per_image)
     channel, rest = np.divmod(rest, height * width)
@@ -178,21 +234,24 @@ def _decode_series(ctx, name):
             "This series has no usable output (pass the shapes check first).",
         )
     images, _ = arrays
+    flat = codes_of(ctx, name).reshape(-1).astype(np.float64)
+    order = np.argsort(flat, kind="stable")
+    codes = (flat[order], order)
     results = []
     for call in range(images.shape[0]):
         row = []
         for sample in range(images.shape[1]):
-            found, problem = decode_sample(images[call, sample], sample, SHAPES[name])
+            found, problem = decode_sample(images[call, sample], sample, SHAPES[name], codes)
             if problem:
-                return None, box_problem(name, call, sample, problem)
+                return None, box_problem(ctx, name, call, sample, problem)
             row.append(found)
         results.append(row)
     return results, None
 
 
-def box_problem(name, call, sample, problem):
+def box_problem(ctx, name, call, sample, problem):
     kind, detail = problem
-    at_zh, at_en = where(name, call, sample)
+    at_zh, at_en = where(ctx, name, call, sample)
     if kind == "foreign" and detail == "zeros":
         return (
             f"{at_zh}里有值为 0 的像素：补丁被填成了常数。那是 Cutout，不是 CutMix——CutMix 把另一张图同一位置的像素复制过来："
@@ -240,7 +299,7 @@ def box_problem(name, call, sample, problem):
 def call_problem(ctx, name):
     """Why the probe has no outputs for series `name`, as (zh, en), or None when it has them."""
     key = f"{name}.call"
-    at_zh, at_en = where(name, 0)
+    at_zh, at_en = where(ctx, name, 0)
     if error := ctx.error_of(key):
         return (f"调用 cutmix 时出错（{at_zh}起）：\n{error}", f"cutmix raised (from {at_en} on):\n{error}")
     observed = ctx.observed(key)
@@ -290,7 +349,7 @@ def check_shapes(ctx):
         sums = labels.sum(axis=2)
         worst = np.unravel_index(np.argmax(np.abs(sums - 1.0)), sums.shape)
         if abs(sums[worst] - 1.0) > TOLERANCE or labels.min() < -TOLERANCE:
-            at_zh, at_en = where(name, int(worst[0]), int(worst[1]))
+            at_zh, at_en = where(ctx, name, int(worst[0]), int(worst[1]))
             return ctx.failed(
                 "shapes",
                 zh=f"{at_zh}的标签之和是 {sums[worst]:.4f}，应为 1。混合后的标签是两个 one-hot 的加权平均："
@@ -327,13 +386,16 @@ def check_inputs(ctx):
         if changed:
             names = " 和 ".join(changed)
             first = seen.get("first_changed")
-            at_zh, at_en = where(name, first if isinstance(first, int) and 0 <= first < seen["calls"] else 0)
+            at_zh, at_en = where(
+                ctx, name, first if isinstance(first, int) and 0 <= first < seen["calls"] else 0
+            )
             return ctx.failed(
                 "inputs-unchanged",
-                zh=f"cutmix 原地修改了调用者传入的 {names}（最早在{at_zh}）。调用者可能还要用原来的批次"
+                zh=f"cutmix 原地修改了调用者传入的 {names}（最早在{at_zh}；这一项是在运行你代码的进程里观察到的）。调用者可能还要用原来的批次"
                 "（比如同时记录未混合的样本，或对同一批做别的增强），所以要返回新的张量：先 mixed = images.clone()，"
                 "再往 mixed 里粘贴；标签也一样，用运算得到新张量，不要对 labels 做原地赋值。",
-                en=f"cutmix modified the caller's {' and '.join(changed)} in place (first in {at_en}). The "
+                en=f"cutmix modified the caller's {' and '.join(changed)} in place (first in {at_en}; this is "
+                "observed in the process that runs your code). The "
                 "caller may still need the original batch (to log the unmixed samples, or to "
                 "augment the same batch another way), so return new tensors: mixed = images.clone(), then "
                 "paste into mixed; build the labels with operations that make a new tensor, not assignments "
@@ -341,8 +403,9 @@ def check_inputs(ctx):
             )
     return ctx.passed(
         "inputs-unchanged",
-        zh=f"{calls} 次调用后，调用者传入的 images 和 labels 都保持原样。",
-        en=f"After {calls} calls the caller's images and labels were still as they were.",
+        zh=f"{calls} 次调用后，调用者传入的 images 和 labels 都保持原样（在运行你代码的进程里观察到）。",
+        en=f"After {calls} calls the caller's images and labels were still as they were (observed in the "
+        "process that runs your code).",
     )
 
 
@@ -377,11 +440,11 @@ def check_labels(ctx):
                 en="The patch itself is wrong, so area and labels cannot be compared (see the box check).",
             )
         _, labels = series_arrays(ctx, name)
-        classes = classes_of(name)
+        classes = classes_of(ctx, name)
         for call, row in enumerate(results):
             for sample, found in enumerate(row):
                 checked += 1
-                if message := label_problem(name, call, sample, found, labels[call, sample], classes):
+                if message := label_problem(ctx, name, call, sample, found, labels[call, sample], classes):
                     return ctx.failed("labels-match-area", zh=message[0], en=message[1])
     return ctx.passed(
         "labels-match-area",
@@ -390,7 +453,7 @@ def check_labels(ctx):
     )
 
 
-def label_problem(name, call, sample, found, label, classes):
+def label_problem(ctx, name, call, sample, found, label, classes):
     own = classes[sample]
     expected = np.zeros_like(label)
     expected[own] = 1.0 - found["area"]
@@ -398,7 +461,7 @@ def label_problem(name, call, sample, found, label, classes):
         expected[classes[found["partner"]]] += found["area"]
     if np.max(np.abs(label - expected)) <= TOLERANCE:
         return None
-    at_zh, at_en = where(name, call, sample)
+    at_zh, at_en = where(ctx, name, call, sample)
     if found["partner"] is None:
         return (
             f"{at_zh}没有收到任何补丁（图像没变），它的标签却是 {format_weights(label, classes)}，应仍是自己的类别 {own}、权重 1。",
@@ -446,28 +509,30 @@ def check_seeded(ctx):
     if problem := call_problem(ctx, name):
         return ctx.failed("seeded", zh=problem[0], en=problem[1])
     images, labels = series_arrays(ctx, name)
-    if images.shape[0] < 2 + len(OTHER_SEEDS):
+    seeds = seeds_of(ctx, name)
+    repeated, others = seeds[0], seeds[2:]
+    if images.shape[0] < 2 + OTHERS:
         return ctx.failed("seeded")
     if not (np.array_equal(images[0], images[1]) and np.array_equal(labels[0], labels[1])):
         return ctx.failed(
             "seeded",
-            zh=f"用同一个种子（np.random.default_rng({REPEAT_SEED})）调用两次，结果却不同（两次调用之间全局随机状态变了）。"
+            zh=f"用同一个种子（np.random.default_rng({repeated})）调用两次，结果却不同（两次调用之间全局随机状态变了）。"
             "所有随机性都要从传入的 generator 取：generator.beta(alpha, alpha)、generator.integers(...)、"
             "generator.permutation(n)；不要用 np.random.*、torch.randperm、random.*。",
-            en=f"Two calls with the same seed (np.random.default_rng({REPEAT_SEED})) gave different results "
+            en=f"Two calls with the same seed (np.random.default_rng({repeated})) gave different results "
             "(the global random state changed in between). Take every random number from the generator you "
             "are given: generator.beta(alpha, alpha), generator.integers(...), generator.permutation(n); not "
             "np.random.*, torch.randperm or random.*.",
         )
     differs = [
         not (np.array_equal(images[0], images[k]) and np.array_equal(labels[0], labels[k]))
-        for k in range(2, 2 + len(OTHER_SEEDS))
+        for k in range(2, 2 + OTHERS)
     ]
     if not any(differs):
         return ctx.failed(
             "seeded",
-            zh=f"种子 {', '.join(map(str, OTHER_SEEDS))} 给出的结果和种子 {REPEAT_SEED} 完全一样：generator 没有被用到，框和排列是固定的。",
-            en=f"Seeds {', '.join(map(str, OTHER_SEEDS))} gave exactly the result of seed {REPEAT_SEED}: the "
+            zh=f"种子 {', '.join(map(str, others))} 给出的结果和种子 {repeated} 完全一样：generator 没有被用到，框和排列是固定的。",
+            en=f"Seeds {', '.join(map(str, others))} gave exactly the result of seed {repeated}: the "
             "generator is not used, so the box and the permutation are fixed.",
         )
     return ctx.passed(
