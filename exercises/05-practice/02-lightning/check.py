@@ -1,8 +1,11 @@
-"""Check for trial 5.2, lightning. Runs outside the sandbox and scores the probe's observations.
+"""Check for trial 5.2, lightning. Runs outside the sandbox and scores what the driver received.
 
-The structure checks read what the probe saw Lightning do (fit calls, hook calls, optimizer steps,
-logged metrics); the accuracy check scores the returned module's predictions on the held-out digits
-against labels kept in hidden/, which never enter the sandbox.
+The structure checks read what the trial's routine saw Lightning do in the student's process (fit
+calls, hook calls, optimizer steps, logged metrics): they are *observed*, and their messages say so.
+The parameters before and after fit were compared by the driver. The accuracy check is *verified*: it
+scores the logits the returned module gave for the held-out digits the driver sent (staged for this
+job, in an order drawn from the job's secret seed) against labels kept in hidden/, which never enter
+the sandbox.
 """
 
 from pathlib import Path
@@ -24,24 +27,33 @@ CHECKS = [
         zh="train() 返回一个定义了三个钩子的 LightningModule",
         en="train() returns a LightningModule that defines the three hooks",
         points=15,
+        basis="observed",
+        basis_note="the returned module's class and overridden hooks, seen in the student's process",
     ),
     Check(
         "trainer-fit",
         zh="由 Trainer.fit 训练，跑满 max_epochs 轮",
         en="Trained by Trainer.fit for max_epochs epochs",
         points=20,
+        basis="observed",
+        basis_note="Trainer.fit and training_step calls counted by hooks in the student's process",
     ),
     Check(
         "optimizer-steps",
         zh="training_step 返回损失，优化器更新了每个需要训练的参数",
         en="training_step returns the loss and the optimizer updates every trainable parameter",
         points=15,
+        basis="observed",
+        basis_note="optimizer steps, requires_grad flags and optimizer membership seen in the student's "
+        "process; the parameters' values before and after fit are compared by the driver",
     ),
     Check(
         "validation",
         zh="validation_step 在验证集上运行并记录指标",
         en="validation_step runs on the validation loader and logs a metric",
         points=20,
+        basis="observed",
+        basis_note="validation_step calls, eval mode, grad mode and self.log seen in the student's process",
     ),
     Check(
         "accuracy",
@@ -49,8 +61,23 @@ CHECKS = [
         en=f"Mean held-out accuracy ≥ {THRESHOLD:.0%}",
         points=30,
         visible=False,
+        basis="verified",
+        basis_note="logits for the job's held-out inputs, sent by the driver, scored against hidden labels",
     ),
 ]
+
+OBSERVED = (
+    "（这一项是在运行你代码的进程里观察到的。）",
+    " (This is observed in the process that runs your code.)",
+)
+
+
+def observed_note(outcome):
+    """The outcome with a note that the check rests on what the student's process showed."""
+    outcome.message["zh"] = outcome.message.get("zh", "") + OBSERVED[0]
+    outcome.message["en"] = outcome.message.get("en", "") + OBSERVED[1]
+    return outcome
+
 
 HOOK_HELP = {
     "training_step": ("training_step(self, batch, batch_idx)：计算并返回损失", "training_step(self, batch, batch_idx): compute and return the loss"),
@@ -60,10 +87,10 @@ HOOK_HELP = {
 
 
 def check(ctx):
-    yield ctx.evaluate("lightning-module", check_module)
-    yield ctx.evaluate("trainer-fit", check_fit)
-    yield ctx.evaluate("optimizer-steps", check_steps)
-    yield ctx.evaluate("validation", check_validation)
+    yield observed_note(ctx.evaluate("lightning-module", check_module))
+    yield observed_note(ctx.evaluate("trainer-fit", check_fit))
+    yield observed_note(ctx.evaluate("optimizer-steps", check_steps))
+    yield observed_note(ctx.evaluate("validation", check_validation))
     yield ctx.evaluate("accuracy", check_accuracy)
 
 

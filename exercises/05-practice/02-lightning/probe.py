@@ -1,22 +1,29 @@
-"""Probe for trial 5.2, lightning. Runs inside the sandbox; observes, never judges.
+"""Driver for trial 5.2, lightning. The student's code runs in the agent; this process drives it.
 
-The probe builds the digits loaders itself (a train and a validation part of the public training split)
-and calls the student's `train(train_loader, val_loader, max_epochs)` once per seed. While it runs, the
-probe watches what Lightning does with the student's module:
+A Trainer, a LightningModule and loaders are live objects, so the agent builds the loaders from the
+driver's spec (the public training split, split into a train and a validation part, shuffled by the
+run's seed) and calls the student's `train(train_loader, val_loader, max_epochs)` once per seed
+(`agent_train`, the trial's routine in the student's process). While it runs, the routine watches what
+Lightning does with the student's module:
 
-- `Trainer.fit` is wrapped, so the probe knows it ran and with which module; inside it the module's
+- `Trainer.fit` is wrapped, so it knows fit ran and with which module; inside it the module's
   `training_step`, `validation_step`, `configure_optimizers` and `log` are wrapped on the instance
   (with functools.wraps, so Lightning still sees the student's own hooks as overridden);
 - a global optimizer-step hook counts the optimizer steps taken while fit runs;
-- the parameters are compared before and after fit, by name: which trainable ones (requires_grad) never
-  changed, and which are in none of the optimizers the Trainer used (an optimizer built before a layer
+- the trainable parameters (requires_grad) are copied when fit starts and sent back beside their values
+  after it, by name, with the names no optimizer of the Trainer held (an optimizer built before a layer
   was added never trains that layer).
 
-Then the returned module predicts the held-out inputs (labels stay outside; check.py scores them).
+All of that is *observed*: hooks in the student's process, which only explain. The driver compares the
+parameters before and after fit itself. The returned module stays in the agent; the driver then sends it
+the held-out inputs (staged for this job, in an order drawn from the job's secret seed) and takes the
+logits back as data: the accuracy, scored outside against labels that never enter the sandbox, is
+*verified*.
 """
 
 import functools
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,6 +40,8 @@ BATCH_SIZE = 64
 VALIDATION_BATCH_SIZE = 100
 HOOKS = ("training_step", "validation_step", "configure_optimizers")
 MAX_NAMES = 20  # parameter names listed per finding
+MAX_SENT_ELEMENTS = 8_000_000  # trainable values sent back twice (before and after fit), at most
+MAX_SENT_TENSORS = 400  # and parameter tensors (a frame holds at most 1024)
 _equal = torch.equal  # taken before the student's module is imported
 
 
@@ -42,6 +51,7 @@ class FitWatch:
     def __init__(self):
         self.in_fit = False
         self.record = self.empty()
+        self.fit_models = []
 
     @staticmethod
     def empty():
@@ -59,16 +69,12 @@ class FitWatch:
             "validation_with_grad": 0,
             "logs": {},
             "optimizer_steps": 0,
-            "parameters_changed": None,
-            "trainable_parameters": None,
-            "unchanged_trainable": [],
-            "unchanged_count": 0,
-            "not_optimized": [],
-            "fit_models": [],
+            "parameters": None,
         }
 
     def reset(self):
         self.record = self.empty()
+        self.fit_models = []
 
     def optimizer_stepped(self, optimizer, args, kwargs):
         if self.in_fit:
@@ -166,15 +172,14 @@ def install_fit_watch(watch):
     def fit(trainer, model, *args, **kwargs):
         record = watch.record
         record["fit_calls"] += 1
-        record["fit_models"].append(model)
+        watch.fit_models.append(model)
         record["fit_model_type"] = type(model).__qualname__
         record["fit_model_is_lightning"] = isinstance(model, pl.LightningModule)
         patched = []
         before = None
         if isinstance(model, pl.LightningModule):
             record["overridden"] = {name: bool(is_overridden(name, model)) for name in HOOKS}
-            before = [parameter.detach().clone() for parameter in model.parameters()]
-            named_before = {name: p.detach().clone() for name, p in model.named_parameters()}
+            before = {name: p.detach().cpu().clone() for name, p in model.named_parameters()}
             patched = instrument(watch, model)
         watch.in_fit = True
         try:
@@ -184,18 +189,15 @@ def install_fit_watch(watch):
             for name in patched:
                 model.__dict__.pop(name, None)
             if before is not None:
-                after = [parameter.detach().cpu() for parameter in model.parameters()]
-                record["parameters_changed"] = len(after) == len(before) and any(
-                    a.shape != b.shape or not _equal(a, b.cpu()) for a, b in zip(after, before, strict=True)
-                )
-                record.update(trained_parameters(trainer, model, named_before))
+                record["parameters"] = trained_parameters(trainer, model, before)
 
     pl.Trainer.fit = fit
     register_optimizer_step_post_hook(watch.optimizer_stepped)
 
 
 def trained_parameters(trainer, model, before):
-    """Which trainable parameters fit left unchanged, and which no optimizer of the Trainer held."""
+    """The trainable parameters before and after fit (for the driver to compare), and the names no
+    optimizer of the Trainer held. Past MAX_SENT_ELEMENTS, only the names that did not change."""
     try:
         optimizers = list(trainer.optimizers or [])
     except Exception:
@@ -204,22 +206,25 @@ def trained_parameters(trainer, model, before):
     for optimizer in optimizers:
         for group in getattr(optimizer, "param_groups", []):
             optimized.update(id(parameter) for parameter in group.get("params", []))
-    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    unchanged = [
-        name
-        for name, p in trainable
-        if name in before and before[name].shape == p.shape and _equal(p.detach().cpu(), before[name].cpu())
-    ]
-    return {
-        "trainable_parameters": len(trainable),
-        "unchanged_trainable": unchanged[:MAX_NAMES],
-        "unchanged_count": len(unchanged),
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad and name in before]
+    found = {
+        "names": [name for name, _ in trainable],
         "not_optimized": [name for name, p in trainable if id(p) not in optimized][:MAX_NAMES],
     }
+    if len(trainable) <= MAX_SENT_TENSORS and sum(p.numel() for _, p in trainable) <= MAX_SENT_ELEMENTS:
+        found["before"] = [before[name] for name, _ in trainable]
+        found["after"] = [p.detach().cpu().clone() for _, p in trainable]
+    else:
+        found["unchanged"] = [
+            name
+            for name, p in trainable
+            if before[name].shape == p.shape and _equal(p.detach().cpu(), before[name])
+        ]
+    return found
 
 
-def loaders(ctx, seed):
-    data = load_public(ctx.public)
+def loaders(public, seed):
+    data = load_public(public)
     x = torch.from_numpy(data["train_x"])
     y = torch.from_numpy(data["train_y"])
     train = TensorDataset(x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE])
@@ -231,57 +236,121 @@ def loaders(ctx, seed):
     )
 
 
-def predictions(module, test_x):
+# ---------------------------------------------------------------------------------------------------
+# In the agent (the student's process)
+
+_AGENT = {"watch": None, "models": {}}  # the fit watch (installed once) and each run's returned module
+
+
+def agent_train(solution, run, seed):
+    """train() on loaders built from the spec (the public split, shuffled by `seed`); what the watch saw.
+    The returned module stays here for `agent_predict`."""
+    # Lightning's advice to use DataLoader workers is noise here: the loaders are in-memory tensors.
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    import pytorch_lightning as pl
+    from pytorch_lightning.utilities.model_helpers import is_overridden
+
+    if _AGENT["watch"] is None:
+        _AGENT["watch"] = FitWatch()
+        install_fit_watch(_AGENT["watch"])
+    watch = _AGENT["watch"]
+    watch.reset()
+    _AGENT["models"].pop(run, None)
+    train_loader, val_loader = loaders(Path(solution.__file__).parent / "public", seed)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    returned = solution.train(train_loader, val_loader, MAX_EPOCHS)
+    record = watch.record
+    is_lightning = isinstance(returned, pl.LightningModule)
+    if isinstance(returned, torch.nn.Module):
+        _AGENT["models"][run] = returned
+    return {
+        **record,
+        "train_batches": len(train_loader),
+        "validation_batches": len(val_loader),
+        "returned_type": type(returned).__qualname__,
+        "returned_is_lightning": is_lightning,
+        "returned_is_module": isinstance(returned, torch.nn.Module),
+        "returned_overrides": {name: bool(is_overridden(name, returned)) for name in HOOKS}
+        if is_lightning
+        else {},
+        "returned_was_fitted": any(returned is model for model in watch.fit_models),
+    }
+
+
+def agent_predict(solution, run, test_x):
+    """The logits of the module run `run` returned, for the driver's inputs."""
+    module = _AGENT["models"][run]
     parameter = next(iter(module.parameters()), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
     module.eval()
     with torch.no_grad():
-        logits = module(test_x.to(device))
-    return logits
+        return module(test_x.to(device))
 
 
-def probe(ctx):
-    # Lightning's advice to use DataLoader workers is noise here: the probe's loaders are in-memory tensors.
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+# ---------------------------------------------------------------------------------------------------
+# In the driver
+
+
+def compared_parameters(found):
+    """What the driver concludes from the parameters the agent sent: which trainable ones fit left
+    unchanged (compared here, value by value), how many there are, and those in no optimizer."""
+    if not isinstance(found, dict) or not isinstance(found.get("names"), list):
+        return {"parameters_changed": None, "trainable_parameters": 0}
+    names = [name if type(name) is str else repr(name) for name in found["names"]]
+    before, after = found.get("before"), found.get("after")
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after) == len(names):
+        unchanged = [
+            name
+            for name, old, new in zip(names, before, after, strict=True)
+            if isinstance(old, torch.Tensor)
+            and isinstance(new, torch.Tensor)
+            and old.shape == new.shape
+            and old.dtype == new.dtype
+            and _equal(old, new)
+        ]
+        compared = "driver"
+    else:
+        listed = found.get("unchanged") if isinstance(found.get("unchanged"), list) else []
+        unchanged = [name for name in names if name in listed]
+        compared = "agent"
+    not_optimized = found.get("not_optimized") if isinstance(found.get("not_optimized"), list) else []
+    return {
+        "parameters_changed": len(unchanged) < len(names),
+        "trainable_parameters": len(names),
+        "unchanged_trainable": unchanged[:MAX_NAMES],
+        "unchanged_count": len(unchanged),
+        "not_optimized": not_optimized[:MAX_NAMES],
+        "compared_by": compared,
+    }
+
+
+def driver(ctx):
     ctx.load_solution()
-    watch = FitWatch()
-    install_fit_watch(watch)
     test_x = torch.from_numpy(load_public(ctx.public)["test_x"])
+    order = torch.from_numpy(np.random.default_rng(ctx.seed).permutation(len(test_x)))
     seeds = SEEDS if ctx.mode == "submit" else SEEDS[:1]
     for run, seed in enumerate(seeds):
-        watch.reset()
-        train_loader, val_loader = loaders(ctx, seed)
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        returned = ctx.call(f"run{run}.train", "train", train_loader, val_loader, MAX_EPOCHS)
-        record = watch.record
-        fit_models = record.pop("fit_models")
-        if returned is FAILED:
-            ctx.observe(f"run{run}.fit", record)
+        record = ctx.run(f"run{run}.train", "agent_train", run, seed)
+        if record is FAILED:
             continue
-        import pytorch_lightning as pl
-        from pytorch_lightning.utilities.model_helpers import is_overridden
-
-        is_lightning = isinstance(returned, pl.LightningModule)
-        ctx.observe(
-            f"run{run}.fit",
-            {
-                **record,
-                "train_batches": len(train_loader),
-                "validation_batches": len(val_loader),
-                "returned_type": type(returned).__qualname__,
-                "returned_is_lightning": is_lightning,
-                "returned_overrides": {name: bool(is_overridden(name, returned)) for name in HOOKS}
-                if is_lightning
-                else {},
-                "returned_was_fitted": any(returned is model for model in fit_models),
-            },
-        )
-        if not isinstance(returned, torch.nn.Module):
+        if not isinstance(record, dict):
+            ctx.observe(f"run{run}.fit", {"returned_type": ctx.describe_tensor(record).get("type")})
             continue
-        logits = ctx.call(f"run{run}.predict", predictions, returned, test_x)
+        record = {**record, **compared_parameters(record.pop("parameters", None))}
+        ctx.observe(f"run{run}.fit", record)
+        if record.get("returned_is_module") is not True:
+            continue
+        logits = ctx.run(f"run{run}.predict", "agent_predict", run, test_x[order])
         if logits is FAILED:
             continue
         ctx.observe(f"run{run}.predict", ctx.describe_tensor(logits))
-        if isinstance(logits, torch.Tensor) and logits.ndim == 2 and logits.shape[0] == len(test_x):
-            ctx.save_array(f"run{run}_predictions", logits.argmax(dim=1).to(torch.int64))
+        if (
+            isinstance(logits, torch.Tensor)
+            and logits.ndim == 2
+            and logits.shape[0] == len(test_x)
+            and logits.shape[1] > 0
+        ):
+            predictions = torch.empty(len(test_x), dtype=torch.int64)
+            predictions[order] = logits.to(torch.float64).argmax(dim=1)
+            ctx.save_array(f"run{run}_predictions", predictions)
