@@ -104,6 +104,7 @@ bench: install-test
 	@bash scripts/services.sh start var/bench-services
 	@source var/bench-services/env; status=0; PYTHONPATH=. $(PY) bench/drain.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/latency.py || status=$$?; \
+	  PYTHONPATH=. $(PY) bench/try_latency.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/fanout.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/matrix.py || status=$$?; \
 	  bash scripts/services.sh stop var/bench-services; exit $$status

@@ -135,6 +135,9 @@ HUASHEN_EXECUTOR = env_choice("HUASHEN_EXECUTOR", "celery" if REDIS_URL else "lo
 EXERCISES_DIR = Path(env_str("HUASHEN_EXERCISES_DIR") or BASE_DIR / "exercises")
 SUBMISSION_MAX_BYTES = env_int("SUBMISSION_MAX_BYTES", 64 * 1024, minimum=1)
 SUBMISSIONS_PER_MINUTE = env_int("SUBMISSIONS_PER_MINUTE", 10, minimum=1)
+# The Try cell (huashen.grading.scratch): its own limit per user and minute, and its snippet's size.
+TRIES_PER_MINUTE = env_int("TRIES_PER_MINUTE", 20, minimum=1)
+TRY_SNIPPET_MAX_BYTES = env_int("TRY_SNIPPET_MAX_BYTES", 16 * 1024, minimum=1)
 # The coach's analyses per user and minute: the editor asks about once a second of typing (debounced).
 COACH_ANALYSES_PER_MINUTE = env_int("COACH_ANALYSES_PER_MINUTE", 90, minimum=1)
 # A realm opens when the previous one has at least this many trials passed; realm 1 is always open.

@@ -5,7 +5,6 @@ stored."""
 import pytest
 from rest_framework.test import APIClient
 
-from huashen.grading import scratch
 from huashen.grading.models import ExerciseProgress, Mode, Status, Submission
 from huashen.grading.results import submission_record_result
 from huashen.practice.models import ActivityEvent
@@ -116,9 +115,9 @@ def test_code_that_cannot_compile_is_the_editors_syntax_error(
 
 
 def test_tries_have_their_own_rate_limit_and_leave_submits_alone(
-    personas: Personas, curriculum: dict, client_for, sent_requests: SentRequests, monkeypatch
+    personas: Personas, curriculum: dict, client_for, sent_requests: SentRequests, settings
 ) -> None:
-    monkeypatch.setattr(scratch, "TRIES_PER_MINUTE", 3)
+    settings.TRIES_PER_MINUTE = 3
     alice = client_for(personas.alice)
     assert [try_post(alice, "1\n").status_code for _ in range(3)] == [201, 201, 201]
     refused = try_post(alice, "1\n")

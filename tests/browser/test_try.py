@@ -36,6 +36,7 @@ def test_a_snippet_runs_beside_the_editors_code_and_shows_text_tensor_and_figure
     _write_snippet(
         page,
         "import matplotlib.pyplot as plt\n"
+        "import torch\n"
         "print('triple of 14 is', solution.triple(14))\n"
         "plt.plot([0, 1, 2], [0, 3, 6])\n"
         "solution.triple(torch.ones(2, 2))\n",

@@ -90,8 +90,9 @@ def test_a_matplotlib_figure_comes_back_as_a_png(trials_grader: Grader) -> None:
     # A real trial's limits: matplotlib needs more memory than the fixture trial's 384 MB.
     code = (TENSOR_BASICS / "reference" / "solution.py").read_text(encoding="utf-8")
     snippet = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [1, 4, 9])\nplt.title('squares')\n"
-    result, _stdout, _stderr = run_try(trials_grader, TENSOR_BASICS, code, snippet)
+    result, _stdout, stderr = run_try(trials_grader, TENSOR_BASICS, code, snippet)
     assert result.verdict == Verdict.PASSED, result
+    assert stderr == ""  # no complaint about fonts or a display in the student's output
     assert [artifact["name"] for artifact in result.artifacts] == ["figure-1"]
     assert base64.b64decode(result.artifacts[0]["data"]).startswith(b"\x89PNG\r\n\x1a\n")
 

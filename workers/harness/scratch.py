@@ -29,6 +29,8 @@ SNIPPET_FILE = "<try>"
 def run_snippet(work: Path, out: Path) -> int:
     """Run /work/snippet.py notebook-style; 0 when it ran to its end, 1 when it (or solution.py) raised."""
     os.environ.setdefault("MPLBACKEND", "Agg")  # no display: figures are saved, never shown
+    # matplotlib asks fc-list for system fonts; without a config it prints an error into the output.
+    os.environ.setdefault("FONTCONFIG_FILE", str(Path(__file__).with_name("fonts.conf")))
     sys.path.append(str(work))
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     status = 0

@@ -10,6 +10,7 @@ own rate limit, so trying snippets never uses up the Submits of the minute.
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,19 +26,16 @@ from huashen.observability import request_uuid
 
 logger = logging.getLogger(__name__)
 
-TRIES_PER_MINUTE = 20
-SNIPPET_MAX_BYTES = 16 * 1024
-
 
 def validate_snippet(snippet: str) -> str:
     """The snippet as text, or a DomainError on field `snippet`: empty, too large, holding NUL, or not
     Python (a 400 `syntax_error` with its line and column, answered before anything is stored)."""
     size = len(snippet.encode("utf-8", errors="surrogatepass"))
-    if size > SNIPPET_MAX_BYTES:
+    limit = settings.TRY_SNIPPET_MAX_BYTES
+    if size > limit:
         raise DomainError(
             "too_large",
-            _("代码片段太长：%(size)d 字节，上限 %(limit)d 字节。")
-            % {"size": size, "limit": SNIPPET_MAX_BYTES},
+            _("代码片段太长：%(size)d 字节，上限 %(limit)d 字节。") % {"size": size, "limit": limit},
             "snippet",
             status=413,
         )
@@ -58,14 +56,14 @@ def _check_try_rate(user: User) -> None:
     recent = list(
         Submission.objects.filter(user=user, mode=Mode.TRY, created_at__gte=window_start)
         .order_by("-created_at")
-        .values_list("created_at", flat=True)[:TRIES_PER_MINUTE]
+        .values_list("created_at", flat=True)[: settings.TRIES_PER_MINUTE]
     )
-    if len(recent) >= TRIES_PER_MINUTE:
+    if len(recent) >= settings.TRIES_PER_MINUTE:
         retry_after = max(1, int((recent[-1] + dt.timedelta(minutes=1) - timezone.now()).total_seconds()) + 1)
         raise DomainError(
             "rate_limited",
             _("试运行太频繁：每分钟最多 %(limit)d 次，请 %(seconds)d 秒后再试。")
-            % {"limit": TRIES_PER_MINUTE, "seconds": retry_after},
+            % {"limit": settings.TRIES_PER_MINUTE, "seconds": retry_after},
             status=429,
             headers={"Retry-After": str(retry_after)},
         )
