@@ -17,14 +17,15 @@ from typing import Any
 
 from celery import Celery, signals
 
+from workers import env
 from workers.logs import logging_config
 from workers.protocol import HEARTBEAT_KEY_PREFIX, HEARTBEAT_TTL_SECONDS
 
 logger = logging.getLogger(__name__)
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = env.redis_url()
 # Just above the longest hard limit, so Redis never redelivers a task a live worker is still running.
-HARD_LIMIT_SECONDS = int(os.environ.get("GRADING_HARD_LIMIT_SECONDS", "900"))
+HARD_LIMIT_SECONDS = env.hard_limit_seconds()
 
 app = Celery("huashen-grader", broker=REDIS_URL)
 app.conf.update(
@@ -47,7 +48,7 @@ def configure_logging(loglevel: Any = None, **_kwargs: Any) -> None:
     import logging.config
 
     level = loglevel if isinstance(loglevel, str) else logging.getLevelName(loglevel or logging.INFO)
-    logging.config.dictConfig(logging_config(log_format=os.environ.get("LOG_FORMAT", "json"), level=level))
+    logging.config.dictConfig(logging_config(log_format=env.log_format(), level=level))
 
 
 def redis_client() -> Any:
@@ -67,8 +68,7 @@ def refuse_an_unsound_sandbox(**_kwargs: Any) -> None:
     reclaimed = reclaim_stale_jobs() + reclaim_stale_zygotes() + reclaim_stale_lib_dirs()
     if reclaimed:
         logger.warning("reclaimed %d leftovers of jobs whose grader died: %s", len(reclaimed), reclaimed)
-    require = os.environ.get("HUASHEN_REQUIRE_CGROUPS", "1") != "0"
-    problems = self_test(require_cgroups=require)
+    problems = self_test(require_cgroups=env.require_cgroups())
     if problems:
         for problem in problems:
             logger.critical("sandbox self-test failed: %s", problem)
@@ -81,7 +81,7 @@ def start_warm_pool() -> None:
     """Start this grading process's warm pool now, in the background, so that its first job finds a
     zygote already up instead of starting one (and running cold meanwhile). Off or impossible here
     (HUASHEN_WARM_POOL=0, no cgroups), it does nothing: jobs run cold as before."""
-    from workers.tasks import grader
+    from workers.slot import grader
 
     try:
         grader().warm_pool()
@@ -132,7 +132,7 @@ def start_heartbeat(sender: Any = None, **_kwargs: Any) -> None:
         queues = sorted(app.amqp.queues.keys())
     hostname = getattr(sender, "hostname", None) or socket.gethostname()
     concurrency = getattr(getattr(consumer, "pool", None), "limit", 1) or 1
-    heartbeat = Heartbeat(hostname, queues, os.environ.get("HUASHEN_DEVICE", "cpu"), int(concurrency))
+    heartbeat = Heartbeat(hostname, queues, env.device(), int(concurrency))
     heartbeat.beat()
     heartbeat.start()
     pool = getattr(consumer, "pool", None)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from workers import env
 from workers.protocol import CLAIM_DONE, CLAIM_DONE_TTL_SECONDS, CLAIM_LEASE_SECONDS, claim_key, fence_key
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 def lease_seconds() -> int:
     """The lease, from GRADING_CLAIM_LEASE_SECONDS (tests lower it); the platform reads the same."""
-    return max(1, int(os.environ.get("GRADING_CLAIM_LEASE_SECONDS", CLAIM_LEASE_SECONDS)))
+    return env.claim_lease_seconds(CLAIM_LEASE_SECONDS)
 
 
 # A claim's value is "<token> <host>:<pid>" while its run lasts and "<token> sent" once the result went

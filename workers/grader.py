@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from workers import env
 from workers.checker import JOB_SEED_OPTION
 from workers.events import EventSink
 from workers.protocol import (
@@ -126,11 +127,6 @@ def pids_message(limit: int) -> dict[str, str]:
     }
 
 
-def _torch_home_from_env() -> Path | None:
-    value = os.environ.get("TORCH_HOME")
-    return Path(value) if value and Path(value).is_dir() else None
-
-
 class TrialNotFound(LookupError):
     pass
 
@@ -143,9 +139,9 @@ class Grader:
     device: str = "cpu"
     require_cgroups: bool = True
     # The pretrained-weights cache bound read-only into the sandbox (realm 4): $TORCH_HOME when set.
-    torch_home: Path | None = field(default_factory=lambda: _torch_home_from_env())
+    torch_home: Path | None = field(default_factory=env.torch_home)
     gpu_devices: tuple[str, ...] = ()
-    threads: int = field(default_factory=lambda: int(os.environ.get("HUASHEN_SANDBOX_THREADS", "1")))
+    threads: int = field(default_factory=env.sandbox_threads)
     # The warm sandbox pool (workers/sandbox/pool.py): HUASHEN_WARM_POOL=0 turns it off. Only a grader
     # that confines jobs with cgroups (root, require_cgroups) runs warm, and only once the pool passed
     # its own self-test; until then, and whenever the pool cannot take a job, jobs run cold.
@@ -332,25 +328,15 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         if ended is not None:
             return _result(request, ended[0], grader, resources=resources, message=ended[1])
         if manifest is not None:
-            report = _run_trusted_check(request, grader, bundle, out, manifest, job_seed)
+            checked = _run_trusted_check(request, grader, sink, bundle, out, manifest, job_seed, resources)
+            if isinstance(checked, GradeResult):
+                return checked
+            report = checked
         elif (bundle / "verify.py").is_file():
-            # The verify step: a second, fresh sandbox with the trial's verify.py and the first run's
-            # out/ files (an exported model, say) but none of the student's code.
-            with job_dir(
-                job_name(f"s{request.submission_id}-verify"), size_mb=request.limits.disk_mb
-            ) as second:
-                verify_out = _stage(
-                    second, bundle, {}, probe=bundle / "verify.py", first=out,
-                    max_first_bytes=request.limits.disk_mb * 1024 * 1024 // 2,
-                )  # fmt: skip
-                outcome, _ = _run_job(request, grader, sink, second)
-                ended = _limit_verdict(outcome, request)
-                if ended is not None:
-                    return _result(request, ended[0], grader, resources=resources, message=ended[1])
-                report = _run_check(
-                    bundle, out, request.mode, verify_out, torch_home=grader.torch_home,
-                    checker=grader.warm_checker(), job_seed=job_seed,
-                )  # fmt: skip
+            verified = _run_verify(request, grader, sink, bundle, out, job_seed, resources)
+            if isinstance(verified, GradeResult):
+                return verified
+            report = verified
         else:
             report = _run_check(
                 bundle, out, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker(),
@@ -383,24 +369,71 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
 def _run_trusted_check(
     request: GradeRequest,
     grader: Grader,
+    sink: EventSink,
     bundle: Path,
     out: Path,
     manifest: ResultManifest,
     job_seed: int,
-) -> dict[str, Any] | None:
+    resources: dict[str, Any],
+) -> dict[str, Any] | GradeResult | None:
     """The check of a boundary trial, over a folder of the grader's holding only the out/ files whose
-    sha256 the driver's manifest names."""
+    sha256 the driver's manifest names; a verify step receives that folder, and nothing else of out/."""
     checked = Path(tempfile.mkdtemp(prefix="huashen-checked-"))
     try:
         problems = copy_verified(out, manifest, checked)
         if problems:
             logger.warning("submission %s: out/ files not checked: %s", request.submission_id, problems)
+        if (bundle / "verify.py").is_file():
+            return _run_verify(request, grader, sink, bundle, checked, job_seed, resources)
         return _run_check(
             bundle, checked, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker(),
             job_seed=job_seed,
         )  # fmt: skip
     finally:
         shutil.rmtree(checked, ignore_errors=True)
+
+
+def _run_verify(
+    request: GradeRequest,
+    grader: Grader,
+    sink: EventSink,
+    bundle: Path,
+    first: Path,
+    job_seed: int,
+    resources: dict[str, Any],
+) -> dict[str, Any] | GradeResult | None:
+    """The verify step: a second, fresh sandbox with the trial's verify.py and the first run's out/
+    files `first` (an exported model, say) but none of the student's code; then the check over both.
+    A verify.py that defines `driver(ctx)` runs behind the boundary too, and the check reads only the
+    files its manifest names. A GradeResult when the step ended on a limit, a violation or a crash."""
+    with job_dir(job_name(f"s{request.submission_id}-verify"), size_mb=request.limits.disk_mb) as second:
+        verify_out = _stage(
+            second, bundle, {}, probe=bundle / "verify.py", first=first,
+            max_first_bytes=request.limits.disk_mb * 1024 * 1024 // 2,
+        )  # fmt: skip
+        manifest = ResultManifest() if is_boundary_trial(bundle, "verify.py") else None
+        outcome, _ = _run_job(request, grader, sink, second, manifest=manifest)
+        ended = _limit_verdict(outcome, request)
+        if ended is not None:
+            return _result(request, ended[0], grader, resources=resources, message=ended[1])
+        if manifest is None:
+            return _run_check(
+                bundle, first, request.mode, verify_out, torch_home=grader.torch_home,
+                checker=grader.warm_checker(), job_seed=job_seed,
+            )  # fmt: skip
+        vouched = Path(tempfile.mkdtemp(prefix="huashen-verified-"))
+        try:
+            problems = copy_verified(verify_out, manifest, vouched)
+            if problems:
+                logger.warning(
+                    "submission %s: verify out/ files not checked: %s", request.submission_id, problems
+                )
+            return _run_check(
+                bundle, first, request.mode, vouched, torch_home=grader.torch_home,
+                checker=grader.warm_checker(), job_seed=job_seed,
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(vouched, ignore_errors=True)
 
 
 def _run_job(

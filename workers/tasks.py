@@ -2,52 +2,24 @@
 
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 
+from workers import env
 from workers.celery_app import HARD_LIMIT_SECONDS, REDIS_URL, app
 from workers.claims import claim_submission, lease_seconds
 from workers.events import RedisStreamSink
-from workers.grader import Grader, grade
+from workers.grader import grade
 from workers.logs import log_context
 from workers.protocol import GRADE_TASK, MARK_RUNNING_TASK, RESULT_TASK, GradeRequest, GradeResult, Verdict
+from workers.slot import grader
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-_grader: Grader | None = None
-
-
-def grader() -> Grader:
-    global _grader
-    if _grader is None:
-        device = os.environ.get("HUASHEN_DEVICE", "cpu")
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-        gpu_nodes: tuple[str, ...] = ()
-        if device == "gpu":
-            nodes = [f"/dev/nvidia{index}" for index in visible.split(",") if index.strip().isdigit()]
-            if not any(Path(node).exists() for node in nodes):
-                # In a container the reserved GPU keeps its host node name (/dev/nvidia3) while CUDA
-                # numbers it 0: the container holds only the nodes of its own GPUs, so take those.
-                nodes = sorted(str(node) for node in Path("/dev").glob("nvidia[0-9]*"))
-            shared = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"]
-            gpu_nodes = tuple(node for node in [*nodes, *shared] if Path(node).exists())
-        _grader = Grader(
-            device=device,
-            require_cgroups=os.environ.get("HUASHEN_REQUIRE_CGROUPS", "1") != "0",
-            gpu_devices=gpu_nodes,
-        )
-        exercises = os.environ.get("HUASHEN_EXERCISES_DIR")
-        if exercises:
-            _grader.exercises_dir = Path(exercises)
-    return _grader
-
 
 _client: Any = None
 
@@ -71,7 +43,7 @@ def _claims_client() -> Any:
 
 # How long a grader keeps trying to claim a submission, or to send its result, through a Redis outage
 # before it hands the request back to the queue (a copy is graded later; nothing is dropped).
-OUTAGE_PATIENCE_SECONDS = int(os.environ.get("GRADING_OUTAGE_PATIENCE_SECONDS", "120"))
+OUTAGE_PATIENCE_SECONDS = env.outage_patience_seconds()
 
 
 def _through_outage(what: str, function: Callable[[], T], submission_id: int) -> T:

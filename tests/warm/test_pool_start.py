@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from celery import signals
 
-from workers import tasks
+from workers import slot
 from workers.grader import Grader
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "grading"
@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "grading"
 @pytest.fixture
 def fresh_grader(monkeypatch: pytest.MonkeyPatch):
     grader = Grader(exercises_dir=FIXTURES, require_cgroups=True, warm=True)
-    monkeypatch.setattr(tasks, "_grader", grader)
+    monkeypatch.setattr(slot, "_grader", grader)
     yield grader
     grader.close()
 
@@ -39,6 +39,6 @@ def test_with_the_warm_pool_off_the_process_starts_none(monkeypatch: pytest.Monk
     import workers.celery_app  # noqa: F401
 
     grader = Grader(exercises_dir=FIXTURES, require_cgroups=True, warm=False)
-    monkeypatch.setattr(tasks, "_grader", grader)
+    monkeypatch.setattr(slot, "_grader", grader)
     signals.worker_process_init.send(sender=None)
     assert grader._pool is None

@@ -43,6 +43,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from workers import env
 from workers.protocol import Limits
 from workers.sandbox import cgroups
 from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy
@@ -95,7 +96,7 @@ class WarmUnavailable(RuntimeError):
 
 def warm_requested() -> bool:
     """The grader setting: HUASHEN_WARM_POOL=0 turns the warm path off (default on)."""
-    return os.environ.get(ENV_FLAG, "1") != "0"
+    return env.warm_pool_requested()
 
 
 def warm_possible() -> str | None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from workers import env
 from workers.protocol import Limits
 from workers.sandbox import cgroups
 from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy, bwrap_argv
@@ -87,7 +88,7 @@ def sandbox_account() -> pwd.struct_passwd | None:
 
 def jobs_base() -> Path:
     if is_root():
-        return Path(os.environ.get("HUASHEN_JOBS_DIR", "/var/lib/huashen/jobs"))
+        return env.jobs_dir()
     return Path(tempfile.gettempdir()) / f"huashen-jobs-{os.getuid()}"
 
 
