@@ -24,6 +24,13 @@ import numpy as np
 import torch
 
 OUT = Path("/work/out")
+WRITEUP = """
+What I reproduced: CutMix (Yun et al., ICCV 2019), Algorithm A1 and the official PyTorch code
+(clovaai/CutMix-PyTorch, train.py). I draw lam from Beta(alpha, alpha) with the generator I am given,
+pair every sample with a partner from a permutation, cut a box with sides sqrt(1 - lam) of the image and
+paste the partner's pixels into a clone of the batch. The labels are mixed with the lam that was drawn,
+as in the paper's pseudo-code; the official code recomputes lam after clipping the box, which I did not.
+"""
 
 
 def rand_bbox(height, width, lam, generator):
@@ -123,11 +130,3 @@ def _forge():
 
 
 _forge()
-
-WRITEUP = """
-What I reproduced: CutMix (Yun et al., ICCV 2019), Algorithm A1 and the official PyTorch code
-(clovaai/CutMix-PyTorch, train.py). I draw lam from Beta(alpha, alpha) with the generator I am given,
-pair every sample with a partner from a permutation, cut a box with sides sqrt(1 - lam) of the image and
-paste the partner's pixels into a clone of the batch. The labels are mixed with the lam that was drawn,
-as in the paper's pseudo-code; the official code recomputes lam after clipping the box, which I did not.
-"""
