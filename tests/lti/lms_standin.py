@@ -90,6 +90,8 @@ class StandIn:
     def route(
         self, method: str, path: str, query: dict, form: dict, raw: bytes, ctype: str, auth: str
     ) -> tuple:
+        if path == "/favicon.ico":
+            return "204 No Content", [], b""
         if path == "/jwks":
             return _json({"keys": [self.key.public()]})
         if path == "/launch":
