@@ -50,7 +50,7 @@ run: install frontend messages
 	@$(MANAGE) create_demo_accounts
 	@[ -s var/secret-key ] || (umask 077; $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret-key)
 	@echo "Huashen: http://$(HOST):$(PORT)/  (Ctrl-C stops it$(if $(filter 1 true yes on,$(DEBUG)),; DEBUG on,))"
-	@DEBUG=$(DEBUG) SECRET_KEY_FILE=$${SECRET_KEY_FILE:-$$([ -n "$$SECRET_KEY" ] || echo $(CURDIR)/var/secret-key)} SECURE_COOKIES=$${SECURE_COOKIES:-0} \
+	@DEBUG=$(DEBUG) LOCAL_GRADER_START=$${LOCAL_GRADER_START:-1} SECRET_KEY_FILE=$${SECRET_KEY_FILE:-$$([ -n "$$SECRET_KEY" ] || echo $(CURDIR)/var/secret-key)} SECURE_COOKIES=$${SECURE_COOKIES:-0} \
 	  TORCH_HOME=$(CURDIR)/var/torch-home PYTHONPATH=platform:. $(VENV)/bin/daphne -b $(HOST) -p $(PORT) huashen.asgi:application
 
 lint:

@@ -2,10 +2,12 @@
 
     LocalExecutor(2).submit(request, on_event=..., on_result=...)
 
-The same `grade()` and sandbox as a Celery grader, with bounded concurrency (a thread pool) and without
-requiring cgroups: a developer machine without delegated cgroups gets rlimit-only limits, and says so
-loudly. Events go to a callback instead of a Redis Stream; the platform stores them in its in-process
-event log. No Django here: the platform passes callbacks in.
+The same `grade()` and sandbox as a Celery grader, with bounded concurrency (a thread pool). Confined
+(`confine=True`, what the platform asks for when `confinement_possible()`: root, the sandbox account,
+bubblewrap and cgroups) it grades as a Celery grader does, cgroup limits and the warm pool included, and
+starts the pool at once so a newcomer's first Submit finds it warm. Otherwise runs get rlimit-only limits
+and a cold sandbox, and it says so loudly. Events go to a callback instead of a Redis Stream; the
+platform stores them in its in-process event log. No Django here: the platform passes callbacks in.
 """
 
 import dataclasses
@@ -26,22 +28,45 @@ BANNER = (
     "without root or delegated cgroups its memory and process limits are rlimits only. "
     "Never expose an embedded server to untrusted users: run distributed graders for that."
 )
+CONFINED = (
+    "EMBEDDED GRADING, CONFINED: cgroups limit each run's memory, processes and CPU; the warm sandbox pool "
+    "starts now (runs are cold until it passes its self-test)."
+)
+RLIMITS_ONLY = (
+    "EMBEDDED GRADING, RLIMITS ONLY ({reason}): memory and processes are limited by rlimits, not cgroups, "
+    "and every run starts a cold sandbox (no warm pool). Run as root for cgroup limits and the warm pool."
+)
+
+
+def confinement_possible() -> str | None:
+    """None when this process can confine runs as a Celery grader does (and so run the warm pool);
+    otherwise why not."""
+    from workers.sandbox.pool import warm_possible
+
+    return warm_possible()
 
 
 class LocalExecutor:
     """At most `max_workers` submissions graded at once; the rest wait in the pool's queue, in order."""
 
-    def __init__(self, max_workers: int = 1, *, exercises_dir: Path | None = None) -> None:
+    def __init__(
+        self, max_workers: int = 1, *, exercises_dir: Path | None = None, confine: bool = False
+    ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, not {max_workers}")
         self.max_workers = max_workers
         self.grader = (
-            Grader(require_cgroups=False, exercises_dir=Path(exercises_dir))
+            Grader(require_cgroups=confine, exercises_dir=Path(exercises_dir))
             if exercises_dir is not None
-            else Grader(require_cgroups=False)
+            else Grader(require_cgroups=confine)
         )
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="huashen-grade")
         logger.warning(BANNER)
+        if confine:
+            logger.warning(CONFINED)
+            self.grader.warm_pool()  # in the background: the web server does not wait for it
+        else:
+            logger.warning(RLIMITS_ONLY.format(reason=confinement_possible() or "not asked to confine"))
 
     def submit(
         self,
@@ -56,6 +81,8 @@ class LocalExecutor:
 
     def shutdown(self, *, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        if wait:  # nothing runs any more: the warm pool's processes and the lib dir can go
+            self.grader.close()
 
     def _run(
         self,

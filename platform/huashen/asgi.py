@@ -20,6 +20,10 @@ websocket_routes = [
     path("ws/cohorts/<int:cohort_id>/matrix/", MatrixConsumer.as_asgi()),
 ]
 
+from huashen.grading.embedded import start_with_the_server  # noqa: E402
+
+start_with_the_server()  # the embedded grader, when asked to start with the server (make run)
+
 application = ProtocolTypeRouter(
     {
         "http": django_application,

@@ -147,6 +147,9 @@ GRADING_GRACE_SECONDS = env_int("GRADING_GRACE_SECONDS", 120, minimum=1)
 GRADING_HARD_LIMIT_SECONDS = env_int("GRADING_HARD_LIMIT_SECONDS", 900, minimum=1)
 # Embedded mode: how many submissions the in-process executor grades at once (the rest wait in order).
 LOCAL_GRADER_CONCURRENCY = env_int("LOCAL_GRADER_CONCURRENCY", 1, minimum=1)
+# Start the embedded grader (and its warm pool, as root) with the web server instead of at the first
+# submission: `make run` sets it, so a newcomer's first Submit does not pay for the pool's start.
+LOCAL_GRADER_START = env_bool("LOCAL_GRADER_START", False)
 # How often the reaper sweeps (Celery beat on the platform worker; a thread in embedded mode).
 GRADING_REAP_INTERVAL_SECONDS = env_int("GRADING_REAP_INTERVAL_SECONDS", 60, minimum=1)
 # How long the platform worker keeps retrying one delivery of a result (or a "running" note) through a

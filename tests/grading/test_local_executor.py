@@ -177,6 +177,7 @@ def test_one_process_wide_executor_sized_by_the_setting(settings, monkeypatch: p
     settings.LOCAL_GRADER_CONCURRENCY = 3
     settings.GRADING_REAP_INTERVAL_SECONDS = 17
     monkeypatch.setattr(embedded, "_executor", None)
+    monkeypatch.setattr(embedded, "confinement_possible", lambda: "not here")  # no warm pool to start
     first = embedded.executor()
     try:
         assert embedded.executor() is first and first.max_workers == 3

@@ -21,7 +21,7 @@ from django.db import close_old_connections
 from huashen.grading.eventlog import get_event_log
 from huashen.grading.outages import through_outages
 from huashen.grading.results import submission_mark_running, submission_record_result
-from workers.local import LocalExecutor
+from workers.local import LocalExecutor, confinement_possible
 from workers.protocol import GradeEvent, GradeRequest, GradeResult
 
 logger = logging.getLogger(__name__)
@@ -31,12 +31,25 @@ _executor: LocalExecutor | None = None
 
 
 def executor() -> LocalExecutor:
-    """The process-wide executor (LOCAL_GRADER_CONCURRENCY threads), made on first use."""
+    """The process-wide executor (LOCAL_GRADER_CONCURRENCY threads), made on first use (or as the server
+    starts: `start_with_the_server`). Confined, with the warm pool, where this process can confine runs."""
     global _executor
     with _lock:
         if _executor is None:
-            _executor = LocalExecutor(settings.LOCAL_GRADER_CONCURRENCY, exercises_dir=settings.EXERCISES_DIR)
+            _executor = LocalExecutor(
+                settings.LOCAL_GRADER_CONCURRENCY,
+                exercises_dir=settings.EXERCISES_DIR,
+                confine=confinement_possible() is None,
+            )
         return _executor
+
+
+def start_with_the_server() -> None:
+    """Make the executor as the web server starts (LOCAL_GRADER_START=1, `make run`), so its warm pool
+    is starting while a newcomer reads the first statement, and its banner (confined or rlimits only)
+    is in the server's first lines."""
+    if settings.HUASHEN_EXECUTOR == "local" and settings.LOCAL_GRADER_START:
+        executor()
 
 
 def submit(request: GradeRequest) -> "Future[None]":
