@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import { addStudent, applyCell, applyPage } from "./matrix";
+import { addStudent, applyCell, applyPage, countJoined } from "./matrix";
 import { daySeconds } from "./days";
 
 function table(): HTMLTableElement {
@@ -90,5 +90,25 @@ describe("a student who joins", () => {
     matrix = tableWithColumns("activity", ["carl", "alice"]);
     addStudent(matrix, { type: "student", student: 9, username: "bob" });
     expect([...matrix.querySelectorAll("tbody th.student")].map((th) => th.textContent)).toEqual(["carl", "alice", "bob"]);
+  });
+});
+
+describe("the student count", () => {
+  it("counts one more in the page's own words when a student joins", () => {
+    const line = document.createElement("p");
+    line.dataset.total = "3";
+    line.dataset.page = "1";
+    line.dataset.pages = "1";
+    line.dataset.text = "共 {total} 名学生 · 第 {page} / {pages} 页";
+    line.textContent = "共 3 名学生 · 第 1 / 1 页";
+    countJoined(line);
+    expect(line.textContent).toBe("共 4 名学生 · 第 1 / 1 页");
+    countJoined(line);
+    expect(line.dataset.total).toBe("5");
+    expect(line.textContent).toBe("共 5 名学生 · 第 1 / 1 页");
+  });
+
+  it("leaves a page without the line alone", () => {
+    expect(() => countJoined(null)).not.toThrow();
   });
 });

@@ -110,6 +110,21 @@ export function applyPage(table: HTMLTableElement, page: MatrixPage): void {
   }
 }
 
+/** The page's "N students" line counts one more: a student joined while it was open. Its text is the
+ * page's own translated template (`data-text`, with {total}, {page} and {pages}). */
+export function countJoined(line: HTMLElement | null): void {
+  if (line === null) return;
+  const total = Number(line.dataset.total) + 1;
+  if (!Number.isFinite(total)) return;
+  line.dataset.total = String(total);
+  const template = line.dataset.text;
+  if (!template) return;
+  line.textContent = template
+    .replace("{total}", String(total))
+    .replace("{page}", line.dataset.page ?? "")
+    .replace("{pages}", line.dataset.pages ?? "");
+}
+
 export function followMatrix(table: HTMLTableElement, status: HTMLElement | null): () => void {
   const cohort = table.dataset.cohort;
   const path = table.dataset.wsPath;
@@ -142,7 +157,9 @@ export function followMatrix(table: HTMLTableElement, status: HTMLElement | null
       try {
         const message = JSON.parse(event.data) as CellMessage | StudentMessage;
         if (message.type === "cell") applyCell(table, message);
-        else if (message.type === "student") addStudent(table, message);
+        else if (message.type === "student" && addStudent(table, message)) {
+          countJoined(document.querySelector<HTMLElement>('[data-role="matrix-total"]'));
+        }
       } catch {
         // not ours to understand: ignore
       }

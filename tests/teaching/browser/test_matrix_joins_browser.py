@@ -58,12 +58,15 @@ def test_the_matrix_gains_a_student_who_joins_live(browse: Browse, personas: Per
     expect(page.locator("#live-status")).to_have_text("实时更新中")
     rows = page.locator("#matrix tbody tr[data-student]")
     before = rows.count()
+    total = page.locator("[data-role=matrix-total]")
+    expect(total).to_contain_text(f"共 {before} 名学生")
 
     newcomer = in_a_thread(join, personas.cohort_a.join_code)
     row = page.locator(f"#matrix tr[data-student='{newcomer}']")
     expect(row).to_be_visible()
     expect(row.locator("th.student")).to_have_text("newcomer")
     expect(rows).to_have_count(before + 1)
+    expect(total).to_contain_text(f"共 {before + 1} 名学生")  # the count follows, without a reload
     exercise = Exercise.objects.get(slug="tensor-basics")
     cell = row.locator(f"td[data-exercise='{exercise.pk}']")
     expect(cell).to_have_attribute("data-state", "none")
