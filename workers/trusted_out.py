@@ -9,6 +9,11 @@ to what the driver wrote — regular files, no links, within the kit's size caps
 that folder. A missing manifest (the driver was killed, or never ran) or a file that differs leaves the
 folder without it: no observation, so the checks that needed it fail. Whether a trial is a boundary
 trial is read from the bundle on the host, never from anything the job sent.
+
+A boundary trial's verify step (verify.py, a second and fresh sandbox) receives as /work/first/ that
+same folder: only the files the first run's driver vouched for, among them `files/<name>`, the copies
+it kept of what the student's code wrote (an exported model). When verify.py is itself a driver, its
+own out/ goes through the same manifest before the check reads it.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ from exercises.kit.observations import (
     ARTIFACT_NAME,
     ARTIFACTS_DIR,
     ERROR_FILE,
+    FILE_NAME,
+    FILES_DIR,
     MAX_ARRAY_BYTES,
     MAX_ERROR_BYTES,
+    MAX_FILE_BYTES,
     MAX_OBSERVATIONS_BYTES,
     OBSERVATIONS_FILE,
     open_directory,
@@ -42,10 +50,11 @@ MAX_ARTIFACT_BYTES = 512 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def is_boundary_trial(bundle: Path) -> bool:
-    """Whether the bundle's probe.py defines a top-level `driver` function (read, never run)."""
+def is_boundary_trial(bundle: Path, probe: str = "probe.py") -> bool:
+    """Whether the bundle's probe.py (or its verify step, `probe="verify.py"`) defines a top-level
+    `driver` function (read, never run)."""
     try:
-        tree = ast.parse((bundle / "probe.py").read_text(encoding="utf-8"))
+        tree = ast.parse((bundle / probe).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return False
     return any(isinstance(node, ast.FunctionDef) and node.name == "driver" for node in tree.body)
@@ -62,6 +71,8 @@ def _cap(name: str) -> int | None:
         return MAX_ARRAY_BYTES
     if folder == ARTIFACTS_DIR and ARTIFACT_NAME.match(file):
         return MAX_ARTIFACT_BYTES
+    if folder == FILES_DIR and FILE_NAME.match(file):
+        return MAX_FILE_BYTES
     return None
 
 

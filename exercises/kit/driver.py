@@ -31,6 +31,8 @@ a GPU grader, and the student's process can never produce a probe (internal) err
   `{"error": ...}` — a raise, a dead or silent process, or an unreadable answer alike;
 - `ctx.run(key, routine, *args, **kwargs)`: the probe's own `agent_<name>(solution, ...)` run in the
   agent, for what only that process can see (memory sharing, hooks); its results are *observed*;
+- `ctx.keep_file(name, data)`: a file the student's code wrote, as the driver read it, kept as
+  out/files/<name> for the trial's verify step (which receives only the files the manifest names);
 - `ctx.patch_cuda_available(value)`: a simulated CUDA world in the agent; `ctx.last_call` holds the
   facts of the last call (`cuda_requested`) and `ctx.facts(t)["on_cuda"]` the simulated placement;
 - `ctx.seed`: this job's secret seed (an int below 2**63).
@@ -65,8 +67,11 @@ from exercises.kit.observations import (
     ARTIFACT_NAME,
     ARTIFACTS_DIR,
     ERROR_FILE,
+    FILE_NAME,
+    FILES_DIR,
     GPU_OOM,
     MAX_ARRAY_BYTES,
+    MAX_FILE_BYTES,
     MAX_OBSERVATIONS_BYTES,
     OBSERVATIONS_FILE,
     PROBE_ERROR,
@@ -371,6 +376,18 @@ class DriverContext(ProbeContext):
         if not bytes(png).startswith(b"\x89PNG\r\n\x1a\n") or len(png) > 512 * 1024:
             return False
         self._files[f"{ARTIFACTS_DIR}/{name}.png"] = bytes(png)
+        return True
+
+    def keep_file(self, name: str, data: bytes) -> bool:
+        """Keep `data` — a file the student's code produced, which the driver read back (an exported
+        model) — as out/files/<name>, named in the manifest like everything the driver writes, for the
+        trial's verify step. Its content is still the student's: the manifest vouches only that it is
+        what the driver read. False (nothing kept) when it is over `MAX_FILE_BYTES`."""
+        if not FILE_NAME.match(name) or not isinstance(data, bytes | bytearray):
+            raise ValueError(f"file name {name!r} must match {FILE_NAME.pattern} and data must be bytes")
+        if len(data) > MAX_FILE_BYTES:
+            return False
+        self._files[f"{FILES_DIR}/{name}"] = bytes(data)
         return True
 
     # -- the end --------------------------------------------------------------------------------------

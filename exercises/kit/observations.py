@@ -7,6 +7,8 @@ sandboxed process tree is dead):
     out/error.json          {"kind": "solution_error"|"gpu_oom"|"probe_error",
                              "traceback": "..."}                                (at most 64 KiB)
     out/arrays/<key>.npy    numpy arrays saved without pickle                   (at most 64 MiB each)
+    out/files/<name>        files the student's code produced that a boundary driver read back and
+                            vouches for, for a verify step (an exported model)  (at most 16 MiB each)
 
 Everything under out/ was writable by the student's code, so the loaders here treat it as hostile
 (a security boundary, unit-tested in tests/kit/test_safe_loading.py):
@@ -40,16 +42,19 @@ OBSERVATIONS_FILE = "observations.json"
 ERROR_FILE = "error.json"
 ARRAYS_DIR = "arrays"
 ARTIFACTS_DIR = "artifacts"  # PNG images shown to the student (e.g. a Grad-CAM overlay)
+FILES_DIR = "files"  # a boundary driver's copies of files the student's code wrote, for a verify step
 
 MAX_OBSERVATIONS_BYTES = 1 << 20  # 1 MiB
 MAX_ERROR_BYTES = 64 << 10  # 64 KiB
 MAX_ARRAY_BYTES = 64 << 20  # 64 MiB, the whole .npy file
+MAX_FILE_BYTES = 16 << 20  # 16 MiB, one file under out/files/
 MAX_NPY_HEADER = 10_000  # numpy's own default limit for a header
 
 # Observation keys are dotted names ("make.scalar"); array keys become file names, so they are stricter.
 OBSERVATION_KEY = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,127}$")
 ARRAY_KEY = re.compile(r"^[a-z0-9_]{1,64}$")
 ARTIFACT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\.png$")
+FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,39}(\.[a-z0-9]{1,8})?$")
 
 # Error kinds in error.json
 SOLUTION_ERROR = "solution_error"  # the student's code raised (at import, or around the probe's calls)

@@ -23,6 +23,7 @@ from workers.protocol import (
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "grading"
 VERIFY = FIXTURES / "01-sandbox" / "02-verify"
+VERIFY_BOUNDARY = FIXTURES / "01-sandbox" / "04-verify-boundary"
 PROBE = FIXTURES / "01-sandbox" / "01-probe"
 
 
@@ -44,6 +45,27 @@ def test_the_verify_step_sees_the_first_runs_files_but_not_the_students_code(gra
     assert statuses == [{"status": "running", "device": "cpu"}]
     _spec, wrong, _sink = grade_solution(grader, VERIFY, VERIFY / "wrong" / "wrong_value.py")
     assert wrong.verdict == Verdict.FAILED and "'42'" in wrong.checks[0].message["en"]
+
+
+def test_a_boundary_trials_verify_step_gets_only_the_files_its_driver_vouched_for(grader: Grader) -> None:
+    """The first run's driver reads back the file export() wrote and keeps it (out/files/value.txt); the
+    verify step (a driver too) receives that and the driver's observations, nothing the student wrote."""
+    _spec, result, _sink = grade_solution(
+        grader, VERIFY_BOUNDARY, VERIFY_BOUNDARY / "reference" / "solution.py"
+    )
+    assert (result.verdict, result.score) == (Verdict.PASSED, 100.0), result
+    assert "['files/value.txt', 'observations.json']" in result.checks[0].message["en"], result
+
+
+def test_files_planted_in_out_never_reach_a_boundary_trials_verify_step(grader: Grader) -> None:
+    """export() writes 42, plants 1729 in out/, out/files/ and out/arrays/ and keeps rewriting them (and
+    its own file, after the driver read it) from a process in its own session: the verify step sees 42."""
+    wrong = VERIFY_BOUNDARY / "wrong" / "plants_the_answer.py"
+    _spec, result, _sink = grade_solution(grader, VERIFY_BOUNDARY, wrong)
+    assert result.verdict == Verdict.FAILED, result
+    seen = result.checks[0].message["en"]
+    assert "'value': '42'" in seen and "planted" not in seen, seen
+    assert "'received': ['files/value.txt', 'observations.json']" in seen, seen
 
 
 def test_artifacts_come_back_as_checked_pngs(grader: Grader) -> None:
