@@ -6,9 +6,11 @@ sha256 only makes sure that both sides look at the same file.
 
 Verified (computed by the driver from the state_dicts the student's process returned, on its own
 ResNet-18): pretrained-weights, head-learns, backbone-unchanged, batchnorm-statistics-kept. The state
-itself is the student's process's answer: one forged to hold the pretrained backbone beside a trained
-head would pass them (the outcome is checked, not replayed). Observed: only-head-trainable (the
-requires_grad flags the student's process reports).
+itself is the student's process's answer, so head-learns also holds the returned head to the driver's
+replay of its training (`train.replay`: the same initial head trained on the driver's frozen backbone's
+features in eval mode, with the optimizer and settings recorded at every step): a state forged to hold
+the pretrained backbone beside a head trained some other way fails it. Observed: only-head-trainable
+(the requires_grad flags the student's process reports).
 """
 
 import functools
@@ -21,6 +23,8 @@ HERE = Path(__file__).resolve().parent
 STEPS = literal_from(HERE / "probe.py", "STEPS")
 HEAD = ("fc.weight", "fc.bias")
 BUFFER_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
+REPLAY_OPTIMIZERS = literal_from(HERE / "probe.py", "REPLAY_OPTIMIZERS")
+REPLAY_TOLERANCE = 0.01  # of the replay's own change: float noise, an Adam sign flip or two, no more
 LOSS_RATIO = 0.9  # the head must bring the probe's loss down by at least 10 %
 
 CHECKS = [
@@ -46,7 +50,7 @@ CHECKS = [
         en="Training the head lowers the loss",
         points=20,
         basis="verified",
-        basis_note="the loss measured by the driver on its own ResNet-18 with the returned state_dict",
+        basis_note="the loss measured by the driver on its own ResNet-18 with the returned state_dict, and the returned head against the driver's replay of its training on the frozen backbone's features with the same optimizer and settings",
     ),
     Check(
         "backbone-unchanged",
@@ -277,10 +281,57 @@ def check_head_learns(ctx):
             en=f"After {STEPS} steps the loss went from {before:.3f} to {after:.3f}; it should fall by at least 10 %. "
             "The learning rate may be too small (try Adam with lr=1e-2, or SGD with lr=0.1 and momentum=0.9).",
         )
+    if problem := replay_problem(ctx.observed("train.replay")):
+        return ctx.failed(key, zh=problem[0], en=problem[1])
     return ctx.passed(
         key,
-        zh=f"训练 {STEPS} 步后，同一批图像上的损失从 {before:.3f} 降到 {after:.3f}。",
-        en=f"After {STEPS} steps the loss on the same images fell from {before:.3f} to {after:.3f}.",
+        zh=f"训练 {STEPS} 步后，同一批图像上的损失从 {before:.3f} 降到 {after:.3f}；在你的进程之外，用同样的优化器和设置"
+        "在冻结主干的特征上重放训练，得到的正是你的分类头。",
+        en=f"After {STEPS} steps the loss on the same images fell from {before:.3f} to {after:.3f}, and replaying "
+        "the training outside your process — the same optimizer and settings, on the frozen backbone's features — "
+        "gives exactly your head.",
+    )
+
+
+def replay_problem(replay):
+    """(zh, en) when the returned head is not what training it on the frozen features gives, else None."""
+    if not isinstance(replay, dict):
+        return (
+            "没能在你的进程之外重放分类头的训练。",
+            "The head's training could not be replayed outside your process.",
+        )
+    if replay.get("replayed") is not True:
+        why = str(replay.get("why"))
+        if why == "no-steps":
+            return (
+                "train_head 运行期间没有看到任何 torch.optim 优化器的 step()：用一个 torch.optim 优化器训练分类头，"
+                "评测程序会用同样的优化器和设置重放训练来核对结果。",
+                "No torch.optim optimizer stepped while train_head ran: train the head with a torch.optim optimizer; "
+                "the grader replays the training with the same optimizer and settings to check the result.",
+            )
+        if why.startswith("optimizer:"):
+            name = why.split(":", 1)[1]
+            return (
+                f"评测程序能重放的优化器是 {', '.join(REPLAY_OPTIMIZERS)}；{name} 不在其中。",
+                f"The grader can replay {', '.join(REPLAY_OPTIMIZERS)}; {name} is not one of them.",
+            )
+        return (
+            f"没能在你的进程之外重放分类头的训练（{show(why)}）。",
+            f"The head's training could not be replayed outside your process ({show(why)}).",
+        )
+    difference = number(replay.get("difference"))
+    if difference is not None and difference <= REPLAY_TOLERANCE:
+        return None
+    shown = "?" if difference is None else f"{100 * difference:.1f} %"
+    return (
+        f"你返回的分类头不是在冻结主干的特征上训练出来的：评测程序在你的进程之外，用你的优化器和设置，把同一个初始分类头"
+        f"在冻结主干（eval 模式）的特征上训练同样的 {replay.get('steps')} 步，两者相差训练变化量的 {shown}。"
+        "训练时主干要冻结并处于 eval 模式（包括 BatchNorm），每步用整批数据和交叉熵。",
+        f"The head you returned is not one trained on the frozen backbone's features: outside your process the "
+        f"grader trained the same initial head for the same {replay.get('steps')} steps on the features of the "
+        f"frozen backbone in eval mode, with your optimizer and settings, and the two differ by {shown} of the "
+        "training's change. Keep the backbone frozen and in eval mode (BatchNorm included) while training, with "
+        "the whole batch and cross-entropy at every step.",
     )
 
 

@@ -5,6 +5,15 @@ outcomes: the loaded model's whole state_dict, and the trained model's. From tho
 every fingerprint and the loss after training itself, on its own ResNet-18, so pretrained-weights,
 head-learns, backbone-unchanged and batchnorm-statistics-kept are *verified*; which parameters still
 require gradients after freeze_backbone is *observed* (a flag the student's process reports).
+
+The trained head is also *replayed* (`replay_head`): a state that holds the pretrained backbone beside a
+head trained some other way (a backbone that moved during training, BatchNorm in train mode) would
+otherwise pass. The agent records, at every optimizer step, the optimizer's class and its parameter
+groups' settings (`StepRecorder`: which head parameters each group holds, learning rate, momentum,
+betas, weight decay …); this process then trains a fresh copy of the same initial head on the features
+of its own frozen backbone in eval mode, with the same optimizer and settings step by step, and the
+check compares the returned head with that replay. The record is the student's to forge, but no
+setting makes the replay land on a head that was not trained on the frozen features.
 The steps, as before:
 
 1. `load_pretrained()`: a fingerprint of every tensor of the returned model's state_dict (the check
@@ -72,6 +81,41 @@ def probe_loss(model, images, labels):
         return float(F.cross_entropy(model(images), labels))
 
 
+# Optimizers the replay can rebuild, and the group settings it takes over (anything else is the default).
+REPLAY_OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+MAX_RECORDED_STEPS = 100
+
+
+class StepRecorder:
+    """Every optimizer step while train_head runs: which optimizer (by order of first step), its class
+    and each parameter group's settings with the names of the head parameters it holds."""
+
+    def __init__(self, model):
+        self.names = {id(parameter): name for name, parameter in model.named_parameters()}
+        self.optimizers = {}
+        self.steps = []
+
+    def __call__(self, optimizer, args, kwargs):
+        if len(self.steps) >= MAX_RECORDED_STEPS:
+            self.steps.append(None)  # too many: the record says so
+            return
+        index = self.optimizers.setdefault(id(optimizer), len(self.optimizers))
+        groups = []
+        for group in optimizer.param_groups:
+            settings = {"params": [self.names.get(id(p), "?") for p in group["params"]]}
+            for name, value in group.items():
+                if name == "params":
+                    continue
+                if isinstance(value, torch.Tensor) and value.numel() == 1:
+                    value = float(value)
+                if value is None or isinstance(value, bool | int | float | str):
+                    settings[name] = value
+                elif isinstance(value, tuple) and all(isinstance(item, int | float) for item in value):
+                    settings[name] = list(value)
+            groups.append(settings)
+        self.steps.append({"optimizer": index, "class": type(optimizer).__name__, "groups": groups})
+
+
 # ---------------------------------------------------------------------------------------------------
 # In the agent (the student's process): the model lives here between calls
 
@@ -102,10 +146,75 @@ def agent_freeze(solution, checkpoint):
 
 
 def agent_train(solution, images, labels, steps):
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
     model = MODEL[0]
     model.train()  # as a freshly built torchvision model is: train_head decides the mode itself
-    losses = solution.train_head(model, images, labels, steps)
-    return {"returned": losses, "state": dict(model.state_dict())}
+    recorder = StepRecorder(model)
+    handle = register_optimizer_step_pre_hook(recorder)
+    try:
+        losses = solution.train_head(model, images, labels, steps)
+    finally:
+        handle.remove()
+    return {"returned": losses, "state": dict(model.state_dict()), "steps": recorder.steps}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The replay, in the driver
+
+
+def frozen_features(model, images):
+    """The frozen backbone's features (eval mode, no grad) of `images`, from the driver's own model."""
+    model.eval()
+    head, model.fc = model.fc, nn.Identity()
+    try:
+        with torch.no_grad():
+            return model(images)
+    finally:
+        model.fc = head
+
+
+def replay_head(features, labels, head_before, steps):
+    """Train a copy of the initial head on `features` as the record says: the same optimizer class,
+    groups and settings at every step, the whole batch, cross-entropy. Returns (head, None) or
+    (None, why it cannot be replayed)."""
+    if not isinstance(steps, list) or not steps:
+        return None, "no-steps"
+    if len(steps) > MAX_RECORDED_STEPS or any(not isinstance(step, dict) for step in steps):
+        return None, "too-many-steps"
+    head = nn.Linear(features.shape[1], NUM_CLASSES)
+    with torch.no_grad():
+        head.weight.copy_(head_before["weight"])
+        head.bias.copy_(head_before["bias"])
+    parameters = {"fc.weight": head.weight, "fc.bias": head.bias}
+    built = {}
+    try:
+        for step in steps:
+            name = step.get("class")
+            if name not in REPLAY_OPTIMIZERS:
+                return None, f"optimizer:{str(name)[:80]}"
+            groups = []
+            for group in step.get("groups") or []:
+                held = [parameters[p] for p in group.get("params") or [] if p in parameters]
+                if held:
+                    settings = {k: v for k, v in group.items() if k != "params"}
+                    settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+                    groups.append({"params": held, **settings})
+            if not groups:
+                return None, "no-head-parameters"
+            index = step.get("optimizer")
+            optimizer = built.get(index)
+            if optimizer is None or len(optimizer.param_groups) != len(groups):
+                optimizer = built[index] = getattr(torch.optim, name)(groups)
+            else:
+                for group, settings in zip(optimizer.param_groups, groups, strict=True):
+                    group.update({k: v for k, v in settings.items() if k != "params"})
+            optimizer.zero_grad()
+            F.cross_entropy(head(features), labels).backward()
+            optimizer.step()
+    except (TypeError, ValueError, KeyError, RuntimeError) as error:
+        return None, f"settings:{type(error).__name__}: {str(error)[:200]}"
+    return head, None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -154,6 +263,7 @@ def driver(ctx):
     labels = torch.as_tensor(data["train_y"][:N_IMAGES], dtype=torch.long)
     before = probe_loss(reference, images, labels)
     head_before = {name: p.detach().clone() for name, p in reference.fc.named_parameters()}
+    features = frozen_features(reference, images)
     trained = ctx.run("train", "agent_train", images, labels, STEPS)
     if not isinstance(trained, dict):
         return
@@ -170,6 +280,7 @@ def driver(ctx):
         )
     except (RuntimeError, KeyError, ValueError) as error:  # not a ResNet-18 with a 10-class head any more
         print(f"the trained model's state_dict does not fit a ResNet-18 with a 10-class head: {error}")
+    ctx.observe("train.replay", replay_outcome(trained.get("steps"), state, features, labels, head_before))
     names = sorted(name for name in state if not name.startswith("fc."))
     ctx.observe(
         "train",
@@ -183,3 +294,25 @@ def driver(ctx):
         },
     )
     ctx.save_array("backbone_after", fingerprint(state, names))
+
+
+def replay_outcome(steps, state, features, labels, head_before):
+    """How far the returned head lies from the replay, relative to how far the replay moved the head."""
+    head, why = replay_head(features, labels, head_before, steps)
+    if head is None:
+        return {"replayed": False, "why": why}
+    got = [state.get("fc.weight"), state.get("fc.bias")]
+    if not all(isinstance(value, torch.Tensor) for value in got) or got[0].shape != head.weight.shape:
+        return {"replayed": False, "why": "no-head"}
+    if got[1].shape != head.bias.shape:
+        return {"replayed": False, "why": "no-head"}
+    want = torch.cat([head.weight.detach().reshape(-1), head.bias.detach().reshape(-1)]).double()
+    start = torch.cat([head_before["weight"].reshape(-1), head_before["bias"].reshape(-1)]).double()
+    returned = torch.cat([got[0].reshape(-1), got[1].reshape(-1)]).double()
+    moved = float(torch.linalg.vector_norm(want - start))
+    return {
+        "replayed": True,
+        "steps": len(steps),
+        "optimizer": str(steps[0].get("class")),
+        "difference": float(torch.linalg.vector_norm(returned - want)) / max(moved, 1e-12),
+    }
