@@ -4,13 +4,22 @@ Each receiver is cheap for students who never launched from an LMS (one indexed 
 the sending is a platform task (`huashen.lti.tasks`).
 """
 
+import functools
 from typing import Any
 
+from django.db import transaction
 from lti_tool.models import LtiUser
 
 from huashen.curriculum.models import GradingMode
 from huashen.grading.models import ExerciseProgress, Submission
-from huashen.lti import services
+from huashen.lti import services, tasks
+
+
+def _queue(**kwargs: Any) -> None:
+    """Queue the score (once per column, submission and score) and send it when this commits."""
+    with transaction.atomic():
+        for publication in services.scores_queue(**kwargs):
+            transaction.on_commit(functools.partial(tasks.send_score_soon, publication.pk))
 
 
 def _from_an_lms(user_id: int) -> bool:
@@ -24,7 +33,7 @@ def on_submission_finished(
     if mode != "submit" or not _from_an_lms(user_id):
         return
     if purpose == "rerun":  # a regrade: the re-run's score replaces the one the LMS holds
-        services.scores_queue(
+        _queue(
             user_id=user_id, exercise_id=exercise_id, score=float(score or 0.0),
             submission_id=submission_id, reason="regrade",
         )  # fmt: skip
@@ -36,9 +45,7 @@ def on_submission_finished(
         return  # hybrid and manual trials are scored by their review
     progress = ExerciseProgress.objects.filter(user_id=user_id, exercise_id=exercise_id).first()
     best = progress.best_score if progress else float(score or 0.0)
-    services.scores_queue(
-        user_id=user_id, exercise_id=exercise_id, score=best, submission_id=submission_id, reason="pass"
-    )
+    _queue(user_id=user_id, exercise_id=exercise_id, score=best, submission_id=submission_id, reason="pass")
 
 
 def on_progress_changed(sender: Any, *, user_id: int, exercise_id: int, **_kwargs: Any) -> None:
@@ -57,7 +64,7 @@ def on_progress_changed(sender: Any, *, user_id: int, exercise_id: int, **_kwarg
     progress = ExerciseProgress.objects.filter(user_id=user_id, exercise_id=exercise_id).first()
     if progress is None:
         return
-    services.scores_queue(
+    _queue(
         user_id=user_id, exercise_id=exercise_id, score=progress.best_score,
         submission_id=review.submission_id, reason="review",
     )  # fmt: skip

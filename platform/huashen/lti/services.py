@@ -2,7 +2,6 @@
 platforms and rotating the tool's keys."""
 
 import datetime as dt
-import functools
 import hashlib
 import itertools
 import logging
@@ -217,7 +216,7 @@ def scores_queue(
 ) -> list[ScorePublication]:
     """Queue `score` (0..100) of a student on a trial for every LMS column that places that trial in a
     course the student launched from. The same (column, student, submission, score) is queued once;
-    the sends start when the transaction commits."""
+    the caller starts the sends (`huashen.lti.tasks`) once the transaction commits."""
     lti_users = {
         lti_user.registration_id: lti_user
         for lti_user in LtiUser.objects.filter(auth_user_id=user_id).select_related("registration")
@@ -258,14 +257,7 @@ def scores_queue(
             continue
         if created:
             queued.append(publication)
-            transaction.on_commit(functools.partial(_send_later, publication.pk))
     return queued
-
-
-def _send_later(publication_id: int) -> None:
-    from huashen.lti import tasks
-
-    tasks.send_score_soon(publication_id)
 
 
 @dataclass(frozen=True)
