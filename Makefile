@@ -22,7 +22,7 @@ help:
 	@echo "make test-browser  the end-to-end browser suite alone (own PostgreSQL + Redis, Chromium)"
 	@echo "make lint       ruff, ruff format --check, mypy, import contracts, TypeScript types"
 	@echo "make format     ruff format + ruff --fix"
-	@echo "make bench      benchmarks (warm vs cold sandbox, reference grading): a table and bench/results.json"
+	@echo "make bench      benchmarks (warm vs cold sandbox, reference grading, similar code): a table and bench/results.json"
 
 install:
 	@bash scripts/install.sh bubblewrap gettext
@@ -107,6 +107,7 @@ bench: install-test
 	  PYTHONPATH=. $(PY) bench/try_latency.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/fanout.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/matrix.py || status=$$?; \
+	  PYTHONPATH=. $(PY) bench/similarity.py || status=$$?; \
 	  bash scripts/services.sh stop var/bench-services; exit $$status
 
 clean:

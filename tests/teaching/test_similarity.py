@@ -17,12 +17,16 @@ from django.test.utils import CaptureQueriesContext
 
 from huashen.accounts.services import cohort_join, user_create
 from huashen.grading.models import Submission, Verdict
+from huashen.grading.results import submission_record_result
+from huashen.grading.services import submission_create, submission_create_rerun
 from huashen.similarity import dispatch, services
 from huashen.similarity.dispatch import send_to_broker as real_send_to_broker
 from huashen.similarity.models import CodeFingerprint, Decision, SimilarPair
 from huashen.similarity.services import cohort_scan, submission_compare
 from tests.conftest import PASSWORD, Personas
 from tests.teaching.test_permissions import client_for
+from workers.protocol import CheckResult, GradeResult
+from workers.protocol import Verdict as WireVerdict
 
 pytestmark = pytest.mark.django_db
 
@@ -123,14 +127,23 @@ def summarize(values):
 """
 
 
-def submit(user, exercise, code: str, verdict: str = "") -> Submission:
-    """A Submit row as submission_create stores it, announced the same way (embedded: compared on commit)."""
-    from huashen.grading.services import submission_create
+def finish(submission: Submission, verdict: WireVerdict = WireVerdict.FAILED) -> Submission:
+    """The grader's result recorded through the real path (which announces `submission_finished`)."""
+    result = GradeResult(
+        submission_id=submission.pk,
+        verdict=verdict,
+        score=100.0 if verdict == WireVerdict.PASSED else 0.0,
+        checks=[
+            CheckResult("shape", verdict == WireVerdict.PASSED, 1.0, 1.0, {"zh": "形状", "en": "Shape"}, {})
+        ],
+        device="cpu",
+    )
+    return submission_record_result(result=result)
 
-    submission = submission_create(user=user, exercise=exercise, code=code, mode="submit")
-    if verdict:
-        Submission.objects.filter(pk=submission.pk).update(verdict=verdict, status="done")
-    return submission
+
+def submit(user, exercise, code: str, verdict: WireVerdict = WireVerdict.FAILED) -> Submission:
+    """A Submit as a student makes it, graded (embedded: compared once its result is committed)."""
+    return finish(submission_create(user=user, exercise=exercise, code=code, mode="submit"), verdict)
 
 
 @pytest.fixture
@@ -172,12 +185,12 @@ def test_unrelated_code_makes_no_pair(personas: Personas, trial, django_capture_
 def test_runs_reruns_and_other_cohorts_are_not_compared(
     personas: Personas, trial, frank, django_capture_on_commit_callbacks
 ) -> None:
-    from huashen.grading.services import submission_create, submission_create_rerun
-
     with django_capture_on_commit_callbacks(execute=True):
         original = submit(personas.alice, trial, ORIGINAL)
-        submission_create(user=personas.bob, exercise=trial, code=DISGUISED, mode="run")
-        submission_create_rerun(original=original)
+        finish(submission_create(user=personas.bob, exercise=trial, code=DISGUISED, mode="run"))
+        rerun = submission_create_rerun(original=original)
+        Submission.objects.filter(pk=rerun.pk).update(user=personas.bob, code=DISGUISED)  # as if bob's
+        finish(Submission.objects.get(pk=rerun.pk))
         submit(frank, trial, DISGUISED)  # cohort B: never compared with cohort A
     assert list(
         CodeFingerprint.objects.values_list("user__username", flat=True).order_by("user__username")
@@ -327,7 +340,7 @@ def test_an_older_submit_drops_out_of_the_latest_view(
 ) -> None:
     url = f"/teach/cohorts/{personas.cohort_a.pk}/similarity/"
     assert f'data-testid="pair-{flagged_pair.pk}"' in client_for(personas.carol).get(url).content.decode()
-    Submission.objects.filter(pk=flagged_pair.second_id).update(verdict=Verdict.PASSED)
+    Submission.objects.filter(pk=flagged_pair.second_id).update(verdict=Verdict.PASSED)  # bob's copy passed
     with django_capture_on_commit_callbacks(execute=True):
         submit(personas.bob, trial, UNRELATED)
     assert f'data-testid="pair-{flagged_pair.pk}"' not in client_for(personas.carol).get(url).content.decode()
@@ -474,3 +487,38 @@ def test_the_tasks_are_registered_with_the_platform_app() -> None:
 
     app.loader.import_default_modules()
     assert {"huashen.similarity_compare", "huashen.similarity_scan"} <= set(app.tasks)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", ["相似代码", "相似度下限", "已查看，没问题", "保存处理结果"]),
+        ("en", ["Similar code", "Minimum similarity", "Reviewed, fine", "Save decision"]),
+    ],
+)
+def test_the_pages_in_both_languages(
+    personas: Personas, flagged_pair: SimilarPair, language: str, expected: list[str]
+) -> None:
+    from huashen.accounts.services import user_set_language
+
+    user_set_language(user=personas.carol, language=language)
+    services.pair_decide(reviewer=personas.carol, pair=flagged_pair, decision="fine")
+    client = client_for(personas.carol)
+    html = client.get(f"/teach/cohorts/{personas.cohort_a.pk}/similarity/").content.decode()
+    html += client.get(
+        f"/teach/cohorts/{personas.cohort_a.pk}/similarity/pairs/{flagged_pair.pk}/"
+    ).content.decode()
+    for text in expected:
+        assert text in html, text
+
+
+def test_the_scan_command_compares_every_cohort(personas: Personas, trial, monkeypatch) -> None:
+    from django.core.management import call_command
+
+    monkeypatch.setattr(dispatch, "send_compare", lambda submission_id: None)
+    submit(personas.alice, trial, ORIGINAL)
+    submit(personas.bob, trial, DISGUISED)
+    out = io.StringIO()
+    call_command("similarity_scan", stdout=out)
+    assert SimilarPair.objects.count() == 1
+    assert f"A / {trial.slug}: 1 pairs" in out.getvalue()

@@ -8,8 +8,8 @@ class SimilarityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # A student's Submit is fingerprinted and compared with the cohort's on the platform queue.
-        from huashen.grading.signals import submission_created
+        # A student's finished Submit is fingerprinted and compared with the cohort's on the platform queue.
+        from huashen.grading.signals import submission_finished
         from huashen.similarity import dispatch
 
-        submission_created.connect(dispatch.on_submission_created, dispatch_uid="similarity-on-submission")
+        submission_finished.connect(dispatch.on_submission_finished, dispatch_uid="similarity-on-submission")

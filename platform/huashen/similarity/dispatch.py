@@ -1,8 +1,9 @@
-"""How a new Submit reaches the comparison: a low-priority task on the platform queue, sent on commit.
+"""How a new Submit reaches the comparison: once it is finished (graded, reaped or failed for good: the
+code is the student's work whatever the verdict), a low-priority task on the platform queue.
 
 Never on a grader's queue: graders have no database. Kombu's Redis transport polls priority step 0
 first, so recording results (step 0) always goes before a waiting comparison (step 9). Without Celery
-(embedded mode) the comparison runs in the committing thread. A failure is logged and never undoes
+(embedded mode) it runs in the thread that recorded the result. A failure is logged and never undoes
 or delays the submission; `cohort_scan` (the page's button, `manage.py similarity_scan`) catches up.
 """
 
@@ -10,7 +11,6 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from huashen.grading.models import Mode, Purpose
 
@@ -22,9 +22,10 @@ PLATFORM_QUEUE = "platform"
 LOW_PRIORITY = 9
 
 
-def on_submission_created(*, submission_id: int, mode: str, purpose: str, **_kwargs: Any) -> None:
+def on_submission_finished(*, submission_id: int, mode: str, purpose: str, **_kwargs: Any) -> None:
+    """`submission_finished` is sent after the result's transaction committed: the row is there to read."""
     if mode == Mode.SUBMIT and purpose == Purpose.ATTEMPT:
-        transaction.on_commit(lambda: send_compare(submission_id))
+        send_compare(submission_id)
 
 
 def send_to_broker(task: str, args: list[Any]) -> None:
