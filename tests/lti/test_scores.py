@@ -151,3 +151,50 @@ def test_a_review_sends_the_best_reviewed_score(
         85.0,
         submission.pk,
     )
+
+
+def test_a_placement_without_a_line_item_gets_one_made_before_its_first_score(lms, standin, settings) -> None:
+    trial = make_exercise(make_realm(1), 1)
+    spec = spec_for(trial, resource_link={"id": "link-without-column", "title": "1.1"}, no_lineitem=True)
+    launch(Client(), standin, spec)
+    user = LtiUser.objects.get(sub=spec["sub"]).auth_user
+    (publication,) = services.scores_queue(
+        user_id=user.pk, exercise_id=trial.pk, score=90.0, submission_id=3, reason="pass"
+    )
+    assert services.score_send(publication_id=publication.pk).done
+    publication.placement.refresh_from_db()
+    made = publication.placement.lineitem_url
+    assert made.startswith(f"{standin.url}/lineitems/course-1/items/")
+    item = standin.received()["lineitems"][made]
+    assert (item["resourceId"], item["resourceLinkId"], item["scoreMaximum"]) == (
+        trial.slug,
+        "link-without-column",
+        100,
+    )
+    (score,) = _scores_for(standin, spec["sub"])
+    assert score["lineitem"] == made and score["scoreGiven"] == 90.0
+
+
+def test_the_platform_task_retries_with_backoff_until_the_lms_answers(launched, standin, settings) -> None:
+    from huashen.lti import tasks
+
+    user, trial, _spec = launched
+    assert [tasks.backoff_seconds(n) for n in range(4)] == [1, 2, 4, 8]  # the base is 1 s here
+    standin.configure(fail_scores=2)
+    (publication,) = services.scores_queue(
+        user_id=user.pk, exercise_id=trial.pk, score=75.0, submission_id=11, reason="pass"
+    )
+    tasks.send_score.apply(args=[publication.pk])  # eager: each retry runs at once
+    assert list(publication.tries.values_list("outcome", flat=True)) == ["retry", "retry", "sent"]
+    settings.LTI_SCORE_MAX_RETRIES = 1
+    standin.configure(fail_scores=5)
+    (failing,) = services.scores_queue(
+        user_id=user.pk, exercise_id=trial.pk, score=70.0, submission_id=12, reason="pass"
+    )
+    tasks.send_score.apply(args=[failing.pk])
+    failing.refresh_from_db()
+    assert failing.state == "failed" and list(failing.tries.values_list("outcome", flat=True)) == [
+        "retry",
+        "failed",
+    ]
+    standin.configure(fail_scores=0)
