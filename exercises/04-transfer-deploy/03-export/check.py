@@ -1,8 +1,11 @@
 """Check for trial 4.3, export. Runs outside the sandbox and scores what the verify step observed.
 
-The verify step ran the exported files in a fresh sandbox without the student's code. The expected
-outputs are computed here from the bundle's own public/models.py (the same seeded weights, in eval
-mode) on the same seeded inputs, never taken from either sandbox.
+Every check is *verified*: the first run's driver kept the file each export function wrote (read back
+by it, named in its manifest); the verify step loaded those files in a fresh sandbox without the
+student's code and its driver sent them inputs drawn from its secret seed, receiving the outputs as
+data. The expected outputs are computed here from the bundle's own public/models.py (the same seeded
+weights, in eval mode) on the inputs rebuilt from that seed (`job.seed` of the verify step), never
+taken from either sandbox.
 """
 
 import functools
@@ -12,17 +15,23 @@ from pathlib import Path
 import numpy as np
 
 from exercises.kit.check import Check, literal_from
+from exercises.kit.data import seed_from
 
 HERE = Path(__file__).resolve().parent
 EXPORTS = literal_from(HERE / "probe.py", "EXPORTS")
 BATCHES = literal_from(HERE / "verify.py", "BATCHES")
 SHIFTS = literal_from(HERE / "verify.py", "SHIFTS")
-INPUT_SEED = literal_from(HERE / "verify.py", "INPUT_SEED")
+GATED_BATCH = literal_from(HERE / "verify.py", "GATED_BATCH")
 TOLERANCE = 1e-4
 
 FUNCTIONS = {key: function for key, function, _, _, _ in EXPORTS}
 FILES = {key: filename for key, _, _, filename, _ in EXPORTS}
 MODELS = {key: name for key, _, name, _, _ in EXPORTS}
+
+NOTE = (
+    "the file the driver read back, run in a fresh sandbox without the student's code on inputs from the verify "
+    "step's secret seed; outputs returned as data, expected ones computed outside from the bundle's models"
+)
 
 CHECKS = [
     Check(
@@ -30,12 +39,16 @@ CHECKS = [
         zh="追踪导出的 TorchScript 脱离你的代码也能算对",
         en="The traced TorchScript model computes the right outputs without your code",
         points=25,
+        basis="verified",
+        basis_note=NOTE,
     ),
     Check(
         "torchscript-script",
         zh="带数据相关分支的模型用 script 导出，两条分支都对",
         en="The model with data-dependent control flow is scripted, and both branches are right",
         points=25,
+        basis="verified",
+        basis_note=NOTE,
     ),
     Check(
         "onnx-export",
@@ -43,6 +56,8 @@ CHECKS = [
         en="The ONNX model computes the right outputs in onnxruntime, for any batch size",
         points=25,
         visible=False,
+        basis="verified",
+        basis_note=NOTE,
     ),
     Check(
         "torch-export",
@@ -50,6 +65,8 @@ CHECKS = [
         en="The torch.export program computes the right outputs for any batch size",
         points=25,
         visible=False,
+        basis="verified",
+        basis_note=NOTE,
     ),
 ]
 
@@ -73,20 +90,27 @@ def models_module():
     return module
 
 
-def inputs(batch, shift=0.0):
+def inputs(seed, batch, shift=0.0):
+    """verify.py's inputs for the job's seed."""
     import torch
 
-    generator = torch.Generator().manual_seed(INPUT_SEED + batch)
+    generator = torch.Generator().manual_seed(seed_from("export", batch, shift, seed))
     return torch.randn(batch, 3, 32, 32, generator=generator) + shift
 
 
 @functools.cache
-def expected(name, batch, shift=0.0):
+def expected(name, seed, batch, shift=0.0):
     import torch
 
     model = models_module().build(name).eval()
     with torch.no_grad():
-        return model(inputs(batch, shift)).numpy().astype(np.float64)
+        return model(inputs(seed, batch, shift)).numpy().astype(np.float64)
+
+
+def verify_seed(ctx):
+    """The seed the verify step drew its inputs from (None when it observed none: nothing matches)."""
+    seed = ctx.verify_observations.get("job.seed")
+    return seed if type(seed) is int else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -198,7 +222,7 @@ def check_batches(ctx, key, export):
     problems_zh, problems_en = [], []
     batch_errors = 0
     for batch in BATCHES:
-        ok, zh, en = compare(ctx, export, f"b{batch}", expected(MODELS[export], batch))
+        ok, zh, en = compare(ctx, export, f"b{batch}", expected(MODELS[export], verify_seed(ctx), batch))
         if not ok:
             problems_zh.append(f"批大小 {batch}：{zh}")
             problems_en.append(f"Batch size {batch}: {en}")
@@ -243,7 +267,7 @@ def check_scripted(ctx):
     if failure:
         return failure
     results = {
-        branch: compare(ctx, "scripted", branch, expected("gatednet", 2, shift))
+        branch: compare(ctx, "scripted", branch, expected("gatednet", verify_seed(ctx), GATED_BATCH, shift))
         for branch, shift in SHIFTS.items()
     }
     right = [branch for branch, (ok, _, _) in results.items() if ok]
