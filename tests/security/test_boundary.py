@@ -245,3 +245,33 @@ def test_replacing_a_trials_own_routine_fakes_its_observed_checks(grader, tmp_pa
     solution.write_text(REPLACED_ROUTINE, encoding="utf-8")
     _spec, result, _sink = grade_solution(grader, NO_GRAD, solution)
     assert "logged-loss-float" in {check.key for check in result.checks if not check.passed}, explain(result)
+
+
+# A loop the student drives (2.3: the driver replays the standard loop from the same secret spec and
+# compares the state_dict) and a file another sandbox runs (4.3: the verify step receives only the
+# driver's copies and draws its inputs from a secret seed of its own): each trial's forgery, cold and
+# warm, fails the check it names.
+LOOP_AND_EXPORT_FORGERIES = {
+    "train-loop": (
+        ROOT / "exercises" / "02-models" / "03-train-loop",
+        "forge_hooks_and_out_files",
+        "zero-grad",
+    ),
+    "export": (
+        ROOT / "exercises" / "04-transfer-deploy" / "03-export",
+        "forge_memorised_outputs",
+        "torchscript-trace",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOOP_AND_EXPORT_FORGERIES))
+def test_forging_a_replayed_loop_or_a_verified_export_is_contained(grader, caplog, name: str) -> None:
+    path, trial_grader = grader
+    bundle, forgery, check = LOOP_AND_EXPORT_FORGERIES[name]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="workers.grader"):
+        _spec, result, _sink = grade_solution(trial_grader, bundle, bundle / "wrong" / f"{forgery}.py")
+    assert ("warm sandbox run" in caplog.text) == (path == "warm"), caplog.text[-2000:]
+    assert result.verdict == Verdict.FAILED, explain(result)
+    assert check in {item.key for item in result.checks if not item.passed}, explain(result)
