@@ -198,3 +198,24 @@ def test_the_platform_task_retries_with_backoff_until_the_lms_answers(launched, 
         "failed",
     ]
     standin.configure(fail_scores=0)
+
+
+def test_a_reviewed_trials_checks_never_send_a_score(
+    lms, standin, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from tests.teaching.conftest import make_reviewed_exercise
+
+    trial = make_reviewed_exercise(make_realm(1), 4)
+    spec = spec_for(trial, resource_link={"id": "link-hybrid", "title": "hybrid"})
+    launch(Client(), standin, spec)
+    user = LtiUser.objects.get(sub=spec["sub"]).auth_user
+    monkeypatch.setattr("huashen.lti.tasks.send_score_soon", lambda pk: None)
+    submission = Submission.objects.create(
+        user=user, exercise=trial, version=trial.current_version, code="x", mode="submit", score=100.0,
+        deadline=timezone.now(),
+    )  # fmt: skip
+    kwargs = {"submission_id": submission.pk, "user_id": user.pk, "exercise_id": trial.pk, "mode": "submit"}
+    with django_capture_on_commit_callbacks(execute=True):
+        receivers.on_submission_finished(None, purpose="attempt", verdict="passed", score=100.0, **kwargs)
+        receivers.on_submission_finished(None, purpose="rerun", verdict="passed", score=100.0, **kwargs)
+    assert not ScorePublication.objects.exists()  # its review sets the score the LMS gets

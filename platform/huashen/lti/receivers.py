@@ -32,17 +32,17 @@ def on_submission_finished(
 ) -> None:  # fmt: skip
     if mode != "submit" or not _from_an_lms(user_id):
         return
+    if purpose != "rerun" and verdict != "passed":
+        return
+    submission = Submission.objects.select_related("version").filter(pk=submission_id).first()
+    if submission is None or submission.version.grading != GradingMode.AUTO:
+        return  # hybrid and manual trials are scored by their review, not by their checks
     if purpose == "rerun":  # a regrade: the re-run's score replaces the one the LMS holds
         _queue(
             user_id=user_id, exercise_id=exercise_id, score=float(score or 0.0),
             submission_id=submission_id, reason="regrade",
         )  # fmt: skip
         return
-    if verdict != "passed":
-        return
-    submission = Submission.objects.select_related("version").filter(pk=submission_id).first()
-    if submission is None or submission.version.grading != GradingMode.AUTO:
-        return  # hybrid and manual trials are scored by their review
     progress = ExerciseProgress.objects.filter(user_id=user_id, exercise_id=exercise_id).first()
     best = progress.best_score if progress else float(score or 0.0)
     _queue(user_id=user_id, exercise_id=exercise_id, score=best, submission_id=submission_id, reason="pass")
