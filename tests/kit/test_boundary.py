@@ -188,6 +188,34 @@ def test_boundary_trials_are_read_from_the_bundle(tmp_path: Path) -> None:
     assert is_boundary_trial(ROOT / "exercises" / "01-tensors" / "01-tensor-basics")
     (tmp_path / "probe.py").write_text("def probe(ctx):\n    driver = None\n", encoding="utf-8")
     assert not is_boundary_trial(tmp_path)
+    export = ROOT / "exercises" / "04-transfer-deploy" / "03-export"
+    assert is_boundary_trial(export) and is_boundary_trial(export, "verify.py")
+    assert not is_boundary_trial(tmp_path, "verify.py")
+
+
+def test_kept_files_are_copied_by_name_and_size_like_the_rest(tmp_path: Path) -> None:
+    """out/files/<name>: the driver's copies of what the student's code wrote, for a verify step."""
+    files = {"observations.json": b"{}", "files/model.ts": b"exported", "files/gated.ts": b"also"}
+    out, target = tmp_path / "out", tmp_path / "checked"
+    out.mkdir()
+    target.mkdir()
+    write(out, files)
+    manifest = manifest_for(files)
+    (out / "files" / "gated.ts").write_bytes(b"rewritten after the driver read it")
+    (out / "files" / "planted.onnx").write_bytes(b"never named")
+    problems = copy_verified(out, manifest, target)
+    assert (target / "files" / "model.ts").read_bytes() == b"exported"
+    assert sorted(path.name for path in (target / "files").iterdir()) == ["model.ts"]
+    assert problems == ["files/gated.ts: not what the driver wrote"]
+    digest = "0" * 64
+    odd = ResultManifest()
+    odd.offer(
+        {
+            "kind": "boundary-result",
+            "files": {"files/../x": digest, "files/a/b": digest, "files/ok.pt2": digest},
+        }
+    )
+    assert odd.files == {"files/ok.pt2": digest}
 
 
 # --- verdict inputs come from what the driver saw ------------------------------------------------------
