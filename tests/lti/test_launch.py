@@ -147,3 +147,16 @@ def test_an_inactive_deployment_is_refused(lms, standin, trial) -> None:
     response, _ = launch(Client(), standin, spec_for(trial))
     assert response["X-Huashen-Lti-Refusal"] == "deployment"
     assert not LtiUser.objects.exists()
+
+
+def test_a_realm_placement_and_an_unknown_trial_open_the_realm_map(lms, standin, trial) -> None:
+    realm_spec = spec_for(
+        trial, custom={"huashen_realm": trial.realm.slug}, resource_link={"id": "realm-link"}
+    )
+    response, _ = launch(Client(), standin, realm_spec)
+    assert response.status_code == 302 and response["Location"] == "/realms/"
+    assert Placement.objects.get(resource_link__id_on_platform="realm-link").realm == trial.realm
+    client = Client()
+    gone, _ = launch(client, standin, spec_for(trial, custom={"huashen_trial": "no-such-trial"}))
+    assert gone.status_code == 302 and gone["Location"] == "/realms/"
+    assert "不存在或未发布" in client.get("/realms/").content.decode()

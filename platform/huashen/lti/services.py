@@ -190,12 +190,10 @@ def launch_accept(*, lti_launch: LtiLaunch) -> AcceptedLaunch:
         if lti_launch.is_resource_launch:
             exercise, realm, unknown = _target(lti_launch)
             _place(lti_launch, exercise, realm)
-    if exercise is not None:
-        destination = reverse("web:trial", args=[exercise.slug])
-    elif realm is not None:
-        destination = reverse("web:realm-map") + f"#realm-{realm.slug}"
-    else:
-        destination = reverse("web:realm-map")
+    # A realm's placement (and a launch that names nothing) opens the realm map, where the realm's trials are.
+    destination = (
+        reverse("web:trial", args=[exercise.slug]) if exercise is not None else reverse("web:realm-map")
+    )
     logger.info(
         "LTI launch accepted: user %s (%s) from %s, cohort %s, to %s",
         user.pk, lti_launch.get_claim("sub"), registration.issuer, cohort.pk if cohort else None, destination,
