@@ -218,6 +218,43 @@ def decode_sample(image, sample, shape, codes):
     return {"partner": partners[0], "area": float(mask.mean())}, None
 
 
+def decode_all(images, shape, codes):
+    """`decode_sample` for a whole series (calls, N, C, H, W) at once.
+
+    Returns ((partner of each sample or -1, area of each sample), None) when every sample decodes, else
+    (None, (call, sample)): the first sample with a problem, for `decode_sample` to name it."""
+    batch, channels, height, width, _ = shape
+    known, index_of = codes
+    calls = images.shape[0]
+    finite = np.isfinite(images)
+    position = np.clip(np.searchsorted(known, np.where(finite, images, -1.0)), 0, len(known) - 1)
+    bad = ~(finite & (known[position] == images)).reshape(calls, batch, -1).all(axis=2)
+    whole = index_of[position]
+    source, rest = np.divmod(whole, channels * height * width)
+    channel, rest = np.divmod(rest, height * width)
+    row, column = np.divmod(rest, width)
+    grid_c, grid_y, grid_x = np.indices((channels, height, width))
+    bad |= ((channel != grid_c) | (row != grid_y) | (column != grid_x)).reshape(calls, batch, -1).any(axis=2)
+    bad |= (source != source[:, :, :1]).reshape(calls, batch, -1).any(axis=2)
+    source = source[:, :, 0]  # (calls, N, H, W)
+    own = np.arange(batch).reshape(1, batch, 1, 1)
+    mask = source != own
+    lowest = np.where(mask, source, batch).reshape(calls, batch, -1).min(axis=2)
+    highest = np.where(mask, source, -1).reshape(calls, batch, -1).max(axis=2)
+    mixed = mask.reshape(calls, batch, -1).any(axis=2)
+    bad |= mixed & (lowest != highest)
+    rows, columns = mask.any(axis=3), mask.any(axis=2)
+    top, bottom = rows.argmax(axis=2), height - 1 - rows[:, :, ::-1].argmax(axis=2)
+    left, right = columns.argmax(axis=2), width - 1 - columns[:, :, ::-1].argmax(axis=2)
+    count = mask.reshape(calls, batch, -1).sum(axis=2)
+    bad |= mixed & (count != (bottom - top + 1) * (right - left + 1))
+    if bad.any():
+        call, sample = np.argwhere(bad)[0]
+        return None, (int(call), int(sample))
+    partners = np.where(mixed, lowest, -1)
+    return (partners, count / (height * width)), None
+
+
 def decoded(ctx, name):
     """Per call, per sample decodes of a series: (list of lists, None) or (None, (zh, en) problem)."""
     cache = ctx.__dict__.setdefault("_cutmix_decoded", {})
@@ -237,15 +274,21 @@ def _decode_series(ctx, name):
     flat = codes_of(ctx, name).reshape(-1).astype(np.float64)
     order = np.argsort(flat, kind="stable")
     codes = (flat[order], order)
-    results = []
-    for call in range(images.shape[0]):
-        row = []
-        for sample in range(images.shape[1]):
-            found, problem = decode_sample(images[call, sample], sample, SHAPES[name], codes)
-            if problem:
-                return None, box_problem(ctx, name, call, sample, problem)
-            row.append(found)
-        results.append(row)
+    found, first_problem = decode_all(images, SHAPES[name], codes)
+    if first_problem is not None:
+        call, sample = first_problem
+        _, problem = decode_sample(images[call, sample], sample, SHAPES[name], codes)
+        if problem is None:  # the two decoders disagree: never a pass on that
+            problem = ("not-rectangle", "")
+        return None, box_problem(ctx, name, call, sample, problem)
+    partners, areas = found
+    results = [
+        [
+            {"partner": None if partner < 0 else int(partner), "area": float(area)}
+            for partner, area in zip(partners[call], areas[call], strict=True)
+        ]
+        for call in range(images.shape[0])
+    ]
     return results, None
 
 
