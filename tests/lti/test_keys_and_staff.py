@@ -87,3 +87,20 @@ def test_only_admins_see_the_staff_page(db, role: Role) -> None:
     client.force_login(user_create(username=f"u-{role}", password="pw-123456789", role=role))
     assert client.get("/staff/lti/").status_code == 403
     assert client.post("/staff/lti/", {"action": "rotate"}).status_code == 403
+
+
+def test_the_admins_lti_pages_speak_chinese(db) -> None:
+    services.registration_create(
+        name="Moodle", issuer="https://moodle.example.edu", client_id="abc", auth_url="https://moodle.example.edu/a",
+        token_url="https://moodle.example.edu/t", keyset_url="https://moodle.example.edu/k", deployment_ids=["1"],
+    )  # fmt: skip
+    client = Client()
+    admin = user_create(username="erin", password="pw-123456789", role=Role.ADMIN)
+    client.force_login(admin)
+    page = client.get("/admin/lti_tool/ltiregistration/").content.decode()
+    assert "签发方" in page and "客户端 ID" in page
+    assert client.get("/admin/lti_tool/key/").status_code == 200
+    admin.language = "en"
+    admin.save(update_fields=["language"])
+    english = client.get("/admin/lti_tool/ltiregistration/").content.decode()
+    assert "Issuer" in english and "签发方" not in english
