@@ -522,3 +522,15 @@ def test_the_scan_command_compares_every_cohort(personas: Personas, trial, monke
     call_command("similarity_scan", stdout=out)
     assert SimilarPair.objects.count() == 1
     assert f"A / {trial.slug}: 1 pairs" in out.getvalue()
+
+
+def test_trials_without_pairs_are_listed_apart(
+    personas: Personas, flagged_pair: SimilarPair, curriculum
+) -> None:
+    html = (
+        client_for(personas.carol).get(f"/teach/cohorts/{personas.cohort_a.pk}/similarity/").content.decode()
+    )
+    assert f'data-testid="trial-{flagged_pair.exercise.slug}"' in html
+    assert f'data-testid="trial-{curriculum["r1t2"].slug}"' not in html
+    quiet = html.split('data-testid="quiet-trials"')[1].split("</p>")[0]
+    assert "试炼 1.2" in quiet and "试炼 1.1" not in quiet

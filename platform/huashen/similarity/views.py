@@ -28,14 +28,14 @@ def _filters(request: HttpRequest) -> tuple[float, bool]:
 def cohort_similarity(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_get_for_instructor(user=_user(request), cohort_id=cohort_id)
     threshold, include_passing = _filters(request)
+    trials = selectors.pairs_by_trial(cohort=cohort, threshold=threshold, include_passing=include_passing)
     return render(
         request,
         "similarity/cohort.html",
         {
             "cohort": cohort,
-            "trials": selectors.pairs_by_trial(
-                cohort=cohort, threshold=threshold, include_passing=include_passing
-            ),
+            "trials": trials,
+            "quiet_trials": [trial for trial in trials if not trial.total],
             "threshold": threshold,
             "scope": "passing" if include_passing else "latest",
             "shown_per_trial": selectors.SHOWN_PER_TRIAL,

@@ -99,10 +99,12 @@ def normalise(code: str) -> Normalised:
         elif kind in token.Name.Class:
             symbol = "O"
         else:
-            for offset, char in enumerate(value):
+            # Kept as written (keywords, operators, numbers): each character stands for its whole token,
+            # so a highlighted region starts and ends on token boundaries.
+            for char in value:
                 chars.append(char)
-                starts.append(start + offset)
-                ends.append(start + offset + 1)
+                starts.append(start)
+                ends.append(end)
             continue
         chars.append(symbol)
         starts.append(start)
