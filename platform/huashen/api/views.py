@@ -20,7 +20,7 @@ from huashen.api.inputs import TextField
 from huashen.api.schema import ErrorOutput
 from huashen.coach.services import findings_describe
 from huashen.curriculum.models import Exercise
-from huashen.grading.models import Mode, Status, Submission, Verdict
+from huashen.grading.models import Mode, Status, Submission, Verdict, run_or_submit_choices
 from huashen.grading.selectors import (
     exercise_get_for_student,
     exercise_get_open_for_student,
@@ -192,9 +192,7 @@ class SubmissionInput(serializers.Serializer):
     exercise = serializers.SlugField()
     code = TextField(trim_whitespace=False, allow_blank=True)
     # Run or Submit; a try goes to the exercise's try/ endpoint, with its snippet.
-    mode = serializers.ChoiceField(
-        choices=[(mode.value, mode.label) for mode in (Mode.RUN, Mode.SUBMIT)], default=Mode.SUBMIT
-    )
+    mode = serializers.ChoiceField(choices=run_or_submit_choices(), default=Mode.SUBMIT)
 
 
 class CheckOutput(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Submissions and progress. Written only through `huashen.grading.services`."""
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,12 @@ class Mode(models.TextChoices):
     # The Try cell's snippet run beside the code: never graded, never an attempt, never listed with the
     # student's Runs and Submits (huashen.grading.scratch).
     TRY = "try", _("试运行")
+
+
+def run_or_submit_choices() -> list[tuple[str, Any]]:
+    """The modes a student sends to the submissions endpoint (a try has an endpoint of its own); the
+    labels stay lazy, read in the language of whoever reads them."""
+    return [(mode.value, mode.label) for mode in (Mode.RUN, Mode.SUBMIT)]
 
 
 class Purpose(models.TextChoices):
