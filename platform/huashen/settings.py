@@ -34,11 +34,6 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_FAILURE_VIEW = "huashen.web.error_pages.csrf_failure"
-# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (docker/nginx.conf does), set this so
-# Django knows a request came over https: LTI's redirect URI and its SameSite=None; Secure state cookie
-# depend on it. Only where the proxy overwrites the header a client sends.
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Applications ---------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -155,6 +150,12 @@ LOCAL_GRADER_CONCURRENCY = env_int("LOCAL_GRADER_CONCURRENCY", 1, minimum=1)
 # Start the embedded grader (and its warm pool, as root) with the web server instead of at the first
 # submission: `make run` sets it, so a newcomer's first Submit does not pay for the pool's start.
 LOCAL_GRADER_START = env_bool("LOCAL_GRADER_START", False)
+# A sync that gives a trial that trains a new version queues a run of its reference solution (distributed
+# graders only, at a regrade's priority) and stores its curve with the version (huashen.curves.runs).
+REFERENCE_RUNS_AT_SYNC = env_bool("REFERENCE_RUNS_AT_SYNC", True)
+# How long a cohort's median curve is kept (it is also forgotten at once when a run of its trial passes);
+# 0: computed on every request.
+COHORT_CURVE_CACHE_SECONDS = env_int("COHORT_CURVE_CACHE_SECONDS", 3600, minimum=0)
 # How often the reaper sweeps (Celery beat on the platform worker; a thread in embedded mode).
 GRADING_REAP_INTERVAL_SECONDS = env_int("GRADING_REAP_INTERVAL_SECONDS", 60, minimum=1)
 # How long the platform worker keeps retrying one delivery of a result (or a "running" note) through a
@@ -230,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A submission's mode (run, submit, try) and what the submissions endpoint takes (run or submit).
+    "ENUM_NAME_OVERRIDES": {
+        "ModeEnum": "huashen.grading.models.Mode",
+        "RunOrSubmitEnum": "huashen.grading.models.run_or_submit_choices",
+    },
 }
 
 # --- Languages ------------------------------------------------------------------------------------
