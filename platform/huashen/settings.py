@@ -34,6 +34,11 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_FAILURE_VIEW = "huashen.web.error_pages.csrf_failure"
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (docker/nginx.conf does), set this so
+# Django knows a request came over https: LTI's redirect URI and its SameSite=None; Secure state cookie
+# depend on it. Only where the proxy overwrites the header a client sends.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Applications ---------------------------------------------------------------------------------
 INSTALLED_APPS = [
