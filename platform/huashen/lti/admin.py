@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -48,9 +47,7 @@ class ScorePublicationAdmin(admin.ModelAdmin):
 
 @admin.action(description=gettext_lazy("轮换签名密钥（生成新密钥，宽限期后停用旧密钥）"))
 def rotate_keys(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    import datetime as dt
-
-    rotation = services.keys_rotate(grace=dt.timedelta(days=settings.LTI_KEY_GRACE_DAYS))
+    rotation = services.keys_rotate(grace=services.keys_grace())
     modeladmin.message_user(
         request,
         _("已生成新的签名密钥；%(n)d 个旧密钥已停用。") % {"n": rotation.retired if rotation else 0},
@@ -64,3 +61,6 @@ class KeyAdmin(admin.ModelAdmin):
     fields = ["public_key", "is_active", "datetime_created"]
     readonly_fields = ["public_key", "datetime_created"]
     actions = [rotate_keys]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are generated (rotation), never typed in

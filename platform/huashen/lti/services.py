@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -337,6 +338,10 @@ def keys_ensure() -> Key:
     """The newest active signing key, made if the tool has none yet."""
     key = Key.objects.active().order_by("-datetime_created", "-pk").first()
     return key if key is not None else Key.objects.generate()
+
+
+def keys_grace() -> dt.timedelta:
+    return dt.timedelta(days=settings.LTI_KEY_GRACE_DAYS)
 
 
 @dataclass(frozen=True)

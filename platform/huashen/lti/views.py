@@ -266,7 +266,7 @@ def staff_lti(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("部署 ID 已更新。"))
                 return redirect("lti:staff")
             if action == "rotate":
-                rotation = services.keys_rotate(grace=services_grace())
+                rotation = services.keys_rotate(grace=services.keys_grace())
                 messages.success(
                     request,
                     _("已生成新的签名密钥；%(n)d 个旧密钥已停用。")
@@ -302,11 +302,3 @@ def staff_lti(request: HttpRequest) -> HttpResponse:
             "form": form,
         },
     )
-
-
-def services_grace() -> Any:
-    import datetime as dt
-
-    from django.conf import settings
-
-    return dt.timedelta(days=settings.LTI_KEY_GRACE_DAYS)

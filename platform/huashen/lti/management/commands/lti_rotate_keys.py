@@ -8,7 +8,6 @@ a message signed a moment before) still verify.
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from huashen.lti import services
@@ -22,8 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--retire-only", action="store_true", help="retire old keys, add none")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        days = options["grace_days"] if options["grace_days"] is not None else settings.LTI_KEY_GRACE_DAYS
-        rotation = services.keys_rotate(grace=dt.timedelta(days=days), add=not options["retire_only"])
+        grace = (
+            services.keys_grace()
+            if options["grace_days"] is None
+            else dt.timedelta(days=options["grace_days"])
+        )
+        rotation = services.keys_rotate(grace=grace, add=not options["retire_only"])
         assert rotation is not None
         verb = "kept" if options["retire_only"] else "published"
         self.stdout.write(f"{verb} key {rotation.new_key}; retired {rotation.retired}")
