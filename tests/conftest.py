@@ -164,3 +164,12 @@ def services() -> dict[str, str]:
 @pytest.fixture
 def curriculum(db: None) -> dict[str, object]:
     return make_curriculum()
+
+
+@pytest.fixture(autouse=True)
+def _no_reference_runs_at_sync_nor_kept_curves(settings) -> None:
+    """A sync in a test queues no reference run on the test's graders, and cohort curves are computed on
+    every request: a test's passed runs commit inside its transaction, where the curve cache is never told
+    (tests/curves/test_reference_runs.py turns both on)."""
+    settings.REFERENCE_RUNS_AT_SYNC = False
+    settings.COHORT_CURVE_CACHE_SECONDS = 0

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from huashen.curriculum import signals
 from huashen.curriculum.bundles import BundleError, ExerciseSpec, RealmSpec, read_curriculum
 from huashen.curriculum.models import Exercise, ExerciseVersion, Realm, SyncReport
 from huashen.errors import DomainError
@@ -66,6 +67,8 @@ def exercises_sync(*, root: Path | None = None, replace: Collection[str] = ()) -
         errors=[{"file": e.file, "field": e.field, "message": e.message} for e in result.errors],
         summary=result.summary(),
     )
+    if result.ok and (result.created or result.new_versions):
+        signals.trial_versions_created.send(sender=Exercise, slugs=[*result.created, *result.new_versions])
     return result
 
 

@@ -29,9 +29,13 @@ def events_from_file(path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def reference_curve_record(*, exercise: Exercise, log: Any, source: str) -> ReferenceCurve:
-    """Store the metric series of `log` as the reference curve of the trial's current version."""
-    if exercise.current_version_id is None:
+def reference_curve_record(
+    *, exercise: Exercise, log: Any, source: str, version_id: int | None = None
+) -> ReferenceCurve:
+    """Store the metric series of `log` as the reference curve of the trial's current version (or of
+    `version_id`: the version a reference run was pinned to, should a newer one have come since)."""
+    version_id = version_id or exercise.current_version_id
+    if version_id is None:
         raise DomainError("no_version", f"{exercise.slug} has no current version")
     curves = metric_curves(log)
     if not curves:
@@ -41,7 +45,7 @@ def reference_curve_record(*, exercise: Exercise, log: Any, source: str) -> Refe
         steps = sorted(points)[:MAX_POINTS_PER_METRIC]
         series[name] = {"steps": steps, "values": [points[step] for step in steps]}
     curve, _created = ReferenceCurve.objects.update_or_create(
-        version_id=exercise.current_version_id, defaults={"series": series, "source": source[:200]}
+        version_id=version_id, defaults={"series": series, "source": source[:200]}
     )
     return curve
 

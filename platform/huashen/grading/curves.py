@@ -6,10 +6,13 @@ number of runs and the median points leaves here, and a step is kept only where 
 `COHORT_CURVE_MIN_RUNS` runs reported the metric, so no point is any one student's value.
 """
 
+import logging
 import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
@@ -18,6 +21,8 @@ from huashen.curriculum.models import Exercise
 from huashen.errors import DomainError
 from huashen.grading.models import Mode, Status, Submission, Verdict
 from workers.protocol import EventKind
+
+logger = logging.getLogger(__name__)
 
 COHORT_CURVE_MIN_RUNS = 5
 # A cohort's curve reads at most this many runs (the latest passed one of each student, newest first).
@@ -77,7 +82,56 @@ def cohort_for_viewer(*, user: User, cohort_id: int | None = None) -> Cohort | N
     return cohort
 
 
+def _generation_key(version_id: int | None) -> str:
+    return f"huashen:cohort-curve:generation:{version_id}"
+
+
 def cohort_median_curve(*, cohort: Cohort, exercise: Exercise) -> CohortCurve:
+    """The median curve of the cohort's passed runs of `exercise`'s current version, computed once per
+    (version, cohort) and kept in the cache until a run of that version passes (`forget_cohort_curves`
+    moves the version's generation on) or COHORT_CURVE_CACHE_SECONDS pass (a student joining or leaving
+    the cohort). With the setting at 0, or without a cache to reach, it is computed each time."""
+    version_id = exercise.current_version_id
+    if settings.COHORT_CURVE_CACHE_SECONDS <= 0:
+        return _cohort_median_curve(cohort=cohort, exercise=exercise)
+    try:
+        generation = cache.get(_generation_key(version_id), 0)
+        # The join code too: ids repeat across databases sharing one cache (a restored one, tests).
+        key = f"huashen:cohort-curve:{version_id}:{cohort.pk}:{cohort.join_code}:{generation}"
+        kept = cache.get(key)
+    except Exception:
+        logger.warning("the cache is unreachable; the cohort curve is computed uncached", exc_info=True)
+        return _cohort_median_curve(cohort=cohort, exercise=exercise)
+    if kept is not None:
+        runs, series = kept
+        return CohortCurve(cohort=cohort, runs=runs, series=series)
+    curve = _cohort_median_curve(cohort=cohort, exercise=exercise)
+    try:
+        cache.set(key, (curve.runs, curve.series), settings.COHORT_CURVE_CACHE_SECONDS)
+    except Exception:
+        logger.warning("could not keep the cohort curve in the cache", exc_info=True)
+    return curve
+
+
+def forget_cohort_curves(sender: Any, *, submission_id: int, verdict: str, mode: str, **kwargs: Any) -> None:
+    """`submission_finished` receiver: a passed run changes its version's cohort curves, so every cohort's
+    kept curve of that version is left behind (a new generation in the cache keys)."""
+    if verdict != Verdict.PASSED or mode == Mode.TRY:
+        return
+    version_id = Submission.objects.filter(pk=submission_id).values_list("version_id", flat=True).first()
+    if version_id is None:
+        return
+    key = _generation_key(version_id)
+    try:
+        try:
+            cache.incr(key)
+        except ValueError:  # no generation yet: the curves kept so far were generation 0
+            cache.set(key, 1, None)
+    except Exception:
+        logger.warning("could not forget the cohort curves of version %s", version_id, exc_info=True)
+
+
+def _cohort_median_curve(*, cohort: Cohort, exercise: Exercise) -> CohortCurve:
     """The median curve of the cohort's passed runs of `exercise`'s current version (two queries)."""
     # The latest passed run of each student (ids only), then only those runs' logs, each read into its
     # curves at once: older runs' logs are never fetched, and no whole log is kept.
