@@ -160,3 +160,17 @@ def test_a_realm_placement_and_an_unknown_trial_open_the_realm_map(lms, standin,
     gone, _ = launch(client, standin, spec_for(trial, custom={"huashen_trial": "no-such-trial"}))
     assert gone.status_code == 302 and gone["Location"] == "/realms/"
     assert "不存在或未发布" in client.get("/realms/").content.decode()
+
+
+def test_without_names_and_roles_the_names_come_from_the_id_token(lms, standin, trial) -> None:
+    spec = spec_for(
+        trial, nrps=False, names_only_in_nrps=False, given_name="Mei", family_name="Han", locale="en-US"
+    )
+    launch(Client(), standin, spec)
+    user = LtiUser.objects.get(sub=spec["sub"]).auth_user
+    assert (user.first_name, user.last_name, user.email, user.language) == (
+        "Mei",
+        "Han",
+        "lihua@example.edu",
+        "en",
+    )
