@@ -46,6 +46,16 @@ from pathlib import Path
 from workers import env
 from workers.protocol import Limits
 from workers.sandbox import cgroups
+from workers.sandbox.linux import (
+    AT_FDCWD,
+    CLONE_NEWNS,
+    MOVE_MOUNT_F_EMPTY_PATH,
+    OPEN_TREE_CLOEXEC,
+    OPEN_TREE_CLONE,
+    SYS_MOVE_MOUNT,
+    SYS_OPEN_TREE,
+    libc,
+)
 from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy
 from workers.sandbox.runner import (
     EVENTS_FD,
@@ -79,15 +89,9 @@ REGISTRY_PREFIX = "huashen-zygotes-"  # $TMPDIR/huashen-zygotes-<grader pid>.jso
 DIR_PREFIX = "huashen-zygote-p"  # $TMPDIR/huashen-zygote-p<grader pid>-*: a zygote's files
 POOL_CGROUP_MARK = "/job-zygote-"  # in a process's cgroup path: the pool's own (zygote, spare runs)
 
-SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429
-OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC = 1, 0o2000000
-MOVE_MOUNT_F_EMPTY_PATH = 4
-CLONE_NEWNS = 0x00020000
-AT_FDCWD = -100
-_libc = ctypes.CDLL(None, use_errno=True)
 # Resolved now, not in the forked helper of `_mount_work` (a symbol lookup there could wait forever on a
 # loader lock another thread of the grader held at fork time).
-_setns, _syscall = _libc.setns, _libc.syscall
+_setns, _syscall = libc.setns, libc.syscall
 
 
 class WarmUnavailable(RuntimeError):
@@ -139,7 +143,8 @@ class Zygote:
 
     # --- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
-        shutil.copy(Path(__file__).with_name("zygote.py"), self.dir / "zygote.py")
+        for name in ("zygote.py", "linux.py"):  # the zygote imports the Linux constants from beside it
+            shutil.copy(Path(__file__).with_name(name), self.dir / name)
         with (self.dir / "seccomp.bpf").open("wb") as target:
             write_filter(target)  # the very filter the cold path hands to bwrap
         for path in (self.dir, *self.dir.iterdir()):

@@ -47,22 +47,23 @@ import socket
 import struct
 import sys
 
-CONTROL_FD = 4
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_CAP_AMBIENT = 38, 24, 22, 47
-PR_SET_DUMPABLE, PR_SET_PDEATHSIG = 4, 1
-PR_CAP_AMBIENT_CLEAR_ALL = 4
-SECCOMP_MODE_FILTER = 2
-LINUX_CAPABILITY_VERSION_3 = 0x20080522
-SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-HARNESS = "/opt/huashen/lib/harness/run.py"
+if __package__:  # imported on the host (a type check, a test)
+    from workers.sandbox import linux
+else:
+    # Run inside the sandbox under `python -I`, where linux.py sits beside this file (pool.py copies both)
+    # but the script's folder is not on sys.path: load it by path, into neither sys.path nor sys.modules,
+    # so nothing of the zygote's folder becomes importable by the runs forked from here.
+    import importlib.util
 
-_libc = ctypes.CDLL(None, use_errno=True)
+    _spec = importlib.util.spec_from_file_location(
+        "huashen_linux", os.path.join(os.path.dirname(__file__), "linux.py")
+    )
+    assert _spec is not None and _spec.loader is not None
+    linux = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(linux)
+
+CONTROL_FD = 4
+HARNESS = "/opt/huashen/lib/harness/run.py"
 
 
 def _check(result: int, what: str) -> None:
@@ -73,7 +74,7 @@ def _check(result: int, what: str) -> None:
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
     _check(
-        _libc.mount(
+        linux.libc.mount(
             source.encode() if source else None,
             target.encode(),
             fstype.encode() if fstype else None,
@@ -87,25 +88,28 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 def _fresh_tmpfs(target: str, size: int) -> None:
     # Over the zygote's own (empty, and locked in place: this namespace's mounts came from a more
     # privileged user namespace): hidden below the run's fresh one.
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    _mount("tmpfs", target, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, f"size={size},mode=1777")
 
 
 def _loopback_up() -> None:
     """What bwrap does in a new network namespace: `lo` up, nothing else."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         request = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
-        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, linux.SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, linux.SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | linux.IFF_UP))
 
 
 def _drop_capabilities() -> None:
     for cap in range(64):
-        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != errno.EINVAL:
+        if linux.libc.prctl(linux.PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != errno.EINVAL:
             raise OSError(ctypes.get_errno(), f"cannot drop capability {cap} from the bounding set")
-    _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
-    header = struct.pack("Ii", LINUX_CAPABILITY_VERSION_3, 0)
+    _check(
+        linux.libc.prctl(linux.PR_CAP_AMBIENT, linux.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0),
+        "clear ambient capabilities",
+    )
+    header = struct.pack("Ii", linux.LINUX_CAPABILITY_VERSION_3, 0)
     data = bytes(24)  # two all-zero {effective, permitted, inheritable} records
-    _check(_libc.syscall(126, header, data), "capset")  # SYS_capset on x86_64
+    _check(linux.libc.syscall(linux.SYS_CAPSET, header, data), "capset")
     with open("/proc/self/status") as handle:
         status = handle.read()
     for field in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
@@ -116,10 +120,13 @@ def _drop_capabilities() -> None:
 
 def _load_seccomp(program: bytes) -> None:
     """The cold path's filter, the same bytes bwrap loads with --seccomp (after no_new_privs)."""
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    _check(linux.libc.prctl(linux.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     buffer = ctypes.create_string_buffer(program, len(program))
     fprog = struct.pack("HxxxxxxQ", len(program) // 8, ctypes.addressof(buffer))
-    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0), "seccomp")
+    _check(
+        linux.libc.prctl(linux.PR_SET_SECCOMP, linux.SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0),
+        "seccomp",
+    )
 
 
 def _reseed() -> None:
@@ -200,7 +207,7 @@ def _init(job: int, seccomp: bytes) -> None:
     /proc/1), reaps orphans and exits with the job's status; its exit ends the PID namespace, which
     kills whatever the job left behind. Never returns."""
     try:
-        _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
+        _check(linux.libc.prctl(linux.PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
         os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0] + 64)
         _drop_capabilities()  # ambient ones too: nothing survives the exec
         _load_seccomp(seccomp)
@@ -263,22 +270,30 @@ def _spare(handoff: socket.socket, seccomp: bytes) -> None:
     status on it. Never returns."""
     try:
         _check(
-            _libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
+            linux.libc.unshare(
+                linux.CLONE_NEWNS
+                | linux.CLONE_NEWPID
+                | linux.CLONE_NEWNET
+                | linux.CLONE_NEWIPC
+                | linux.CLONE_NEWUTS
+            ),
             "unshare",
         )
-        _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+        _mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE, None)
         to_job, job_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         init = os.fork()
         if init == 0:
             handoff.close()
             to_job.close()
-            _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
-            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+            _check(linux.libc.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+            _mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC, None)
             socket.sethostname("sandbox")
             _loopback_up()
             job = os.fork()
             if job == 0:
-                _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+                _check(
+                    linux.libc.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal"
+                )
                 _job(job_end, seccomp)
             _init(job, seccomp)
         job_end.close()
