@@ -534,3 +534,15 @@ def test_trials_without_pairs_are_listed_apart(
     assert f'data-testid="trial-{curriculum["r1t2"].slug}"' not in html
     quiet = html.split('data-testid="quiet-trials"')[1].split("</p>")[0]
     assert "试炼 1.2" in quiet and "试炼 1.1" not in quiet
+
+
+def test_the_pair_view_runs_a_fixed_number_of_queries(personas: Personas, flagged_pair: SimilarPair) -> None:
+    url = f"/teach/cohorts/{personas.cohort_a.pk}/similarity/pairs/{flagged_pair.pk}/"
+    client = client_for(personas.carol)
+    client.get(url)
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(url).status_code == 200
+    services.pair_decide(reviewer=personas.erin, pair=flagged_pair, decision="fine", note="checked")
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(url).status_code == 200
+    assert len(after) == len(before) <= 6, [q["sql"][:80] for q in after]
