@@ -326,8 +326,9 @@ def compared_parameters(found):
 
 
 def driver(ctx):
-    ctx.load_solution()
+    # Read before the student's module exists: the agent may rewrite the files under /work afterwards.
     test_x = torch.from_numpy(load_public(ctx.public)["test_x"])
+    ctx.load_solution()
     order = torch.from_numpy(np.random.default_rng(ctx.seed).permutation(len(test_x)))
     seeds = SEEDS if ctx.mode == "submit" else SEEDS[:1]
     for run, seed in enumerate(seeds):
