@@ -12,6 +12,7 @@ platform stores them in its in-process event log. No Django here: the platform p
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +66,7 @@ class LocalExecutor:
         if confine:
             logger.warning(CONFINED)
             self.grader.warm_pool()  # in the background: the web server does not wait for it
+            threading.Thread(target=self._start_checker, name="huashen-warm-checker", daemon=True).start()
         else:
             logger.warning(RLIMITS_ONLY.format(reason=confinement_possible() or "not asked to confine"))
 
@@ -78,6 +80,18 @@ class LocalExecutor:
         """Queue one request. `on_event` gets each event as it happens, `on_result` the result, both
         in the executor's thread; what they raise is logged, never allowed to change the verdict."""
         return self._pool.submit(self._run, request, on_event, on_result)
+
+    def _start_checker(self) -> None:
+        """The long-lived checker too (torch imported once), so the first check does not start it."""
+        checker = self.grader.warm_checker()
+        if checker is None:
+            return
+        try:
+            with checker.lock:
+                if checker.process is None:
+                    checker.process = checker._start()
+        except Exception:  # the first check starts it (or runs cold) as before
+            logger.warning("the warm checker did not start with the executor", exc_info=True)
 
     def shutdown(self, *, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)

@@ -12,9 +12,10 @@ from workers.grader import Grader
 
 @pytest.fixture
 def pool_starts(monkeypatch: pytest.MonkeyPatch) -> list[Grader]:
-    """Graders whose warm pool was asked to start (nothing is started)."""
+    """Graders whose warm pool was asked to start (nothing is started, nor the warm checker)."""
     started: list[Grader] = []
     monkeypatch.setattr(Grader, "warm_pool", lambda self, wait=False: started.append(self))
+    monkeypatch.setattr(Grader, "warm_checker", lambda self: None)
     return started
 
 
@@ -71,3 +72,29 @@ def test_the_server_starts_the_embedded_grader_only_when_asked(
     monkeypatch.setattr(embedded, "executor", lambda: calls.append(1))
     embedded.start_with_the_server()
     assert calls == ([1] if made else [])
+
+
+def test_a_confined_executor_starts_its_warm_checker_too(
+    pool_starts: list[Grader], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    started = threading.Event()
+
+    class Checker:
+        lock = threading.Lock()
+        process = None
+
+        def _start(self) -> str:
+            started.set()
+            return "the checker process"
+
+    checker = Checker()
+    monkeypatch.setattr(Grader, "warm_checker", lambda self: checker)
+    executor = local.LocalExecutor(1, confine=True)
+    try:
+        assert started.wait(10)
+        with checker.lock:  # held by the starting thread until the process is kept
+            assert checker.process == "the checker process"
+    finally:
+        executor.shutdown(wait=False)
