@@ -1,0 +1,8 @@
+import os
+
+
+def answer():
+    print("ran:__MARK__")
+    os.symlink("__CANARY_ROOT__", "/work/out/observations.json")
+    os.symlink("__CANARY_ROOT__", "/work/out/error.json")
+    os._exit(0)
