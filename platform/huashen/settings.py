@@ -158,6 +158,9 @@ LOCAL_GRADER_START = env_bool("LOCAL_GRADER_START", False)
 # A sync that gives a trial that trains a new version queues a run of its reference solution (distributed
 # graders only, at a regrade's priority) and stores its curve with the version (huashen.curves.runs).
 REFERENCE_RUNS_AT_SYNC = env_bool("REFERENCE_RUNS_AT_SYNC", True)
+# A finished Submit is compared with its cohorts' other students' (huashen.similarity); 0 turns that off
+# (a scan from the instructors' page still works).
+SIMILARITY_ON_SUBMIT = env_bool("SIMILARITY_ON_SUBMIT", True)
 # How long a cohort's median curve is kept (it is also forgotten at once when a run of its trial passes);
 # 0: computed on every request.
 COHORT_CURVE_CACHE_SECONDS = env_int("COHORT_CURVE_CACHE_SECONDS", 3600, minimum=0)

@@ -24,7 +24,7 @@ LOW_PRIORITY = 9
 
 def on_submission_finished(*, submission_id: int, mode: str, purpose: str, **_kwargs: Any) -> None:
     """`submission_finished` is sent after the result's transaction committed: the row is there to read."""
-    if mode == Mode.SUBMIT and purpose == Purpose.ATTEMPT:
+    if mode == Mode.SUBMIT and purpose == Purpose.ATTEMPT and settings.SIMILARITY_ON_SUBMIT:
         send_compare(submission_id)
 
 
