@@ -275,3 +275,31 @@ def test_forging_a_replayed_loop_or_a_verified_export_is_contained(grader, caplo
     assert ("warm sandbox run" in caplog.text) == (path == "warm"), caplog.text[-2000:]
     assert result.verdict == Verdict.FAILED, explain(result)
     assert check in {item.key for item in result.checks if not item.passed}, explain(result)
+
+
+TRAIN_LOOP = ROOT / "exercises" / "02-models" / "03-train-loop"
+# The trial's own routine in the student's process, replaced to send a 2.8 MB account of the run (under
+# the wire's caps, past the observations' 1 MiB): were it written as it came, the observations would be
+# refused and the verdict an internal error, which the student must not be able to choose.
+OVERSIZED_ACCOUNT = (
+    (TRAIN_LOOP / "reference" / "solution.py").read_text(encoding="utf-8")
+    + """
+import sys
+probe = sys.modules["huashen_probe"]
+_agent_train = probe.agent_train
+def agent_train(solution, *args):
+    answer = _agent_train(solution, *args)
+    answer["summary"]["reports"] = [{f"k{i}": "x" * 60 for i in range(20)} for _ in range(2000)]
+    return answer
+probe.agent_train = agent_train
+"""
+)
+
+
+def test_an_oversized_account_from_the_agent_is_no_internal_error(grader, tmp_path, caplog) -> None:
+    _path, trial_grader = grader
+    solution = tmp_path / "solution.py"
+    solution.write_text(OVERSIZED_ACCOUNT, encoding="utf-8")
+    _spec, result, _sink = grade_solution(trial_grader, TRAIN_LOOP, solution)
+    assert result.verdict == Verdict.FAILED, explain(result)
+    assert "grad-norm-reported" in {item.key for item in result.checks if not item.passed}, explain(result)

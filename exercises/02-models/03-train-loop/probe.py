@@ -26,7 +26,9 @@ imported). Whether validation and `predict` ran without recording gradients is v
 check.py reads the literals below.
 """
 
+import json
 import math
+import threading
 import time
 
 import torch
@@ -48,6 +50,7 @@ DROPOUT = 0.2
 RUNS = {"run": 1, "submit": 2}  # training runs, each from its own spec
 PHASES = ("train", "val", "predict", "other")
 MAX_LISTED = 2000  # steps and reports kept per run
+MAX_SUMMARY_BYTES = 300_000  # the hooks' account of one run, as JSON
 
 # Taken before the student's module is imported: the hooks below use these, not what the student's
 # code may later put in their place (they only explain a failure; the verdict is decided here anyway).
@@ -392,9 +395,9 @@ def tensor_state(value):
 
 
 def compare_states(state, expected):
-    """How far the agent's state_dict is from the replay's: the worst tensor's largest difference
-    relative to (1 + its largest expected value), the tensors missing or of another shape, and
-    BatchNorm's count of training batches on both sides."""
+    """How far the agent's state_dict is from the replay's: the worst tensor's difference as a share of
+    its size (`‖got − expected‖ / ‖expected‖`), the tensors missing or of another shape, and BatchNorm's
+    count of training batches on both sides."""
     missing = sorted(
         name for name in expected if name not in state or state[name].shape != expected[name].shape
     )
@@ -406,7 +409,8 @@ def compare_states(state, expected):
         if not bool(torch.isfinite(got).all()):
             worst, worst_name = math.inf, name
             break
-        difference = float((got - value.double()).abs().max()) / (1.0 + float(value.double().abs().max()))
+        reference = value.double()
+        difference = float((got - reference).norm()) / max(float(reference.norm()), 1e-6)
         if difference > worst:
             worst, worst_name = difference, name
     counts = [name for name, value in expected.items() if not value.is_floating_point()]
@@ -426,6 +430,30 @@ def compare_states(state, expected):
             for name in counts
         ],
     }
+
+
+class Replay(threading.Thread):
+    """`replay(...)` in a thread of the driver, while the agent trains (torch leaves the GIL during its
+    operations): the driver's process only waits on the socket meanwhile."""
+
+    def __init__(self, *args):
+        super().__init__(name="replay", daemon=True)
+        self.args = args
+        self.result = None
+        self.error = None
+
+    def run(self):
+        torch.set_num_threads(1)
+        try:
+            self.result = replay(*self.args)
+        except BaseException as error:  # re-raised in the driver: our failure, an internal error
+            self.error = error
+
+    def outcome(self):
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 def plain(value, depth=0):
@@ -448,6 +476,18 @@ def plain(value, depth=0):
     return None
 
 
+def bounded(value, budget=MAX_SUMMARY_BYTES):
+    """`plain(value)` with its lists cut shorter until its JSON fits `budget` bytes (a huge summary from
+    the agent must not push the observations past their cap: that would be an internal error)."""
+    for limit in (MAX_LISTED, 200, 20, 0):
+        trimmed = plain(value)
+        if isinstance(trimmed, dict):
+            trimmed = {key: item[:limit] if isinstance(item, list) else item for key, item in trimmed.items()}
+        if len(json.dumps(trimmed)) <= budget:
+            return trimmed
+    return None
+
+
 def predictions_of(model, inputs):
     model.eval()
     with torch.no_grad():
@@ -466,14 +506,16 @@ def driver(ctx):
 
     for index in range(RUNS.get(ctx.mode, RUNS["submit"])):
         seeds = run_seeds(ctx.seed, index)
-        expected, steps = replay(seeds, inputs, labels)
+        replayed = Replay(seeds, inputs, labels)
+        replayed.start()
         started = time.perf_counter()
         answer = ctx.run(f"train.{index}", "agent_train", index, list(seeds), inputs, labels)
         seconds = time.perf_counter() - started
+        expected, steps = replayed.outcome()
         if answer is FAILED:
             continue
         answer = answer if isinstance(answer, dict) else {}
-        summary = plain(answer.get("summary"))
+        summary = bounded(answer.get("summary"))
         state = tensor_state(answer.get("state"))
         ctx.observe(
             f"train.{index}", {**(summary if isinstance(summary, dict) else {}), "seconds": round(seconds, 3)}
@@ -490,8 +532,8 @@ def observe_predict(ctx, index, state, held_out):
     predictions = answer.get("predictions")
     ctx.observe(f"predict.{index}", ctx.describe_tensor(predictions))
     seen = {
-        "forwards": plain(answer.get("forwards")),
-        "first_wrong_mode": plain(answer.get("first_wrong_mode")),
+        "forwards": bounded(answer.get("forwards"), 4000),
+        "first_wrong_mode": bounded(answer.get("first_wrong_mode"), 4000),
         "agreement": None,
         "statistics_changed": None,
     }
