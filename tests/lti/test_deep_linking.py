@@ -46,3 +46,23 @@ def test_an_instructor_places_a_trial_and_the_lms_stores_the_signed_link(lms, st
 def test_a_learner_cannot_place_trials(lms, standin) -> None:
     response = _deep_linking_launch(Client(), standin, [LEARNER])
     assert response.status_code == 403 and response["X-Huashen-Lti-Refusal"] == "teaching"
+
+
+def test_a_realm_can_be_placed_after_a_choice_that_was_refused(lms, standin) -> None:
+    realm = make_realm(1)
+    make_exercise(realm, 1)
+    client = Client()
+    page = _deep_linking_launch(client, standin, [INSTRUCTOR])
+    launch_id = page.context["launch_id"]
+    assert (
+        client.post("/lti/deep-link/", {"launch_id": launch_id, "choice": "trial:no-such"}).status_code == 400
+    )
+    answer = client.post("/lti/deep-link/", {"launch_id": launch_id, "choice": f"realm:{realm.slug}"})
+    action, fields = form_fields(answer.content.decode())
+    assert httpx.post(action, data=fields, timeout=10).status_code == 200
+    (item,) = standin.received()["deep_links"][-1]["items"]
+    assert item["custom"] == {"huashen_realm": realm.slug} and "lineItem" not in item
+    forged = client.post(
+        "/lti/deep-link/", {"launch_id": "lti1p3-launch-made-up", "choice": f"realm:{realm.slug}"}
+    )
+    assert forged.status_code == 403

@@ -181,10 +181,8 @@ def _deep_link_choose(request: HttpRequest, lti_launch: LtiLaunch) -> HttpRespon
 def deep_link_answer(request: HttpRequest) -> HttpResponse:
     """Sign the deep-linking response for the chosen trial or realm and post it back to the LMS."""
     launch_id = request.POST.get("launch_id", "")
-    if not launch_id.startswith("lti1p3-launch-") or not cache.add(
-        f"lti-deep-link-used:{launch_id}", 1, 3600
-    ):
-        return _refuse(request, "link", "deep linking launch id unknown or used")
+    if not launch_id.startswith("lti1p3-launch-"):
+        return _refuse(request, "link", "not a deep linking launch id")
     try:
         message_launch = launch_from_cache(request, launch_id)
     except LtiException as error:
@@ -217,6 +215,8 @@ def deep_link_answer(request: HttpRequest) -> HttpResponse:
         resource.set_title(realm.name).set_custom_params({services.CUSTOM_REALM: realm.slug})
     else:
         return _refuse(request, "message", "no choice", status=400)
+    if not cache.add(f"lti-deep-link-used:{launch_id}", 1, 3600):  # one answer per launch
+        return _refuse(request, "link", "deep linking launch already answered")
     deep_link = message_launch.get_deep_link()
     message = deep_link.get_message_jwt([resource])
     settings_claim = (
