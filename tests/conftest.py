@@ -46,6 +46,47 @@ def sent_requests(monkeypatch: pytest.MonkeyPatch) -> SentRequests:
     return stand_in
 
 
+# Said once here rather than in each folder's conftest: the test folders (first part of the path under tests/)
+# whose tests hash the personas' passwords with MD5 (PBKDF2 costs a second per test, and it is not what they
+# test; servers in other processes would not accept it, so browser and integration folders keep the real
+# hasher) and whose tests use the in-memory event store (database ids repeat across rolled-back tests and
+# xdist workers: a shared Redis would mix their streams).
+FAST_PASSWORD_HASHING = {"api", "api_fuzz", "grading", "lti", "ops", "practice", "records", "teaching", "web"}
+IN_MEMORY_EVENTS = {"grading", "ops", "teaching"}
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def _test_folder(request: pytest.FixtureRequest) -> str:
+    parts = Path(str(request.node.path)).resolve().relative_to(TESTS_DIR).parts
+    return parts[0] if len(parts) > 1 else ""
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request: pytest.FixtureRequest) -> None:
+    if _test_folder(request) in FAST_PASSWORD_HASHING:
+        request.getfixturevalue("settings").PASSWORD_HASHERS = [
+            "django.contrib.auth.hashers.MD5PasswordHasher"
+        ]
+
+
+@pytest.fixture
+def memory_events(settings):
+    """The in-memory event store, empty, with REDIS_URL cleared so nothing reaches a shared Redis."""
+    from huashen.grading.eventlog import memory_event_log
+
+    settings.REDIS_URL = ""
+    store = memory_event_log()
+    store.clear()
+    yield store
+    store.clear()
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_events(request: pytest.FixtureRequest) -> None:
+    if _test_folder(request) in IN_MEMORY_EVENTS:
+        request.getfixturevalue("memory_events")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     database_url = os.environ.get("DATABASE_URL", "")
     vendor = "postgresql" if database_url.startswith("postgres") else "sqlite (embedded default)"

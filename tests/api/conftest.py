@@ -10,12 +10,6 @@ from huashen.grading import dispatch
 from tests.conftest import SentRequests
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    """Personas hash five passwords; PBKDF2 makes that a second per test, and it is not what these test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list:
     """GradeRequests that would have gone to a broker; nothing leaves the process."""

@@ -7,23 +7,6 @@ from collections.abc import Iterator
 import pytest
 from django.utils import timezone
 
-from huashen.grading.eventlog import MemoryEventLog, memory_event_log
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    """Personas hash five passwords; PBKDF2 makes that a second per test, and it is not what these test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def memory_events(settings) -> Iterator[MemoryEventLog]:
-    settings.REDIS_URL = ""
-    store = memory_event_log()
-    store.clear()
-    yield store
-    store.clear()
-
 
 class Clock:
     """A wall clock a test moves by hand: `django.utils.timezone.now` (so `auto_now_add` too) reads it."""

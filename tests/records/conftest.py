@@ -10,8 +10,7 @@ from tests.conftest import SentRequests
 
 @pytest.fixture(autouse=True)
 def _records_settings(settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fast password hashing for the personas, no grader to send to, and room for many submissions."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """No grader to send to, and room for many submissions."""
     settings.SUBMISSIONS_PER_MINUTE = 1000
     monkeypatch.setattr(dispatch, "send_grade_request", SentRequests())
 

@@ -7,7 +7,6 @@ import pytest
 
 from huashen.curriculum.models import Exercise, ExerciseVersion, GradingMode
 from huashen.grading import dispatch
-from huashen.grading.eventlog import MemoryEventLog, memory_event_log
 from huashen.grading.models import Submission
 from huashen.grading.results import submission_record_result
 from huashen.grading.services import submission_create
@@ -23,17 +22,7 @@ RUBRIC = [
 
 @pytest.fixture(autouse=True)
 def _fast_settings(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SUBMISSIONS_PER_MINUTE = 1000
-
-
-@pytest.fixture(autouse=True)
-def memory_events(settings) -> Iterator[MemoryEventLog]:
-    settings.REDIS_URL = ""
-    store = memory_event_log()
-    store.clear()
-    yield store
-    store.clear()
 
 
 @pytest.fixture(autouse=True)
