@@ -426,8 +426,10 @@ def check_same_augmentation(ctx):
                     )
     return ctx.passed(
         "same-augmentation",
-        zh="两个全新进程里，每个样本在 worker 中抽到的 torch、numpy、random 随机数完全相同。",
-        en="In both fresh processes every item drew the same torch, numpy and random numbers in its worker.",
+        zh="两个全新进程里，每个样本在 worker 中抽到的 torch、numpy、random 随机数完全相同。"
+        "（worker 里的随机数只能在你的进程里观察。）",
+        en="In both fresh processes every item drew the same torch, numpy and random numbers in its worker. (The "
+        "workers' draws can only be observed inside your process.)",
     )
 
 
@@ -491,8 +493,9 @@ def check_fresh_randomness(ctx):
         ctx,
         "fresh-randomness",
         problems,
-        "两个 worker 抽到不同的随机数，每个 epoch 也不重复。",
-        "The two workers drew different numbers, and no epoch repeated another.",
+        "两个 worker 抽到不同的随机数，每个 epoch 也不重复。（worker 里的随机数只能在你的进程里观察。）",
+        "The two workers drew different numbers, and no epoch repeated another. (The workers' draws can only be "
+        "observed inside your process.)",
     )
 
 
@@ -520,8 +523,9 @@ def check_cuda_seeded(ctx):
         )
         return ctx.passed(
             "cuda-seeded",
-            zh=f"模拟有 GPU 时，CUDA 生成器以 {SEED} 播种（经由 {function}）。",
-            en=f"With a GPU simulated, the CUDA generators were seeded with {SEED} (through {function}).",
+            zh=f"模拟有 GPU 时，CUDA 生成器以 {SEED} 播种（经由 {function}；这只能在你的进程里观察）。",
+            en=f"With a GPU simulated, the CUDA generators were seeded with {SEED} (through {function}; this can "
+            "only be observed inside your process).",
         )
     if seeds:
         return ctx.failed(
