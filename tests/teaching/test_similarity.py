@@ -546,3 +546,17 @@ def test_the_pair_view_runs_a_fixed_number_of_queries(personas: Personas, flagge
     with CaptureQueriesContext(connection) as after:
         assert client.get(url).status_code == 200
     assert len(after) == len(before) <= 6, [q["sql"][:80] for q in after]
+
+
+def test_the_comparison_on_submit_can_be_turned_off(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huashen.similarity import dispatch as similarity_dispatch
+
+    sent: list[int] = []
+    monkeypatch.setattr(similarity_dispatch, "send_compare", sent.append)
+    settings.SIMILARITY_ON_SUBMIT = False
+    similarity_dispatch.on_submission_finished(submission_id=1, mode="submit", purpose="attempt")
+    settings.SIMILARITY_ON_SUBMIT = True
+    similarity_dispatch.on_submission_finished(submission_id=2, mode="submit", purpose="attempt")
+    similarity_dispatch.on_submission_finished(submission_id=3, mode="run", purpose="attempt")
+    similarity_dispatch.on_submission_finished(submission_id=4, mode="submit", purpose="rerun")
+    assert sent == [2]

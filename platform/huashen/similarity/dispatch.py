@@ -13,11 +13,10 @@ from typing import Any
 from django.conf import settings
 
 from huashen.grading.models import Mode, Purpose
+from huashen.similarity.tasks import COMPARE_TASK, SCAN_TASK, compare_submission, scan_cohort
 
 logger = logging.getLogger(__name__)
 
-COMPARE_TASK = "huashen.similarity_compare"
-SCAN_TASK = "huashen.similarity_scan"
 PLATFORM_QUEUE = "platform"
 LOW_PRIORITY = 9
 
@@ -43,9 +42,7 @@ def send_to_broker(task: str, args: list[Any]) -> None:
 
 def run_here(task: str, args: list[Any]) -> None:
     """What the task would do, in this process (embedded mode)."""
-    from huashen.similarity import tasks
-
-    {COMPARE_TASK: tasks.compare_submission, SCAN_TASK: tasks.scan_cohort}[task](*args)
+    {COMPARE_TASK: compare_submission, SCAN_TASK: scan_cohort}[task](*args)
 
 
 def _run_or_send(task: str, args: list[Any]) -> None:

@@ -4,8 +4,10 @@ from celery import shared_task
 
 from huashen.accounts.models import Cohort
 from huashen.curriculum.models import Exercise
-from huashen.similarity.dispatch import COMPARE_TASK, SCAN_TASK
 from huashen.similarity.services import cohort_scan, submission_compare
+
+COMPARE_TASK = "huashen.similarity_compare"
+SCAN_TASK = "huashen.similarity_scan"
 
 
 @shared_task(name=COMPARE_TASK, ignore_result=True, soft_time_limit=120, time_limit=150)
