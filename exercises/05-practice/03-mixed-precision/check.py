@@ -354,10 +354,17 @@ def check_scaler(ctx):
                 "batches; each should run once per batch: scaler.step(optimizer) then scaler.update(), so the "
                 "scale adapts to overflows.",
             )
+    record, _ = run_of(ctx, "cuda")
+    scales = record.get("final_scales") if isinstance(record, dict) else None
+    scale = number(scales[0]) if isinstance(scales, list) and scales else None
+    zh_scale = f"有 GPU 时缩放因子最后是 {scale:g}。" if scale is not None else ""
+    en_scale = f" With a GPU the scale ended at {scale:g}." if scale is not None else ""
     return ctx.passed(
         "scaler-steps",
-        zh="每个批次：scaler.scale(loss).backward() → scaler.step(optimizer) → scaler.update()，顺序正确。",
-        en="Every batch ran scaler.scale(loss).backward() → scaler.step(optimizer) → scaler.update().",
+        zh="每个批次：scaler.scale(loss).backward() → scaler.step(optimizer) → scaler.update()，顺序正确。"
+        + zh_scale,
+        en="Every batch ran scaler.scale(loss).backward() → scaler.step(optimizer) → scaler.update()."
+        + en_scale,
     )
 
 

@@ -57,6 +57,7 @@ class AmpWatch:
 
     def __init__(self):
         self.in_scaler_step = 0
+        self.live_scalers = []  # the enabled GradScalers of the current run, for their final scale
         self.reset()
 
     def reset(self):
@@ -107,6 +108,8 @@ class AmpWatch:
         @functools.wraps(original_init)
         def init(self, *args, **kwargs):
             original_init(self, *args, **kwargs)
+            if self.is_enabled() and len(watch.live_scalers) < MAX_RECORDS:
+                watch.live_scalers.append(self)
             watch.add_distinct(
                 "scalers",
                 {
@@ -209,8 +212,10 @@ def agent_train(solution, public, spec):
     optimizer.register_step_pre_hook(watch.optimizer_stepped)
     parameters = list(model.named_parameters())  # the objects the optimizer updates, held from here
     watch.reset()
+    watch.live_scalers = []
     returned = solution.train_mixed_precision(model, loader, optimizer, EPOCHS)
     record = dict(watch.record)
+    record["final_scales"] = [float(scaler.get_scale()) for scaler in watch.live_scalers]
     weights = {name: torch.Tensor.detach(parameter) for name, parameter in parameters}
     return {"returned": returned, "weights": weights, "record": record, "batches": len(loader)}
 
