@@ -82,7 +82,6 @@ def instructor_auth(seeded: Personas) -> "TokenAuth":
 
 @pytest.fixture
 def settings_override(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Fuzzing explores the API, not the throttle (tests/api/test_hardening.py covers the 429).
     settings.SUBMISSIONS_PER_MINUTE = 100_000
 

@@ -29,7 +29,6 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandInProcess
 @pytest.fixture
 def lms(db: None, standin: StandInProcess, settings):  # type: ignore[no-untyped-def]
     """The stand-in registered in Huashen, and Huashen's JWKS handed to it (the test server has no port)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     registration = services.registration_create(**standin.registration_fields())
     standin.configure(tool_jwks=Key.objects.as_jwks(), fail_scores=0)
     return registration

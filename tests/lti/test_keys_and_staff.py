@@ -13,11 +13,6 @@ from huashen.accounts.services import user_create
 from huashen.lti import services
 
 
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_the_jwks_publishes_the_active_keys_and_makes_the_first(db) -> None:
     response = Client().get("/lti/jwks.json")
     assert response.status_code == 200

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.django_db
 URL = "/profile/tokens/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def alice(personas: Personas) -> Client:
     client = Client()
