@@ -13,5 +13,5 @@ from tests.browser.conftest import (  # noqa: F401  (fixtures and the report hoo
 
 
 @pytest.fixture(autouse=True)
-def _fast_settings() -> None:
+def _fast_password_hashing() -> None:
     """Real password hashing here: the daphne process checks these passwords with its own hashers."""
