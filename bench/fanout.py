@@ -95,8 +95,11 @@ async def follow(
     retries: list[int],
     ready: asyncio.Event,
     gate: asyncio.Semaphore,
+    *,
+    batch: bool = False,
 ) -> tuple[int, int]:
-    """One follower: the delay of every line it gets, until the final event; (lines, lines got twice)."""
+    """One follower: the delay of every line it gets, until the final event; (lines, lines got twice).
+    With `batch` it asks for batched messages (`&batch=1`, as the browser does) and reads arrays."""
     import websockets
 
     got = 0
@@ -110,7 +113,7 @@ async def follow(
             await gate.acquire()  # a limited number of handshakes at a time: a burst of them is not measured
             try:
                 ws = await websockets.connect(
-                    f"{url}?after={after}",
+                    f"{url}?after={after}{'&batch=1' if batch else ''}",
                     additional_headers=headers,
                     origin=origin,
                     open_timeout=120,
@@ -135,23 +138,25 @@ async def follow(
             async with ws:
                 async for message in ws:
                     received = time.time()
-                    event = json.loads(message)
-                    seq, payload = event.get("seq", 0), event.get("payload")
-                    if seq in seen:
-                        repeated += 1
-                        continue
-                    seen.add(seq)
-                    after = max(after, seq)
-                    if event.get("kind") == "stdout" and isinstance(payload, str) and MARK in payload:
-                        delays.append(received - float(payload.rsplit(MARK, 1)[1]))
-                        last[0] = max(last[0], received)
-                        got += 1
-                    elif (
-                        event.get("kind") == "status"
-                        and isinstance(payload, dict)
-                        and payload.get("status") == "done"
-                    ):
-                        finished = True
+                    decoded = json.loads(message)
+                    for event in decoded if isinstance(decoded, list) else [decoded]:
+                        seq, payload = event.get("seq", 0), event.get("payload")
+                        if seq in seen:
+                            repeated += 1
+                            continue
+                        seen.add(seq)
+                        after = max(after, seq)
+                        if event.get("kind") == "stdout" and isinstance(payload, str) and MARK in payload:
+                            delays.append(received - float(payload.rsplit(MARK, 1)[1]))
+                            last[0] = max(last[0], received)
+                            got += 1
+                        elif (
+                            event.get("kind") == "status"
+                            and isinstance(payload, dict)
+                            and payload.get("status") == "done"
+                        ):
+                            finished = True
+                    if finished:
                         break
         except websockets.exceptions.ConnectionClosed:
             pass
@@ -162,7 +167,15 @@ async def follow(
 
 
 async def fan_out(
-    server: str, token: str, redis_url: str, ids: list[int], followers: int, lines: int, interval: float
+    server: str,
+    token: str,
+    redis_url: str,
+    ids: list[int],
+    followers: int,
+    lines: int,
+    interval: float,
+    *,
+    batch: bool = False,
 ) -> dict:
     ws_base = server.replace("http://", "ws://")
     delays: list[float] = []
@@ -177,7 +190,11 @@ async def fan_out(
             ready = asyncio.Event()
             readies.append(ready)
             url = f"{ws_base}/ws/submissions/{submission_id}/"
-            tasks.append(asyncio.create_task(follow(url, token, server, delays, last, retries, ready, gate)))
+            tasks.append(
+                asyncio.create_task(
+                    follow(url, token, server, delays, last, retries, ready, gate, batch=batch)
+                )
+            )
     waiting = [asyncio.create_task(ready.wait()) for ready in readies]
     done, _pending = await asyncio.wait(waiting, timeout=300)
     connect_s = time.monotonic() - started
@@ -235,6 +252,8 @@ PATHS = {
     # before the stream hub: each socket reads its own stream, each handshake asks the database
     "per-follower": {"WS_STREAM_HUB": "0", "WS_AUTH_CACHE_SECONDS": "0"},
     "hub": {"WS_STREAM_HUB": "1", "WS_AUTH_CACHE_SECONDS": "5"},
+    # the same server; its clients take what waits for them as one message (`&batch=1`, as the browser does)
+    "hub-batched": {"WS_STREAM_HUB": "1", "WS_AUTH_CACHE_SECONDS": "5"},
 }
 
 
@@ -247,7 +266,9 @@ def main() -> None:
     parser.add_argument(
         "--slow-interval", type=float, default=0.0, help="also a fan-out at this line rate (0: not run)"
     )
-    parser.add_argument("--paths", default="per-follower,hub", help="which server paths, in order")
+    parser.add_argument(
+        "--paths", default="per-follower,hub,hub-batched", help="which server paths, in order"
+    )
     options = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL")
     if not (redis_url and os.environ.get("DATABASE_URL")):
@@ -290,8 +311,9 @@ def main() -> None:
                 chosen, ids = ids[: options.submissions], ids[options.submissions :]
                 load_before = os.getloadavg()[0]
                 row = asyncio.run(
-                    fan_out(server, token, redis_url, chosen, options.followers, lines, interval)
-                )
+                    fan_out(server, token, redis_url, chosen, options.followers, lines, interval,
+                            batch=path.endswith("-batched"))
+                )  # fmt: skip
                 row["case"] = path
                 row["load_1m"] = f"{load_before:.1f}→{os.getloadavg()[0]:.1f}"
                 rows.append(row)

@@ -298,3 +298,34 @@ def test_a_row_finished_before_logs_had_a_final_event_still_ends_cleanly(
         (1, {"status": "done", "verdict": "failed", "score": 20.0})
     ]
     assert code == 1000
+
+
+def test_a_batching_client_gets_the_waiting_events_as_one_array(
+    personas: Personas, submission: Submission, memory_events: MemoryEventLog
+) -> None:
+    sink = grader_sink(memory_events, submission.pk)
+    for line in range(4):
+        sink.emit(EventKind.STDOUT, f"{line}\n")
+
+    async def scenario() -> tuple[list, list, int]:
+        communicator = connect(personas.alice, submission.pk, "?after=1&batch=1")
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected
+        first = json.loads((await communicator.receive_output(timeout=5))["text"])
+        memory_events.append(submission.pk, EventKind.STATUS, final_payload(verdict="failed", score=0.0))
+        rest, code = await receive_all(communicator)
+        return first, rest, code
+
+    first, rest, code = async_to_sync(scenario)()
+    assert isinstance(first, list) and [event["seq"] for event in first] == [2, 3, 4]  # the backlog, at once
+    assert [event["payload"] for event in first] == ["1\n", "2\n", "3\n"]
+    assert [[event["seq"] for event in message] for message in rest] == [[5]]
+    assert rest[0][0]["payload"]["status"] == "done" and code == 1000
+
+
+@pytest.mark.parametrize(("query", "batch"), [(b"batch=1", True), (b"after=3&batch=1", True), (b"", False),
+                                              (b"batch=yes", False), (b"batch=0", False)])  # fmt: skip
+def test_parse_batch(query: bytes, batch: bool) -> None:
+    from huashen.grading.consumers import parse_batch
+
+    assert parse_batch(query) is batch

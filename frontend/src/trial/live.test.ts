@@ -48,17 +48,31 @@ function harness(after = 0) {
 }
 
 describe("LiveClient", () => {
+  it("takes a batched message's events in order, each once", () => {
+    const { client, sockets, events } = harness();
+    client.start();
+    sockets[0].open();
+    const event = (seq: number) => ({ type: "event", seq, kind: "stdout", payload: `line ${seq}\n`, time: 0 });
+    sockets[0].onmessage?.({ data: JSON.stringify([event(1), event(2), event(3)]) });
+    sockets[0].onmessage?.({ data: JSON.stringify([event(3), event(4), { type: "noise" }]) });
+    sockets[0].onmessage?.({
+      data: JSON.stringify([{ type: "event", seq: 5, kind: "status", payload: { status: "done" }, time: 0 }]),
+    });
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(client.done).toBe(true);
+  });
+
   it("resumes after the last seq it handed on, and drops the overlap of a replay", () => {
     const { client, sockets, events, scheduled } = harness();
     client.start();
-    expect(sockets[0].url).toBe("ws://test/ws/submissions/7/?after=0");
+    expect(sockets[0].url).toBe("ws://test/ws/submissions/7/?after=0&batch=1");
     sockets[0].open();
     sockets[0].send(1);
     sockets[0].send(2);
     sockets[0].send(3);
     sockets[0].drop();
     scheduled.shift()?.();
-    expect(sockets[1].url).toBe("ws://test/ws/submissions/7/?after=3");
+    expect(sockets[1].url).toBe("ws://test/ws/submissions/7/?after=3&batch=1");
     sockets[1].open();
     sockets[1].send(2); // a server replaying a little too much
     sockets[1].send(3);
@@ -100,12 +114,12 @@ describe("LiveClient", () => {
     sockets[0].send(2);
     sockets[0].drop(4008);
     scheduled.shift()?.();
-    expect(sockets[1].url).toBe("ws://test/ws/submissions/7/?after=2");
+    expect(sockets[1].url).toBe("ws://test/ws/submissions/7/?after=2&batch=1");
     sockets[1].open();
     sockets[1].send(3);
     sockets[1].drop(4503);
     scheduled.shift()?.();
-    expect(sockets[2].url).toBe("ws://test/ws/submissions/7/?after=3");
+    expect(sockets[2].url).toBe("ws://test/ws/submissions/7/?after=3&batch=1");
     expect(events.map((event) => event.seq)).toEqual([1, 2, 3]);
     expect(states.filter((state) => state === "reconnecting")).toHaveLength(2);
   });

@@ -48,18 +48,28 @@ export function backoffDelay(attempt: number, maxDelayMs = 8000): number {
   return Math.min(maxDelayMs, 500 * 2 ** Math.max(0, attempt - 1));
 }
 
-export function parseEvent(data: unknown): GradeEvent | null {
-  if (typeof data !== "string") return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return null;
-  }
+function asEvent(value: unknown): GradeEvent | null {
   if (typeof value !== "object" || value === null) return null;
   const record = value as Record<string, unknown>;
   if (record.type !== "event" || typeof record.seq !== "number" || typeof record.kind !== "string") return null;
   return value as GradeEvent;
+}
+
+export function parseEvent(data: unknown): GradeEvent | null {
+  return parseEvents(data)[0] ?? null;
+}
+
+/** One message's events: a single event, or (the socket is opened with batch=1) an array of them in seq order. */
+export function parseEvents(data: unknown): GradeEvent[] {
+  if (typeof data !== "string") return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return [];
+  }
+  const items = Array.isArray(value) ? value : [value];
+  return items.map(asEvent).filter((event): event is GradeEvent => event !== null);
 }
 
 export class LiveClient {
@@ -85,7 +95,7 @@ export class LiveClient {
     const base =
       this.options.baseUrl ??
       `${window.location.protocol === "https:" ? "wss:" : "ws:"}//${window.location.host}`;
-    return `${base}/ws/submissions/${this.submissionId}/?after=${this.lastSeq}`;
+    return `${base}/ws/submissions/${this.submissionId}/?after=${this.lastSeq}&batch=1`;
   }
 
   start(): void {
@@ -99,8 +109,7 @@ export class LiveClient {
       this.options.onState?.("open");
     };
     socket.onmessage = (message) => {
-      const event = parseEvent(message.data);
-      if (event !== null) this.receive(event);
+      for (const event of parseEvents(message.data)) this.receive(event);
     };
     socket.onerror = () => {
       /* onclose follows and decides */

@@ -71,7 +71,7 @@ describe("mountSubmissionView", () => {
     expect(element.querySelector("[data-testid=status]")?.textContent).toBe("Connection lost, reconnecting…");
     scheduled.shift()?.();
     const again = sockets[1];
-    expect(again.url).toBe("ws://test/ws/submissions/5/?after=3");
+    expect(again.url).toBe("ws://test/ws/submissions/5/?after=3&batch=1");
     again.onopen?.({});
     expect(element.querySelector("[data-testid=status]")?.textContent).toBe("Running on CPU…");
     again.event(2, "stdout", "line 1\nline 2\n"); // replayed: dropped
@@ -165,6 +165,6 @@ describe("mountSubmissionView", () => {
     expect(good.querySelector("[data-testid=terminal]")).not.toBeNull();
     expect(bad.dataset.mounted).toBeUndefined();
     expect(sockets).toHaveLength(1);
-    expect(sockets[0]).toMatch(/\/ws\/submissions\/5\/\?after=0$/);
+    expect(sockets[0]).toMatch(/\/ws\/submissions\/5\/\?after=0&batch=1$/);
   });
 });
