@@ -25,11 +25,15 @@ function mountTrialCoach(page: HTMLElement): void {
   }
 }
 
-function trialSlug(page: HTMLElement): string | null {
+function trialConfig(page: HTMLElement): { slug: string; draftKey: string | null } | null {
   try {
-    const slug = (JSON.parse(page.querySelector("#trial-config")?.textContent ?? "null") as { slug?: unknown } | null)
-      ?.slug;
-    return typeof slug === "string" && slug !== "" ? slug : null;
+    const config = JSON.parse(page.querySelector("#trial-config")?.textContent ?? "null") as {
+      slug?: unknown;
+      draftKey?: unknown;
+    } | null;
+    const slug = config?.slug;
+    if (typeof slug !== "string" || slug === "") return null;
+    return { slug, draftKey: typeof config?.draftKey === "string" ? config.draftKey : null };
   } catch {
     return null;
   }
@@ -38,14 +42,19 @@ function trialSlug(page: HTMLElement): string | null {
 // The Try cell runs the snippet beside what the editor holds now (read from the editor itself).
 function mountTrialTryCell(page: HTMLElement): void {
   const cell = page.querySelector<HTMLElement>('[data-testid="try-cell"]');
-  const slug = trialSlug(page);
-  if (cell === null || slug === null) return;
+  const config = trialConfig(page);
+  if (cell === null || config === null) return;
   const currentCode = (): string => {
     const dom = page.querySelector<HTMLElement>('[data-testid="editor"] .cm-editor');
     const view = dom === null ? null : EditorView.findFromDOM(dom);
     return view?.state.doc.toString() ?? "";
   };
-  mountTryCell(cell, { url: `/api/v1/exercises/${encodeURIComponent(slug)}/try/`, currentCode });
+  mountTryCell(cell, {
+    url: `/api/v1/exercises/${encodeURIComponent(config.slug)}/try/`,
+    currentCode,
+    // The snippet stays in this browser, beside this user's draft of the trial.
+    storageKey: config.draftKey === null ? undefined : `${config.draftKey}:try`,
+  });
 }
 
 function main(): void {

@@ -1,3 +1,4 @@
+import { EditorView } from "@codemirror/view";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { SocketLike } from "./live";
@@ -14,6 +15,7 @@ function cellDom(): HTMLElement {
 
 afterEach(() => {
   document.body.replaceChildren();
+  window.localStorage.clear();
   vi.unstubAllGlobals();
 });
 
@@ -100,5 +102,17 @@ describe("the Try cell", () => {
       "运行完毕，用时 0.21 秒（没有评分，不计入尝试次数）",
     );
     expect(cell.querySelector<HTMLButtonElement>("[data-testid=try]")!.disabled).toBe(false);
+  });
+
+  it("keeps the snippet in this browser and starts from it next time", () => {
+    const first = cellDom();
+    mountTryCell(first, { url: "/t/", currentCode: () => "", storageKey: "draft:u1:t:try" });
+    expect(first.querySelector(".cm-content")?.textContent).toBe("solution.f(2)");
+    const view = EditorView.findFromDOM(first.querySelector<HTMLElement>(".cm-editor")!)!;
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: "print(42)" } });
+    expect(window.localStorage.getItem("draft:u1:t:try")).toBe("print(42)");
+    const second = cellDom();
+    mountTryCell(second, { url: "/t/", currentCode: () => "", storageKey: "draft:u1:t:try" });
+    expect(second.querySelector(".cm-content")?.textContent).toBe("print(42)");
   });
 });

@@ -25,6 +25,7 @@ export interface TryDetail {
 export interface TryCellOptions {
   url: string; // the trial's try/ endpoint
   currentCode: () => string; // what the editor holds now
+  storageKey?: string; // where this browser keeps the snippet between visits (this user's, this trial's)
   live?: Partial<LiveOptions>; // for tests
   pollMs?: number;
 }
@@ -66,6 +67,22 @@ export function renderTryOutput(box: HTMLElement, detail: Pick<TryDetail, "outpu
   }
 }
 
+function readKept(key: string): string | null {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null; // storage refused (private mode, a policy): the cell starts from the page's example
+  }
+}
+
+function keep(key: string, text: string): void {
+  try {
+    window.localStorage.setItem(key, text);
+  } catch {
+    /* not kept: nothing else depends on it */
+  }
+}
+
 export function mountTryCell(cell: HTMLElement, options: TryCellOptions): void {
   const box = cell.querySelector<HTMLElement>('[data-role="try-editor"]');
   const button = cell.querySelector<HTMLButtonElement>('[data-testid="try"]');
@@ -75,7 +92,8 @@ export function mountTryCell(cell: HTMLElement, options: TryCellOptions): void {
 
   const fallback = box.querySelector<HTMLTextAreaElement>("textarea");
   const label = fallback?.getAttribute("aria-label") ?? "snippet";
-  const initial = fallback?.value ?? "";
+  const kept = options.storageKey === undefined ? null : readKept(options.storageKey);
+  const initial = kept ?? fallback?.value ?? "";
   box.replaceChildren();
   let busy = false;
   let client: LiveClient | null = null;
@@ -83,7 +101,9 @@ export function mountTryCell(cell: HTMLElement, options: TryCellOptions): void {
   const view: EditorView = createEditor(box, {
     doc: initial,
     label,
-    onChange: () => undefined,
+    onChange: (text) => {
+      if (options.storageKey !== undefined) keep(options.storageKey, text);
+    },
     onRun: () => void run(),
     onSubmit: () => void run(),
   });
