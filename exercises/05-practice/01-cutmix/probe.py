@@ -156,15 +156,22 @@ def make_batch(job_seed, name, batch, channels, height, width, classes):
     return images, labels
 
 
+def described(ctx, value):
+    """`ctx.describe_tensor(value)` with every text cut short: what the agent names must stay small."""
+    return {
+        key: item[:200] if isinstance(item, str) else item for key, item in ctx.describe_tensor(value).items()
+    }
+
+
 def summary(ctx, result):
     """What came back instead of (images, labels), for the check's message."""
     if isinstance(result, tuple | list):
         return {
             "type": type(result).__name__,
             "length": len(result),
-            "items": [ctx.describe_tensor(item) for item in list(result)[:4]],
+            "items": [described(ctx, item) for item in list(result)[:4]],
         }
-    return {"type": ctx.describe_tensor(result).get("type")}
+    return {"type": described(ctx, result).get("type")}
 
 
 def stacked(value, shape, dtype):
@@ -185,13 +192,15 @@ def run_series(ctx, name, alpha, batch, channels, height, width, classes, seeds,
     if not isinstance(answer, dict):
         ctx.observe(f"{name}.call", {"calls": 0, "problem": "not-a-pair", "returned": summary(ctx, answer)})
         return
-    if isinstance(answer.get("inputs"), dict):
-        ctx.observe(f"{name}.inputs", answer["inputs"])
+    if isinstance(answer.get("inputs"), dict):  # only its whole numbers: it must stay small
+        counts = ("calls", "images_changed", "labels_changed", "first_changed")
+        inputs = {key: answer["inputs"][key] for key in counts if type(answer["inputs"].get(key)) is int}
+        ctx.observe(f"{name}.inputs", inputs)
     calls = answer.get("calls") if type(answer.get("calls")) is int else 0
     if "returned" in answer:
         returned = answer["returned"]
         if isinstance(returned, tuple | list) and len(returned) == 2:
-            shape_of = [ctx.describe_tensor(item) for item in returned]
+            shape_of = [described(ctx, item) for item in returned]
             ctx.observe(
                 f"{name}.call",
                 {"calls": calls, "problem": "shape", "images": shape_of[0], "labels": shape_of[1]},
@@ -209,8 +218,8 @@ def run_series(ctx, name, alpha, batch, channels, height, width, classes, seeds,
             {
                 "calls": calls,
                 "problem": "shape",
-                "images": ctx.describe_tensor(answer.get("images")),
-                "labels": ctx.describe_tensor(answer.get("labels")),
+                "images": described(ctx, answer.get("images")),
+                "labels": described(ctx, answer.get("labels")),
             },
         )
         return
@@ -233,4 +242,4 @@ def driver(ctx):
     if type(writeup) is str:
         ctx.observe("writeup", {"type": "str", "length": len(writeup.strip()), "text": writeup.strip()})
     elif writeup is not FAILED:
-        ctx.observe("writeup", {"type": ctx.describe_tensor(writeup).get("type")})
+        ctx.observe("writeup", {"type": described(ctx, writeup).get("type")})

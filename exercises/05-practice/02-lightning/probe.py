@@ -22,6 +22,8 @@ logits back as data: the accuracy, scored outside against labels that never ente
 """
 
 import functools
+import json
+import math
 import warnings
 from pathlib import Path
 
@@ -291,13 +293,40 @@ def agent_predict(solution, run, test_x):
 # ---------------------------------------------------------------------------------------------------
 # In the driver
 
+MAX_RECORD_BYTES = 64 * 1024  # what one run's record may add to the observations (capped at 1 MiB)
+
+
+def plain(value, depth=0):
+    """The agent's record reduced to JSON numbers, strings, bools, lists and dicts of bounded size: it
+    only explains, and it must never push the observations past their cap (an internal error)."""
+    if depth > 4:
+        return None
+    if value is None or isinstance(value, bool):
+        return value
+    if type(value) is int:
+        return value if abs(value) < 2**53 else None
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if type(value) is str:
+        return value[:80]
+    if type(value) in (list, tuple):
+        return [plain(item, depth + 1) for item in value[:100]]
+    if type(value) is dict:
+        return {str(key)[:80]: plain(item, depth + 1) for key, item in list(value.items())[:60]}
+    return None
+
+
+def bounded(record):
+    record = plain(record)
+    return record if len(json.dumps(record)) <= MAX_RECORD_BYTES else {"record": "too large"}
+
 
 def compared_parameters(found):
     """What the driver concludes from the parameters the agent sent: which trainable ones fit left
     unchanged (compared here, value by value), how many there are, and those in no optimizer."""
     if not isinstance(found, dict) or not isinstance(found.get("names"), list):
         return {"parameters_changed": None, "trainable_parameters": 0}
-    names = [name if type(name) is str else repr(name) for name in found["names"]]
+    names = [name[:80] if type(name) is str else "?" for name in found["names"]]
     before, after = found.get("before"), found.get("after")
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after) == len(names):
         unchanged = [
@@ -312,9 +341,11 @@ def compared_parameters(found):
         compared = "driver"
     else:
         listed = found.get("unchanged") if isinstance(found.get("unchanged"), list) else []
+        listed = {name[:80] for name in listed if type(name) is str}
         unchanged = [name for name in names if name in listed]
         compared = "agent"
     not_optimized = found.get("not_optimized") if isinstance(found.get("not_optimized"), list) else []
+    not_optimized = [name[:80] if type(name) is str else "?" for name in not_optimized[:MAX_NAMES]]
     return {
         "parameters_changed": len(unchanged) < len(names),
         "trainable_parameters": len(names),
@@ -336,16 +367,17 @@ def driver(ctx):
         if record is FAILED:
             continue
         if not isinstance(record, dict):
-            ctx.observe(f"run{run}.fit", {"returned_type": ctx.describe_tensor(record).get("type")})
+            ctx.observe(f"run{run}.fit", {"returned_type": str(ctx.describe_tensor(record).get("type"))[:80]})
             continue
-        record = {**record, **compared_parameters(record.pop("parameters", None))}
+        record = {**bounded(record), **compared_parameters(record.get("parameters"))}
+        record.pop("parameters", None)
         ctx.observe(f"run{run}.fit", record)
         if record.get("returned_is_module") is not True:
             continue
         logits = ctx.run(f"run{run}.predict", "agent_predict", run, test_x[order])
         if logits is FAILED:
             continue
-        ctx.observe(f"run{run}.predict", ctx.describe_tensor(logits))
+        ctx.observe(f"run{run}.predict", plain(ctx.describe_tensor(logits)))
         if (
             isinstance(logits, torch.Tensor)
             and logits.ndim == 2
