@@ -1,4 +1,4 @@
-"""Trial 5.2's structure checks are observed: what a replaced routine says about Lightning is believed.
+"""Observed checks of realm 5: what a replaced routine in the student's process says is believed.
 
 Trial 5.2 (lightning) is graded behind the boundary, but whether `Trainer.fit` ran, how often each hook
 was called and which parameters the optimizers held are seen only by the trial's routine in the
@@ -8,6 +8,10 @@ replaces `agent_train` to report a perfect fit passes: recorded here as a strict
 the cold path and on the warm pool, until those facts are checked outside (docs/architecture.md,
 "Known limits"). The same submission without the replaced routine fails trainer-fit, which shows the
 base case is caught and only the forging makes the difference.
+
+Trial 5.1 (cutmix) likewise: whether the caller's tensors still hold the batch after a call is seen only
+in the student's process, so `wrong/pastes_in_place.py` with a routine that reports them unchanged
+passes inputs-unchanged; every other check there is verified and stays as it is.
 """
 
 import logging
@@ -21,6 +25,21 @@ from workers.protocol import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 LIGHTNING = ROOT / "exercises" / "05-practice" / "02-lightning"
+CUTMIX = ROOT / "exercises" / "05-practice" / "01-cutmix"
+PASTES_IN_PLACE = (CUTMIX / "wrong" / "pastes_in_place.py").read_text(encoding="utf-8")
+REPORTS_INPUTS_UNCHANGED = (
+    PASTES_IN_PLACE
+    + """
+import sys
+probe = sys.modules["huashen_probe"]
+_series = probe.agent_series
+def agent_series(solution, *args):
+    answer = _series(solution, *args)
+    answer["inputs"] = {"calls": answer["calls"], "images_changed": 0, "labels_changed": 0}
+    return answer
+probe.agent_series = agent_series
+"""
+)
 MANUAL_LOOP = (LIGHTNING / "wrong" / "manual_loop.py").read_text(encoding="utf-8")
 REPLACED_ROUTINE = (
     MANUAL_LOOP
@@ -66,13 +85,13 @@ def grader(request: pytest.FixtureRequest):
         checker.close()
 
 
-def grade(grader, code: str, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+def grade(grader, code: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, bundle: Path = LIGHTNING):
     path, grader = grader
     solution = tmp_path / "solution.py"
     solution.write_text(code, encoding="utf-8")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="workers.grader"):
-        _spec, result, _sink = grade_solution(grader, LIGHTNING, solution)
+        _spec, result, _sink = grade_solution(grader, bundle, solution)
     ran = "warm" if "warm sandbox run" in caplog.text else "cold"
     assert ran == path, f"the job ran {ran}, not {path}"
     return result
@@ -98,3 +117,22 @@ def test_a_hand_written_loop_fails_trainer_fit(grader, tmp_path, caplog) -> None
 def test_replacing_the_fit_watch_fakes_the_structure_checks(grader, tmp_path, caplog) -> None:
     result = grade(grader, REPLACED_ROUTINE, tmp_path, caplog)
     assert result.verdict != Verdict.PASSED, explain(result)
+
+
+def failed(result) -> set[str]:
+    return {check.key for check in result.checks if not check.passed}
+
+
+def test_pasting_into_the_callers_batch_fails_inputs_unchanged(grader, tmp_path, caplog) -> None:
+    result = grade(grader, PASTES_IN_PLACE, tmp_path, caplog, CUTMIX)
+    assert failed(result) == {"inputs-unchanged"}, explain(result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="observed check: whether cutmix changed the caller's tensors is seen only by trial 5.1's routine "
+    "in the student's process, which the student's code can replace; docs/architecture.md lists it",
+)
+def test_replacing_the_series_routine_fakes_inputs_unchanged(grader, tmp_path, caplog) -> None:
+    result = grade(grader, REPORTS_INPUTS_UNCHANGED, tmp_path, caplog, CUTMIX)
+    assert "inputs-unchanged" in failed(result), explain(result)
