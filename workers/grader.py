@@ -309,11 +309,7 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         return _result(request, Verdict.INTERNAL_ERROR, grader)
     sink.emit(EventKind.STATUS, {"status": "running", "device": grader.device})
     if request.mode == Mode.TRY:
-        from workers.scratch import (
-            try_snippet,
-        )  # the Try cell: the snippet beside the code, no probe, no check
-
-        return try_snippet(request, grader, sink, bundle)
+        return _try(request, grader, sink, bundle)  # the Try cell: no probe, no check
     # The job's secret seed: held-out inputs are drawn from it while staging and their labels from it in
     # the check, so it stays in this process and the checker's arguments and never enters the sandbox.
     job_seed = secrets.randbits(128)
@@ -364,6 +360,23 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
         request, Verdict.PASSED if passed else Verdict.FAILED, grader, checks=checks, resources=resources,
         artifacts=list(report.get("artifacts", [])),
     )  # fmt: skip
+
+
+def _try(request: GradeRequest, grader: Grader, sink: EventSink, bundle: Path) -> GradeResult:
+    """The Try cell's snippet beside the student's code (`workers/scratch.py`): the same sandbox, limits
+    and pool as a Run; the verdict says only how it ended, and nothing is scored."""
+    from workers import scratch
+
+    with job_dir(job_name(f"s{request.submission_id}-try"), size_mb=request.limits.disk_mb) as work:
+        out = scratch.stage(work, bundle, code=request.code, snippet=request.snippet)
+        outcome, resources = _run_job(request, grader, sink, work)
+        ended = _limit_verdict(outcome, request)
+        if ended is not None:
+            return _result(request, ended[0], grader, resources=resources, message=ended[1])
+        figures = scratch.figures(out)
+    verdict, message = scratch.ending(outcome.exit_code)
+    result = _result(request, verdict, grader, resources=resources, artifacts=figures, message=message)
+    return replace(result, score=0.0)  # nothing was graded
 
 
 def _run_trusted_check(

@@ -1,7 +1,6 @@
 """A Try request: the student's snippet run in the sandbox with their code importable as `solution`.
 
-    try_snippet(request, grader, sink, bundle) -> GradeResult
-
+`workers.grader` runs it (`_try`) with what this module gives: the staged job, how it ended, its figures.
 The same sandbox, limits and warm pool as a Run; no probe, no check, no held-out data. The output is
 the job's stdout and stderr, streamed as events; the verdict says only how the run ended: `passed` (it
 ran to its end, score 0: nothing was graded), `error` (the snippet or solution.py raised) or the limit
@@ -11,16 +10,10 @@ verdicts the runner observed. Figures come back as checked PNGs read from out/ar
 
 import os
 import shutil
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from workers.events import EventSink
-from workers.protocol import GradeRequest, GradeResult, Verdict
-from workers.sandbox.runner import job_dir, job_name, sandbox_account
-
-if TYPE_CHECKING:
-    from workers.grader import Grader
+from workers.protocol import Verdict
+from workers.sandbox.runner import sandbox_account
 
 SNIPPET_FILE = "snippet.py"
 
@@ -34,28 +27,23 @@ RAISED: dict[str, str] = {
 }
 
 
-def try_snippet(request: GradeRequest, grader: "Grader", sink: EventSink, bundle: Path) -> GradeResult:
+def figures(out: Path) -> list[dict[str, str]]:
+    """The figures the snippet left in out/artifacts/: checked PNGs, read by descriptor (never decoded)."""
     from exercises.kit.check import read_artifacts
-    from workers.grader import _limit_verdict, _result, _run_job
 
-    with job_dir(job_name(f"s{request.submission_id}-try"), size_mb=request.limits.disk_mb) as work:
-        out = stage(work, bundle, code=request.code, snippet=request.snippet)
-        outcome, resources = _run_job(request, grader, sink, work)
-        ended = _limit_verdict(outcome, request)
-        if ended is not None:
-            return _result(request, ended[0], grader, resources=resources, message=ended[1])
-        try:
-            fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:
-            fd = None
-        try:
-            figures = read_artifacts(fd)
-        finally:
-            if fd is not None:
-                os.close(fd)
-    verdict, message = (Verdict.PASSED, RAN) if outcome.exit_code == 0 else (Verdict.ERROR, RAISED)
-    result = _result(request, verdict, grader, resources=resources, artifacts=figures, message=message)
-    return replace(result, score=0.0)  # nothing was graded
+    try:
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return []
+    try:
+        return read_artifacts(fd)
+    finally:
+        os.close(fd)
+
+
+def ending(exit_code: int | None) -> tuple[Verdict, dict[str, str]]:
+    """How a try that hit no limit ended: it ran to its end, or it (or solution.py) raised."""
+    return (Verdict.PASSED, RAN) if exit_code == 0 else (Verdict.ERROR, RAISED)
 
 
 def stage(work: Path, bundle: Path, *, code: str, snippet: str) -> Path:
