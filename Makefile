@@ -101,6 +101,7 @@ bench: install-test
 	@PYTHONPATH=. $(PY) bench/reference_grading.py
 	@PYTHONPATH=. $(PY) bench/syntax_check.py
 	@PYTHONPATH=. $(PY) bench/coach.py
+	@PYTHONPATH=. $(PY) bench/first_submit.py
 	@bash scripts/services.sh start var/bench-services
 	@source var/bench-services/env; status=0; PYTHONPATH=. $(PY) bench/drain.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/latency.py || status=$$?; \
