@@ -22,6 +22,7 @@ API), the GradScaler's construction and its scale/step/update calls, where each 
 the dtype the Linear layers produced while training, and whether CUDA was asked for.
 """
 
+import contextlib
 import functools
 import threading
 from pathlib import Path
@@ -45,6 +46,24 @@ DEPRECATED = {
     "torch.cpu.amp.grad_scaler.GradScaler": "torch.cpu.amp.GradScaler",
 }
 MAX_RECORDS = 200
+
+
+def warm_up():
+    """A process's first optimizer and GradScaler step initialises about a second of torch (torch.optim
+    imports torch._dynamo). The harness imports this module before it forks the agent, so doing it here
+    lets the driver and the agent inherit it instead of each paying for it."""
+    layer = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        loss = F.cross_entropy(layer(torch.zeros(3, 4)), torch.zeros(3, dtype=torch.long))
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+
+
+with contextlib.suppress(Exception):  # only a cost saved: the run itself reports whatever is wrong
+    warm_up()
 
 
 def class_name(instance):
