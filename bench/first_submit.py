@@ -2,6 +2,8 @@
 started fresh as `make run` starts it, then trial 1.1's reference solution submitted once the server
 answers (or `--after` seconds later: a newcomer reads the statement first), followed over the WebSocket
 to its verdict; then a second Submit for the steady state. Each scenario is a fresh server and database.
+The baseline, in the same run: the embedded grader as it was before it started with the server (cold,
+made at the first submission: HUASHEN_WARM_POOL=0, LOCAL_GRADER_START=0).
 
     .venv/bin/python bench/first_submit.py [--after 0 20]
 
@@ -25,7 +27,7 @@ from latency import PASSWORD, SOLUTION, TRIAL, Process, free_port, wait_alive
 WARM_READY = "the warm sandbox passed its self-test"
 
 
-def embedded_env(var: Path) -> dict[str, str]:
+def embedded_env(var: Path, *, warm: bool) -> dict[str, str]:
     environ = {
         key: value
         for key, value in os.environ.items()
@@ -40,7 +42,9 @@ def embedded_env(var: Path) -> dict[str, str]:
         "SECRET_KEY": "bench-" + "x" * 44,
         "SECURE_COOKIES": "0",
         "TORCH_HOME": str(ROOT / "var" / "torch-home"),
-        "LOCAL_GRADER_START": "1",  # as make run sets it
+        "LOCAL_GRADER_START": "1" if warm else "0",  # as make run sets it
+        # The baseline: the embedded grader as it was, cold and made at the first submission.
+        "HUASHEN_WARM_POOL": "1" if warm else "0",
     }
 
 
@@ -90,11 +94,11 @@ async def submit(server: str, token: str) -> tuple[float, str]:
     raise RuntimeError("the socket closed before the final event")
 
 
-def scenario(after: float) -> dict:
+def scenario(after: float, *, warm: bool = True) -> dict:
     import httpx
 
     var = Path(tempfile.mkdtemp(prefix="huashen-bench-first-"))
-    env = embedded_env(var)
+    env = embedded_env(var, warm=warm)
     username = f"newcomer-{uuid.uuid4().hex[:6]}"
     prepare(env, username)
     port = free_port()
@@ -119,6 +123,7 @@ def scenario(after: float) -> dict:
     shutil.rmtree(var, ignore_errors=True)
     confined = "cgroups" if "EMBEDDED GRADING, CONFINED" in log else "rlimits only"
     return {
+        "shape": "make run" if warm else "baseline: cold, made at first use",
         "submit_after_s": after,
         "server_answers_s": round(answering, 1),
         "first_submit_ms": round(first * 1000),
@@ -134,11 +139,13 @@ def main() -> None:
     parser.add_argument("--after", type=float, nargs="+", default=[0.0, 20.0])
     options = parser.parse_args()
     rows = [scenario(after) for after in options.after]
+    rows += [scenario(after, warm=False) for after in options.after[:1]]
     table(
         "make run (embedded, SQLite): a newcomer's first and second Submit of 1.1's reference, POST to the "
         f"final WebSocket event, each scenario a fresh server (load average {os.getloadavg()[0]:.1f})",
         rows,
         [
+            "shape",
             "submit_after_s",
             "server_answers_s",
             "first_submit_ms",
@@ -151,7 +158,10 @@ def main() -> None:
     save(
         "first_submit",
         rows,
-        notes="daphne + local executor as make run starts them, fresh SQLite per scenario",
+        notes=(
+            "daphne + local executor as make run starts them (warm pool started with the server), and the "
+            "baseline as it was (cold, made at the first submission), fresh SQLite per scenario"
+        ),
     )
 
 
