@@ -13,7 +13,8 @@ from tests.conftest import Personas, SentRequests
 from workers.protocol import GradeResult, Verdict
 from workers.protocol import Mode as ProtocolMode
 
-pytestmark = pytest.mark.django_db
+# The in-memory event store, emptied around each test: ids repeat across rolled-back tests.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("memory_events")]
 
 TRIAL = "realm-1-trial-1"
 URL = f"/api/v1/exercises/{TRIAL}/try/"

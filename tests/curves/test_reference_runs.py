@@ -23,7 +23,8 @@ from tests.records.test_curves import classmates, passed_runs, with_losses
 from workers.protocol import EventKind, GradeResult
 from workers.protocol import Verdict as WireVerdict
 
-pytestmark = pytest.mark.django_db
+# The in-memory event store, emptied around each test: the ids of rolled-back tests repeat.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("memory_events")]
 
 TRAINS = "train-loop"  # 2.3: its reference reports its loss
 DOES_NOT_TRAIN = "tensor-basics"  # 1.1
