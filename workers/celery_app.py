@@ -59,10 +59,10 @@ def redis_client() -> Any:
 
 @signals.worker_init.connect
 def refuse_an_unsound_sandbox(**_kwargs: Any) -> None:
-    from workers.grader import reclaim_stale_lib_dirs
     from workers.sandbox.pool import reclaim_stale_zygotes
     from workers.sandbox.runner import reclaim_stale_jobs
     from workers.sandbox.selftest import self_test
+    from workers.staging import reclaim_stale_lib_dirs
 
     # A dead grader's zygote cgroups are named like jobs and go with them; its zygote and lib files here.
     reclaimed = reclaim_stale_jobs() + reclaim_stale_zygotes() + reclaim_stale_lib_dirs()

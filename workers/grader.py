@@ -7,18 +7,13 @@ from what the runner observed (cgroups, signals, the clock), and pass/fail from 
 the observations the probe left behind.
 """
 
-import contextlib
 import functools
-import json
 import logging
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import weakref
 from dataclasses import dataclass, field, replace
@@ -27,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from workers import env
-from workers.checker import JOB_SEED_OPTION
+from workers.checking import WarmChecker, run_check
 from workers.events import EventSink
 from workers.protocol import (
     CheckResult,
     EventKind,
     GradeRequest,
     GradeResult,
-    Limits,
     Mode,
     Verdict,
     bundle_content_hash,
@@ -44,87 +38,14 @@ from workers.protocol import (
 )
 from workers.sandbox.policy import SandboxPolicy
 from workers.sandbox.pool import PoolSetup, WarmPool, WarmUnavailable, warm_possible, warm_requested
-from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed, sandbox_account
+from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed
+from workers.staging import IGNORE, LIB_PREFIX, SANDBOX_KIT, reclaim_stale_lib_dirs, stage
 from workers.trusted_out import ResultManifest, copy_verified, is_boundary_trial
+from workers.verdicts import MESSAGES, limit_verdict
 
 logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
-CHECK_TIMEOUT_SECONDS = 120
-
-MESSAGES: dict[Verdict, dict[str, str]] = {
-    Verdict.PASSED: {"zh": "全部检查通过。", "en": "Every check passed."},
-    Verdict.FAILED: {
-        "zh": "有检查未通过：看下面每一项的说明。",
-        "en": "Some checks failed: see each one below.",
-    },
-    Verdict.ERROR: {
-        "zh": "你的代码在运行时抛出了异常，见下面的回溯。",
-        "en": "Your code raised an exception while running; see the traceback below.",
-    },
-    Verdict.TIME_LIMIT: {
-        "zh": "运行超时：程序没有在时间限制内结束（可能是死循环、等待输入，或训练太久）。",
-        "en": "Time limit: the program did not finish in time (an endless loop, waiting for input, or training too long).",
-    },
-    Verdict.MEMORY_LIMIT: {
-        "zh": "内存超限：程序使用的内存超过了限制，试试更小的批大小或模型。",
-        "en": "Memory limit: the program used more memory than allowed; try a smaller batch or model.",
-    },
-    Verdict.OUTPUT_LIMIT: {
-        "zh": "输出超限：程序打印了太多内容，已被终止。",
-        "en": "Output limit: the program printed too much and was stopped.",
-    },
-    Verdict.GPU_OUT_OF_MEMORY: {
-        "zh": "显存不足：减小批大小或模型，或在不需要梯度时使用 torch.no_grad()。",
-        "en": "GPU out of memory: reduce the batch or model size, or use torch.no_grad() where no gradients are needed.",
-    },
-    Verdict.SANDBOX_VIOLATION: {
-        "zh": "违反沙箱规则：程序尝试了不允许的系统操作，已被终止。",
-        "en": "Sandbox violation: the program attempted a forbidden system operation and was stopped.",
-    },
-    Verdict.INTERNAL_ERROR: {
-        "zh": "平台内部出错了，这不是你的问题；我们已记录，请稍后重试。",
-        "en": "Something went wrong on our side, not in your code; it has been logged. Please try again shortly.",
-    },
-}
-
-
-def crash_message(signal_name: str) -> dict[str, str]:
-    """The `error` verdict's explanation when the job died of a fault of its own (no Python traceback)."""
-    return {
-        "zh": f"你的程序崩溃了（{signal_name}）：进程被这个信号终止，所以没有 Python 回溯。"
-        "这通常来自原生代码，例如通过 ctypes 或 numpy 越界访问内存、调用 abort()，或整数除以零。",
-        "en": f"Your program crashed ({signal_name}): the process was killed by this signal, so there is no "
-        "Python traceback. This usually comes from native code, such as reading memory out of bounds "
-        "through ctypes or numpy, a call to abort(), or an integer division by zero.",
-    }
-
-
-def time_limit_message(limits: Limits, *, cpu: bool) -> dict[str, str]:
-    """The `time_limit` verdict's explanation, naming the limit that was reached (wall clock or CPU)."""
-    if cpu:
-        return {
-            "zh": f"运行超时：CPU 时间超过 {limits.cpu_seconds} 秒上限，程序被终止"
-            "（可能是死循环，或训练太久：减少轮数或数据量）。",
-            "en": f"Time limit: the program used more than the {limits.cpu_seconds} s of CPU time allowed and "
-            "was stopped (an endless loop, or training too long: use fewer epochs or less data).",
-        }
-    return {
-        "zh": f"运行超时：超过 {limits.wall_seconds} 秒上限，程序被终止"
-        "（可能是死循环、等待输入，或训练太久）。",
-        "en": f"Time limit: the program ran past the {limits.wall_seconds} s limit and was stopped "
-        "(an endless loop, waiting for input, or training too long).",
-    }
-
-
-def pids_message(limit: int) -> dict[str, str]:
-    """The `error` verdict's explanation when the job hit the trial's process/thread limit."""
-    return {
-        "zh": f"进程/线程过多（上限 {limit}）：程序试图启动超过允许数量的进程或线程。"
-        "减少 DataLoader 的 num_workers 或你自己启动的线程、进程。",
-        "en": f"Too many processes/threads (limit {limit}): the program tried to start more processes or "
-        "threads than allowed. Use fewer DataLoader workers, or fewer threads or processes of your own.",
-    }
 
 
 class TrialNotFound(LookupError):
@@ -169,7 +90,7 @@ class Grader:
             reclaim_stale_lib_dirs()
             lib = Path(tempfile.mkdtemp(prefix=f"{LIB_PREFIX}{os.getpid()}-"))
             self._lib_cleanup = weakref.finalize(self, shutil.rmtree, lib, ignore_errors=True)
-            shutil.copytree(REPO / "workers" / "harness", lib / "harness", ignore=_IGNORE)
+            shutil.copytree(REPO / "workers" / "harness", lib / "harness", ignore=IGNORE)
             (lib / "exercises" / "kit").mkdir(parents=True)
             shutil.copy(REPO / "exercises" / "__init__.py", lib / "exercises" / "__init__.py")
             for name in SANDBOX_KIT:
@@ -230,44 +151,6 @@ class Grader:
         self._lib_dir = None
 
 
-# The grading kit's modules that enter the sandbox: what the harness, the trials' probes and verify
-# steps and students' code import. The check side (check.py and the modules only it and the grader
-# use) stays outside, with the expectations it scores against. tests/sandbox/test_kit_allowlist.py keeps
-# this list equal to what the probe side imports.
-SANDBOX_KIT = (
-    "__init__.py",
-    "agent.py",
-    "boundary.py",
-    "data.py",
-    "devices.py",
-    "digits.py",
-    "driver.py",
-    "messages.py",
-    "observations.py",
-    "oddfiles.py",
-    "probe.py",
-    "report.py",
-    "sequences.py",
-    "shapes.py",
-    "weights.py",
-)
-LIB_PREFIX = "huashen-lib-p"  # $TMPDIR/huashen-lib-p<grader pid>-*: a grader's /opt/huashen/lib
-
-
-def reclaim_stale_lib_dirs() -> list[str]:
-    """Remove the lib dirs of grader processes that are gone. Returns the names removed."""
-    removed = []
-    for path in Path(tempfile.gettempdir()).glob(f"{LIB_PREFIX}*"):
-        owner = path.name.removeprefix(LIB_PREFIX).split("-")[0]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists() and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path.name)
-    return removed
-
-
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
-
-
 def _slug_of(toml: Path) -> str:
     import tomllib
 
@@ -314,13 +197,11 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
     # the check, so it stays in this process and the checker's arguments and never enters the sandbox.
     job_seed = secrets.randbits(128)
     with job_dir(job_name(f"s{request.submission_id}"), size_mb=request.limits.disk_mb) as work:
-        out = _stage(
-            work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py", job_seed=job_seed
-        )
+        out = stage(work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py", job_seed=job_seed)
         # A boundary trial: the check reads only the files the driver vouched for (workers/trusted_out.py).
         manifest = ResultManifest() if is_boundary_trial(bundle) else None
         outcome, resources = _run_job(request, grader, sink, work, manifest=manifest)
-        ended = _limit_verdict(outcome, request)
+        ended = limit_verdict(outcome, request)
         if ended is not None:
             return _result(request, ended[0], grader, resources=resources, message=ended[1])
         if manifest is not None:
@@ -334,7 +215,7 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
                 return verified
             report = verified
         else:
-            report = _run_check(
+            report = run_check(
                 bundle, out, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker(),
                 job_seed=job_seed,
             )  # fmt: skip
@@ -370,7 +251,7 @@ def _try(request: GradeRequest, grader: Grader, sink: EventSink, bundle: Path) -
     with job_dir(job_name(f"s{request.submission_id}-try"), size_mb=request.limits.disk_mb) as work:
         out = scratch.stage(work, bundle, code=request.code, snippet=request.snippet)
         outcome, resources = _run_job(request, grader, sink, work)
-        ended = _limit_verdict(outcome, request)
+        ended = limit_verdict(outcome, request)
         if ended is not None:
             return _result(request, ended[0], grader, resources=resources, message=ended[1])
         figures = scratch.figures(out)
@@ -398,7 +279,7 @@ def _run_trusted_check(
             logger.warning("submission %s: out/ files not checked: %s", request.submission_id, problems)
         if (bundle / "verify.py").is_file():
             return _run_verify(request, grader, sink, bundle, checked, job_seed, resources)
-        return _run_check(
+        return run_check(
             bundle, checked, request.mode, torch_home=grader.torch_home, checker=grader.warm_checker(),
             job_seed=job_seed,
         )  # fmt: skip
@@ -420,17 +301,17 @@ def _run_verify(
     A verify.py that defines `driver(ctx)` runs behind the boundary too, and the check reads only the
     files its manifest names. A GradeResult when the step ended on a limit, a violation or a crash."""
     with job_dir(job_name(f"s{request.submission_id}-verify"), size_mb=request.limits.disk_mb) as second:
-        verify_out = _stage(
+        verify_out = stage(
             second, bundle, {}, probe=bundle / "verify.py", first=first,
             max_first_bytes=request.limits.disk_mb * 1024 * 1024 // 2,
         )  # fmt: skip
         manifest = ResultManifest() if is_boundary_trial(bundle, "verify.py") else None
         outcome, _ = _run_job(request, grader, sink, second, manifest=manifest)
-        ended = _limit_verdict(outcome, request)
+        ended = limit_verdict(outcome, request)
         if ended is not None:
             return _result(request, ended[0], grader, resources=resources, message=ended[1])
         if manifest is None:
-            return _run_check(
+            return run_check(
                 bundle, first, request.mode, verify_out, torch_home=grader.torch_home,
                 checker=grader.warm_checker(), job_seed=job_seed,
             )  # fmt: skip
@@ -441,7 +322,7 @@ def _run_verify(
                 logger.warning(
                     "submission %s: verify out/ files not checked: %s", request.submission_id, problems
                 )
-            return _run_check(
+            return run_check(
                 bundle, first, request.mode, vouched, torch_home=grader.torch_home,
                 checker=grader.warm_checker(), job_seed=job_seed,
             )  # fmt: skip
@@ -516,247 +397,6 @@ def _plain_exit(outcome: SandboxOutcome) -> bool:
         outcome.timed_out or outcome.cpu_exceeded or outcome.memory_exceeded or outcome.output_exceeded
         or outcome.violation
     )  # fmt: skip
-
-
-def _stage(
-    work: Path,
-    bundle: Path,
-    files: dict[str, str],
-    *,
-    probe: Path,
-    first: Path | None = None,
-    max_first_bytes: int = 0,
-    job_seed: int | None = None,
-) -> Path:
-    """Files the job may see: its code, the probe, the trial's public data. Never check.py or hidden/.
-
-    For a verify step, `first` is the first run's out/ folder: its regular files (no links, no devices,
-    within the job's disk cap) are copied to /work/first/, never followed or executed on the host.
-    With `job_seed`, a trial that scores per-job held-out inputs (`exercises.kit.heldout`) gets this
-    job's inputs in its staged public/ folder; the seed itself is not staged.
-    """
-    for name, text in files.items():
-        (work / name).write_text(text, encoding="utf-8")
-    shutil.copy(probe, work / "probe.py")
-    if first is not None:
-        _copy_first_run(first, work / "first", max_bytes=max_first_bytes)
-    if (bundle / "public").is_dir():
-        shutil.copytree(bundle / "public", work / "public", ignore=_IGNORE)
-        if job_seed is not None:
-            from exercises.kit.heldout import stage as stage_held_out
-
-            stage_held_out(bundle, work / "public", job_seed)
-    out = work / "out"
-    out.mkdir()
-    account = sandbox_account()
-    if os.geteuid() == 0 and account is not None:
-        os.chown(out, account.pw_uid, account.pw_gid)
-        out.chmod(0o700)
-    else:
-        out.chmod(0o777)
-    for path in work.rglob("*"):
-        if path != out and path.parent != out:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-    return out
-
-
-@dataclass
-class _CopyBudget:
-    entries: int = 256  # files and folders together
-    bytes: int = 0
-    depth: int = 8
-
-
-def _copy_first_run(source: Path, target: Path, *, max_bytes: int) -> None:
-    """Copy the regular files of the first run's out/ to `target`, by descriptor, never following a link.
-
-    The job owned that folder: it may have replaced it or anything in it by a symlink to a host path, a
-    FIFO, a device, a hardlink, a sparse giant or a maze of empty folders. Only regular, singly-linked
-    files within the entry, depth and byte budgets are copied; anything else, or any error, is skipped.
-    """
-    target.mkdir()
-    try:
-        fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        return
-    try:
-        _copy_folder(fd, target, _CopyBudget(bytes=max_bytes), depth=0)
-    finally:
-        os.close(fd)
-
-
-def _copy_folder(folder_fd: int, target: Path, budget: _CopyBudget, *, depth: int) -> None:
-    import stat
-
-    try:
-        names = sorted(os.listdir(folder_fd))
-    except OSError:
-        return
-    for name in names:
-        if budget.entries <= 0 or budget.bytes <= 0:
-            return
-        budget.entries -= 1
-        try:
-            info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
-            if stat.S_ISDIR(info.st_mode) and depth < budget.depth:
-                child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder_fd)
-                try:
-                    (target / name).mkdir()
-                    _copy_folder(child, target / name, budget, depth=depth + 1)
-                finally:
-                    os.close(child)
-            elif stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_size <= budget.bytes:
-                file_fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
-                with os.fdopen(file_fd, "rb") as handle, (target / name).open("wb") as copy:
-                    data = handle.read(budget.bytes + 1)
-                    if len(data) <= budget.bytes:
-                        copy.write(data)
-                        budget.bytes -= len(data)
-        except (OSError, ValueError):
-            continue
-
-
-def _limit_verdict(outcome: SandboxOutcome, request: GradeRequest) -> tuple[Verdict, dict[str, str]] | None:
-    """The verdict and its explanation when the run ended on a limit, a violation or a crash (what the
-    runner saw, never what the job said); None when the check decides."""
-    if outcome.launch_error or not outcome.tree_dead:
-        logger.error(
-            "submission %s: sandbox failure (%s, tree dead: %s)",
-            request.submission_id, outcome.launch_error or "no error text", outcome.tree_dead,
-        )  # fmt: skip
-        return Verdict.INTERNAL_ERROR, MESSAGES[Verdict.INTERNAL_ERROR]
-    if outcome.violation:
-        return Verdict.SANDBOX_VIOLATION, MESSAGES[Verdict.SANDBOX_VIOLATION]
-    if outcome.pids_exceeded:
-        # Before memory and the clock: a bomb's processes also take memory, and one that keeps retrying
-        # runs out of time, but this is why.
-        return Verdict.ERROR, pids_message(request.limits.pids)
-    if outcome.memory_exceeded:
-        return Verdict.MEMORY_LIMIT, MESSAGES[Verdict.MEMORY_LIMIT]
-    if outcome.timed_out or outcome.cpu_exceeded:
-        return Verdict.TIME_LIMIT, time_limit_message(
-            request.limits, cpu=outcome.cpu_exceeded and not outcome.timed_out
-        )
-    if outcome.output_exceeded:
-        return Verdict.OUTPUT_LIMIT, MESSAGES[Verdict.OUTPUT_LIMIT]
-    if outcome.crash_signal:
-        # The probe shares the job's process: it died too, and its missing observations mean nothing.
-        return Verdict.ERROR, crash_message(outcome.crash_signal)
-    return None
-
-
-def _checker_env(torch_home: Path | None) -> dict[str, str]:
-    return {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(REPO),
-        "HOME": str(Path(tempfile.gettempdir())),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LANG": "C.UTF-8",
-        **({"TORCH_HOME": str(torch_home)} if torch_home else {}),
-    }
-
-
-class WarmChecker:
-    """A long-lived trusted checker process (`workers.checker.serve`): torch imported once, a fresh fork
-    per check. Same environment and user as the cold checker. On a timeout or any protocol trouble it
-    is killed and the next check starts a new one; a check it cannot answer returns None and the
-    grader runs that check cold."""
-
-    def __init__(self, torch_home: Path | None) -> None:
-        self.torch_home = torch_home
-        self.process: subprocess.Popen[str] | None = None
-        self.lock = threading.Lock()
-
-    def _start(self) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-             "from workers.checker import serve; sys.exit(serve())", str(REPO)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_checker_env(self.torch_home),
-            start_new_session=True,
-        )  # fmt: skip
-        if _read_line(process, timeout=CHECK_TIMEOUT_SECONDS) != {"ready": True}:
-            _kill(process)
-            raise OSError("the warm checker did not start")
-        return process
-
-    def run(self, argv: list[str]) -> subprocess.CompletedProcess[str] | None:
-        with self.lock:
-            try:
-                if self.process is None or self.process.poll() is not None:
-                    self.process = self._start()
-                assert self.process.stdin is not None
-                self.process.stdin.write(json.dumps(argv) + "\n")
-                self.process.stdin.flush()
-                reply = _read_line(self.process, timeout=CHECK_TIMEOUT_SECONDS)
-            except (OSError, ValueError) as error:
-                logger.warning("the warm checker failed (%s); this check runs cold", error)
-                reply = None
-            if not isinstance(reply, dict) or not isinstance(reply.get("code"), int):
-                if self.process is not None:
-                    _kill(self.process)
-                    self.process = None
-                return None
-            return subprocess.CompletedProcess(argv, reply["code"], str(reply.get("report", "")), "")
-
-    def close(self) -> None:
-        if self.process is not None:
-            _kill(self.process)
-            self.process = None
-
-
-def _read_line(process: subprocess.Popen[str], *, timeout: float) -> Any:
-    import select
-
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    if not ready:
-        raise OSError(f"no answer in {timeout} s")
-    line = process.stdout.readline()
-    if not line:
-        raise OSError("the warm checker exited")
-    return json.loads(line)
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _run_check(
-    bundle: Path,
-    out: Path,
-    mode: Mode,
-    verify_out: Path | None = None,
-    *,
-    torch_home: Path | None = None,
-    checker: WarmChecker | None = None,
-    job_seed: int | None = None,
-) -> dict[str, Any] | None:
-    argv = [str(bundle), str(out), mode.value, *([str(verify_out)] if verify_out else [])]
-    if job_seed is not None:
-        argv.append(f"{JOB_SEED_OPTION}{job_seed}")
-    completed = checker.run(argv) if checker is not None else None
-    if completed is None:
-        try:
-            completed = subprocess.run(
-                [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-                 "from workers.checker import main; sys.exit(main(sys.argv[1:]))", str(REPO), *argv],
-                capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, env=_checker_env(torch_home),
-                check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            logger.error("the check of %s timed out", bundle.name)
-            return None
-    if completed.returncode != 0:
-        logger.error("the check of %s failed: %s", bundle.name, completed.stderr[-4000:])
-        return None
-    try:
-        report = json.loads(completed.stdout)
-    except ValueError:
-        logger.error("the check of %s printed no report: %s", bundle.name, completed.stdout[-2000:])
-        return None
-    return report if isinstance(report, dict) else None
 
 
 def _resources(outcome: SandboxOutcome, reported: dict[str, Any]) -> dict[str, Any]:

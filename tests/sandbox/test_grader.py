@@ -10,7 +10,7 @@ import pytest
 
 from tests.golden.test_golden import grade_solution
 from workers.events import ListSink
-from workers.grader import MESSAGES, SANDBOX_KIT, Grader, grade
+from workers.grader import Grader, grade
 from workers.protocol import (
     GradeRequest,
     GradeResult,
@@ -20,6 +20,8 @@ from workers.protocol import (
     bundle_content_hash,
     bundle_files,
 )
+from workers.staging import SANDBOX_KIT
+from workers.verdicts import MESSAGES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "grading"
 VERIFY = FIXTURES / "01-sandbox" / "02-verify"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.grader import LIB_PREFIX, SANDBOX_KIT, Grader, reclaim_stale_lib_dirs
+from workers.grader import Grader
+from workers.staging import LIB_PREFIX, SANDBOX_KIT, reclaim_stale_lib_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 KIT = ROOT / "exercises" / "kit"
@@ -56,7 +57,7 @@ def test_the_allowlist_is_exactly_what_the_probe_side_imports() -> None:
             needed.add(module)
             frontier |= kit_imports(KIT / module)
     assert set(SANDBOX_KIT) == needed, (
-        f"workers.grader.SANDBOX_KIT must list what the probe side imports: missing {needed - set(SANDBOX_KIT)}, "
+        f"workers.staging.SANDBOX_KIT must list what the probe side imports: missing {needed - set(SANDBOX_KIT)}, "
         f"not needed {set(SANDBOX_KIT) - needed}"
     )
     assert not CHECK_SIDE & needed, "a probe-side module imports the check side"

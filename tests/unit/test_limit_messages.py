@@ -2,9 +2,9 @@
 
 import pytest
 
-from workers.grader import _limit_verdict
 from workers.protocol import GradeRequest, Limits, Mode, Verdict
 from workers.sandbox.runner import SandboxOutcome
+from workers.verdicts import limit_verdict
 
 
 def request(limits: Limits) -> GradeRequest:
@@ -30,7 +30,7 @@ def outcome(**flags: bool) -> SandboxOutcome:
     ],
 )
 def test_the_time_limit_message_says_the_limit(flags: dict[str, bool], zh: str, en: str) -> None:
-    decided = _limit_verdict(outcome(**flags), request(Limits(wall_seconds=30, cpu_seconds=45)))
+    decided = limit_verdict(outcome(**flags), request(Limits(wall_seconds=30, cpu_seconds=45)))
     assert decided is not None
     verdict, message = decided
     assert verdict == Verdict.TIME_LIMIT

@@ -20,8 +20,10 @@ from tests.sandbox.test_grader import (
     looked,
 )
 from tests.sandbox.test_grader import grade_code as grade_probe_code
-from workers.grader import SANDBOX_KIT, Grader, WarmChecker
+from workers.checking import WarmChecker
+from workers.grader import Grader
 from workers.protocol import Limits, Verdict
+from workers.staging import SANDBOX_KIT
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "grading"
 PROBE = FIXTURES / "01-sandbox" / "01-probe"
