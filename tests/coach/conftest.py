@@ -1,3 +1,3 @@
-from tests.api.conftest import _fast_password_hashing, client_for
+from tests.api.conftest import client_for
 
-__all__ = ["_fast_password_hashing", "client_for"]
+__all__ = ["client_for"]
