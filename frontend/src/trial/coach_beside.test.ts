@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { renderFeedback, type SubmissionDetail } from "./feedback";
-import { placeBesideChecks, type BesideFinding } from "./coach_beside";
+import { placeBesideChecks, placeRuntime, type BesideFinding, type RuntimeDiagnosis } from "./coach_beside";
 import { mountSubmissionView } from "./submission_view";
 
 const SOFTMAX: BesideFinding = {
@@ -79,5 +79,29 @@ describe("the coach beside the failed checks", () => {
     expect(urls).toContain("/api/v1/submissions/7/coach/");
     const beside = element.querySelector('li[data-check="logits"] [data-testid=check-coach] li') as HTMLElement;
     expect(beside.dataset.rule).toBe("softmax-before-cross-entropy");
+  });
+
+  it("shows what the run says above the checks, as text, once", () => {
+    const feedback = document.getElementById("feedback") as HTMLElement;
+    renderFeedback(feedback, { ...FAILED, verdict: "error" });
+    const device: RuntimeDiagnosis = {
+      rule: "device-mismatch", line: 9,
+      title: { zh: "张量不在同一设备上（cuda:0 和 cpu）", en: "Tensors on different devices (cuda:0 and cpu)" },
+      why: { zh: "移到同一设备。", en: "Move them to <i>one</i> device." },
+    };
+    const nan: RuntimeDiagnosis = { ...device, rule: "non-finite-metric", line: null,
+      title: { zh: "第 3 步起 loss 不再是有限数", en: "loss stopped being a finite number at step 3" } };
+    expect(placeRuntime(feedback, [device, nan])).toBe(2);
+    expect(placeRuntime(feedback, [device, nan])).toBe(2); // again: replaced, not repeated
+    const box = feedback.querySelector("[data-testid=run-diagnoses]") as HTMLElement;
+    expect(feedback.querySelectorAll("[data-testid=run-diagnoses]")).toHaveLength(1);
+    expect(feedback.firstElementChild).toBe(box);
+    const items = [...box.querySelectorAll("li")];
+    expect(items.map((item) => item.dataset.rule)).toEqual(["device-mismatch", "non-finite-metric"]);
+    expect(items[0].textContent).toContain("Line 9 · Tensors on different devices (cuda:0 and cpu)");
+    expect(items[1].textContent).not.toContain("Line");
+    expect(box.querySelector("i")).toBeNull();
+    expect(placeRuntime(feedback, [])).toBe(0);
+    expect(feedback.querySelector("[data-testid=run-diagnoses]")).toBeNull();
   });
 });

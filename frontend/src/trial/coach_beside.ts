@@ -10,10 +10,48 @@ export interface BesideFinding extends CoachFinding {
   explains: string[];
 }
 
+/** What the finished run itself says (GET …/coach/ `runtime`): its traceback, metrics and resources. */
+export interface RuntimeDiagnosis {
+  rule: string;
+  line: number | null;
+  title: { zh: string; en: string };
+  why: { zh: string; en: string };
+}
+
 const strings = {
-  zh: { likely: "可能的原因", line: "第 {line} 行", learn: "学习这一点的试炼" },
-  en: { likely: "Likely causes", line: "Line {line}", learn: "The trial that teaches it" },
+  zh: { likely: "可能的原因", line: "第 {line} 行", learn: "学习这一点的试炼", run: "这次运行说明了什么" },
+  en: { likely: "Likely causes", line: "Line {line}", learn: "The trial that teaches it", run: "What this run shows" },
 } as const;
+
+/** Put the run's diagnoses at the top of `feedback` (replacing an earlier list); returns how many. */
+export function placeRuntime(feedback: HTMLElement, diagnoses: readonly RuntimeDiagnosis[],
+                             language: Language = pageLanguage()): number {
+  const doc = feedback.ownerDocument;
+  const words = strings[language];
+  feedback.querySelector(".coach-runtime")?.remove();
+  const valid = diagnoses.filter((item) => typeof item?.rule === "string" && item.title && item.why);
+  if (valid.length === 0) return 0;
+  const box = doc.createElement("section");
+  box.className = "coach-runtime";
+  box.dataset.testid = "run-diagnoses";
+  const heading = doc.createElement("h3");
+  heading.textContent = words.run;
+  const list = doc.createElement("ul");
+  for (const diagnosis of valid) {
+    const entry = doc.createElement("li");
+    entry.dataset.rule = diagnosis.rule;
+    const head = doc.createElement("strong");
+    const where = typeof diagnosis.line === "number" ? `${words.line.replace("{line}", String(diagnosis.line))} · ` : "";
+    head.textContent = `${where}${pick(diagnosis.title, language)}`;
+    const why = doc.createElement("p");
+    why.textContent = pick(diagnosis.why, language);
+    entry.append(head, why);
+    list.append(entry);
+  }
+  box.append(heading, list);
+  feedback.prepend(box);
+  return valid.length;
+}
 
 /** Put each finding under the `li[data-check=key]` of every failed check it explains; returns how many were placed. */
 export function placeBesideChecks(feedback: HTMLElement, findings: readonly BesideFinding[],
@@ -53,7 +91,10 @@ export function placeBesideChecks(feedback: HTMLElement, findings: readonly Besi
 
 /** Ask the coach about submission `id` and place its findings beside the failed checks in `feedback`. */
 export async function showCoachBesideChecks(feedback: HTMLElement, submissionId: number): Promise<number> {
-  const result = await api<CoachAnswer & { findings: BesideFinding[] }>(`/api/v1/submissions/${submissionId}/coach/`);
+  const result = await api<CoachAnswer & { findings: BesideFinding[]; runtime?: RuntimeDiagnosis[] }>(
+    `/api/v1/submissions/${submissionId}/coach/`,
+  );
   if (!result.ok || result.data === null || !Array.isArray(result.data.findings)) return 0;
+  if (Array.isArray(result.data.runtime)) placeRuntime(feedback, result.data.runtime);
   return placeBesideChecks(feedback, result.data.findings);
 }

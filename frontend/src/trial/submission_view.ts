@@ -141,8 +141,9 @@ export function mountSubmissionView(
     shown = detail;
     sayStanding();
     if (detail.verdict !== "passed") log.open = false;
-    // A failed check may have a famous mistake behind it: the coach's finding goes beside it.
-    if ((detail.checks ?? []).some((check) => !check.passed)) void showCoachBesideChecks(feedback, submissionId);
+    // A failed check may have a famous mistake behind it: the coach's finding goes beside it, and what the
+    // run itself showed (a device mismatch, a NaN loss, …) above the checks.
+    if (detail.verdict !== "passed") void showCoachBesideChecks(feedback, submissionId);
   };
 
   // While it runs, the status line says for how long.

@@ -10,7 +10,9 @@ from huashen.accounts.models import User
 from huashen.api.bilingual import BilingualSerializer
 from huashen.api.inputs import TextField
 from huashen.api.schema import ErrorOutput
+from huashen.coach.runtime import run_diagnose
 from huashen.coach.services import code_coach, findings_describe
+from huashen.grading.models import Status
 from huashen.grading.selectors import exercise_get_for_student, submission_get_for_viewer
 
 
@@ -52,6 +54,22 @@ class AnalyzeOutput(serializers.Serializer):
     complete = serializers.BooleanField(help_text="false when the analysis ran out of time and stopped early")
 
 
+class RuntimeDiagnosisOutput(serializers.Serializer):
+    rule = serializers.CharField(help_text="stable id, e.g. `device-mismatch`, `non-finite-metric`")
+    line = serializers.IntegerField(
+        allow_null=True, help_text="the line of solution.py the traceback points at"
+    )
+    title = BilingualSerializer(help_text="what the run shows, with its values")
+    why = BilingualSerializer(help_text="why it happens in PyTorch and what to do")
+
+
+class SubmissionCoachOutput(AnalyzeOutput):
+    runtime = RuntimeDiagnosisOutput(
+        many=True,
+        help_text="what the finished run itself says (its traceback, metrics and resources); empty while it runs",
+    )
+
+
 class AnalyzeView(APIView):
     @extend_schema(
         request=AnalyzeInput,
@@ -74,12 +92,14 @@ class AnalyzeView(APIView):
 
 class SubmissionCoachView(APIView):
     @extend_schema(
-        responses={200: AnalyzeOutput},
+        responses={200: SubmissionCoachOutput},
         summary="What the coach says about a submission's code, each finding beside the failed checks it explains",
         description=(
             "The same analysis as `analyze`, on the submission's stored code, read by whoever may read the "
             "submission. Once it is graded, each finding's `explains` names the failed checks it most likely "
-            "explains. Advice only: nothing is stored or scored."
+            "explains. `runtime` adds what the finished run says: a device or dtype mismatch, shapes that do "
+            "not multiply, autograd errors, the first non-finite metric, a diverging loss, peak memory against "
+            "the limit. Advice only: nothing is stored or scored."
         ),
     )
     def get(self, request: Request, submission_id: int) -> Response:
@@ -89,4 +109,15 @@ class SubmissionCoachView(APIView):
         body = findings_describe(
             submission.code, trial=submission.exercise.slug, checks=list(submission.checks or [])
         )
-        return Response(AnalyzeOutput(body).data)
+        body["runtime"] = (
+            run_diagnose(
+                traceback=submission.traceback,
+                log=submission.log,
+                verdict=submission.verdict,
+                resources=dict(submission.resources or {}),
+                limits=dict(submission.version.limits or {}),
+            )
+            if submission.status == Status.DONE
+            else []
+        )
+        return Response(SubmissionCoachOutput(body).data)
