@@ -51,7 +51,18 @@ def sent_requests(monkeypatch: pytest.MonkeyPatch) -> SentRequests:
 # test; servers in other processes would not accept it, so browser and integration folders keep the real
 # hasher) and whose tests use the in-memory event store (database ids repeat across rolled-back tests and
 # xdist workers: a shared Redis would mix their streams).
-FAST_PASSWORD_HASHING = {"api", "api_fuzz", "coach", "grading", "lti", "ops", "practice", "records", "teaching", "web"}
+FAST_PASSWORD_HASHING = {
+    "api",
+    "api_fuzz",
+    "coach",
+    "grading",
+    "lti",
+    "ops",
+    "practice",
+    "records",
+    "teaching",
+    "web",
+}
 IN_MEMORY_EVENTS = {"grading", "ops", "teaching"}
 TESTS_DIR = Path(__file__).resolve().parent
 
