@@ -104,3 +104,42 @@ def test_publish_and_hide(personas: Personas, trials: dict) -> None:
     assert not Exercise.objects.get(pk=trials["a1"].pk).is_published
     client.post("/staff/content/", {"action": "publish", "slug": trials["a1"].slug})
     assert Exercise.objects.get(pk=trials["a1"].pk).is_published
+
+
+def test_a_statement_is_edited_beside_its_preview(personas: Personas, trials: dict) -> None:
+    trial = trials["a1"]
+    exercise_content_edit(exercise=trial, statement_zh="## 目标\n\n写出 **forward**。", statement_en="## Goal",
+                          hints=[])  # fmt: skip
+    client = Client()
+    client.force_login(personas.erin)
+    page = client.get(f"/admin/curriculum/exercise/{trial.pk}/change/").content.decode()
+    assert 'data-preview-url="/admin/curriculum/exercise/preview/"' in page
+    assert 'data-preview-of="id_statement_zh"' in page and "huashen/admin_preview.js" in page
+    assert "<h3>目标</h3>" in page and "<strong>forward</strong>" in page  # the trial page's own renderer
+
+
+def test_the_preview_renders_what_is_typed_escaped_and_only_for_staff(personas: Personas) -> None:
+    url = "/admin/curriculum/exercise/preview/"
+    client = Client()
+    client.force_login(personas.erin)
+    shown = client.post(url, {"text": "# Hi\n\n<script>alert(1)</script> and `code`"})
+    assert shown.status_code == 200
+    html = shown.content.decode()
+    assert "<h2>Hi</h2>" in html and "&lt;script&gt;" in html and "<script>" not in html
+    assert "<code>code</code>" in html
+    assert client.get(url).status_code == 405
+    assert client.post(url, {}).status_code == 400
+    assert client.post(url, {"text": "x" * 200_001}).status_code == 400
+    student = Client()
+    student.force_login(personas.alice)
+    refused = student.post(url, {"text": "# Hi"})
+    assert refused.status_code == 302 and "login" in refused["Location"]  # the admin's own gate
+
+
+def test_the_preview_speaks_english_to_an_english_admin(personas: Personas, trials: dict) -> None:
+    client = Client(headers={"accept-language": "en"})
+    personas.erin.language = "en"
+    personas.erin.save(update_fields=["language"])
+    client.force_login(personas.erin)
+    page = client.get(f"/admin/curriculum/exercise/{trials['a1'].pk}/change/").content.decode()
+    assert "Preview (rendered as the trial page renders it)" in page

@@ -3,11 +3,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from huashen.curriculum.models import Exercise, ExerciseVersion, Realm, SyncReport
 from huashen.curriculum.reports import sync_error_lines, sync_summary_lines
@@ -18,6 +20,7 @@ from huashen.curriculum.services import (
     exercises_sync,
 )
 from huashen.errors import DomainError
+from huashen.practice.markdown import render_markdown
 
 CONTENT_FIELDS = ("statement_zh", "statement_en", "hints")
 
@@ -85,11 +88,44 @@ class HintListField(forms.Field):
         return (initial or []) != (data or [])
 
 
+# A statement longer than this is not previewed (the trial page would render it; the preview need not).
+MAX_PREVIEW_CHARS = 200_000
+
+
+class StatementWidget(forms.Textarea):
+    """A statement's Markdown with its preview beside it, rendered by the trial page's own renderer: what
+    was last saved or sent when the page loads, then (admin_preview.js) what is typed, asked of the
+    admin's preview URL as the editor pauses."""
+
+    class Media:
+        css = {"all": ("huashen/admin_preview.css",)}
+        js = ("huashen/admin_preview.js",)
+
+    def __init__(self, preview_url: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.preview_url = preview_url
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        attrs = {**(attrs or {}), "data-preview-url": self.preview_url}
+        area = super().render(name, value, attrs, renderer)
+        text = str(value or "")[:MAX_PREVIEW_CHARS]
+        return format_html(
+            '<div class="statement-edit">{}<div class="statement-preview" aria-live="polite" data-preview-of="{}">'
+            '<p class="statement-preview-label">{}</p><div class="statement-preview-body">{}</div></div></div>',
+            area,
+            attrs.get("id", ""),
+            _("预览（与试炼页面相同的渲染）"),
+            render_markdown(text),
+        )
+
+
 class ExerciseContentForm(forms.ModelForm):
     """The trial row plus the texts of its current version; changed texts are saved as a new version."""
 
-    statement_zh = forms.CharField(label=gettext_lazy("说明（中文）"), widget=forms.Textarea, required=False)
-    statement_en = forms.CharField(label=gettext_lazy("说明（英文）"), widget=forms.Textarea, required=False)
+    statement_zh = forms.CharField(label=gettext_lazy("说明（中文）"), widget=StatementWidget, required=False)
+    statement_en = forms.CharField(label=gettext_lazy("说明（英文）"), widget=StatementWidget, required=False)
     hints = HintListField(
         label=gettext_lazy("提示"),
         required=False,
@@ -102,6 +138,11 @@ class ExerciseContentForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        preview_url = reverse("admin:curriculum_exercise_preview")
+        for name in ("statement_zh", "statement_en"):
+            widget = self.fields[name].widget
+            if isinstance(widget, StatementWidget):
+                widget.preview_url = preview_url
         version = self.instance.current_version if self.instance.pk else None
         if version is not None:
             self.fields["statement_zh"].initial = version.statement_zh
@@ -157,6 +198,23 @@ class ExerciseAdmin(admin.ModelAdmin):
         (gettext_lazy("内容（保存改动会生成新版本）"), {"fields": CONTENT_FIELDS}),
     )
     inlines = [VersionInline]
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(require_POST(self.preview_view)),
+            name="curriculum_exercise_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The HTML of a statement being edited, as the trial page will show it (everything escaped first)."""
+        if not self.has_change_permission(request):
+            return HttpResponse(status=403)
+        text = request.POST.get("text")
+        if text is None or len(text) > MAX_PREVIEW_CHARS:
+            return HttpResponseBadRequest(_("没有可预览的文本，或文本太长。"))
+        return HttpResponse(render_markdown(text), content_type="text/html; charset=utf-8")
 
     def save_model(self, request: HttpRequest, obj: Exercise, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
