@@ -1,7 +1,10 @@
 """The student's desk in the browser: no keystroke lost to a reload, and the error pages in both languages."""
 
+import datetime as dt
+import re
 import time
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -246,3 +249,33 @@ def test_a_phone_reads_the_statement_then_codes_and_sees_results_in_tabs(browse:
     expect(page.locator("[data-testid=verdict]")).to_be_visible(timeout=GRADING_TIMEOUT_MS)
     expect(page.locator("[data-testid=editor]")).to_be_hidden()
     screenshot(page, "desk-phone-results")
+
+
+@pytest.mark.usefixtures("trial_script")
+def test_one_time_zone_the_browsers_for_the_saved_draft_and_the_history(browse: Browse) -> None:
+    """A reader in New York (the server's default zone is Asia/Shanghai, 13 hours ahead): the editor's
+    "saved at" and the history page's times are both New York's."""
+    zone = ZoneInfo("America/New_York")
+    page = browse.new_page(timezone_id="America/New_York")
+    username = _student("zone")
+    sign_up(page, username)
+    open_trial(page, SLUG)
+    page.reload()  # the first page sent the browser's zone; from now on the server renders in it
+    expect(page.locator("body")).to_have_attribute("data-tz", "America/New_York")
+    write_code(page, "x = 1\n")
+    state = page.locator("[data-role=save-state]")
+    expect(state).to_have_attribute("data-state", "saved")
+    shown = re.search(r"(\d{2}):(\d{2}):\d{2}", state.inner_text())
+    assert shown, state.inner_text()
+    now = dt.datetime.now(zone)
+    candidates = {(moment.hour, moment.minute) for moment in (now, now - dt.timedelta(minutes=1))}
+    assert (int(shown.group(1)), int(shown.group(2))) in candidates, (state.inner_text(), now)
+    page.locator("[data-testid=submit]").click()
+    user = User.objects.get(username=username)
+    deadline = time.monotonic() + 30
+    while not Submission.objects.filter(user=user).exists() and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    submission = Submission.objects.get(user=user)
+    page.goto(f"/trials/{SLUG}/history/")
+    expected = submission.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    expect(page.locator(f"time[datetime] >> text={expected}")).to_have_count(1)

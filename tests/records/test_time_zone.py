@@ -48,7 +48,18 @@ def test_without_the_cookie_the_sites_zone_is_used_and_named(
     assert "Times are shown in the Asia/Shanghai time zone" in content
 
 
-@pytest.mark.parametrize("cookie", ["Not/AZone", "../../etc/passwd", "x" * 200, ""])
+def test_the_cookie_as_the_page_script_writes_it_is_understood(
+    client: Client, personas: Personas, curriculum: dict
+) -> None:
+    """The script writes the zone with encodeURIComponent: America%2FNew_York is New York, not ignored."""
+    pinned(graded(personas.alice, curriculum["r1t1"]))
+    client.force_login(personas.alice)
+    client.cookies["hs_tz"] = "America%2FNew_York"
+    page = client.get("/trials/realm-1-trial-1/history/").content.decode()
+    assert 'data-tz="America/New_York"' in page
+
+
+@pytest.mark.parametrize("cookie", ["Not/AZone", "../../etc/passwd", "x" * 200, "", "..%2F..%2Fetc%2Fpasswd"])
 def test_a_cookie_that_names_no_zone_is_ignored(
     client: Client, personas: Personas, curriculum: dict, cookie: str
 ) -> None:

@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.http import HttpRequest, HttpResponse
@@ -28,7 +29,10 @@ TIME_ZONE_COOKIE = "hs_tz"
 
 
 def zone_from_name(name: str | None) -> ZoneInfo | None:
-    """An IANA zone name the browser sent, or None where it is missing or not a zone this machine knows."""
+    """An IANA zone name the browser sent, or None where it is missing or not a zone this machine knows.
+    The page script writes the cookie with encodeURIComponent (America%2FNew_York): decoded here."""
+    if name and "%" in name:
+        name = unquote(name)
     if not name or len(name) > 64 or name not in _known_zones():
         return None
     return ZoneInfo(name)
