@@ -1,6 +1,7 @@
 import { defineConfig } from "vite";
 
-// One ES module, no hash in its name: Django's staticfiles serves dist/ and the templates name
+// One entry per island, each src/<name>/main.ts, built to one ES module each with no hash in its name:
+// Django's staticfiles serves dist/ and the templates name
 // /static/frontend/app.js directly.
 export default defineConfig({
   publicDir: false,
@@ -9,7 +10,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     rollupOptions: {
-      input: { app: "src/app.ts", trial: "src/trial.ts", teach: "src/teach/main.ts" },
+      input: { app: "src/app/main.ts", trial: "src/trial/main.ts", teach: "src/teach/main.ts" },
       output: {
         format: "es",
         entryFileNames: "frontend/[name].js",

@@ -1,16 +1,16 @@
 // The trial page island and the submission view island. Loaded by the trial page, and by any page that
 // shows a submission with `<div data-island="submission" data-submission-id="N">`.
 
-import "./trial/trial.css";
+import "./trial.css";
 
 import { EditorView } from "@codemirror/view";
 
-import { mountCoach } from "./trial/coach";
-import { mountTryCell } from "./trial/scratch";
-import { mountSubmissionIslands } from "./trial/submission_view";
-import { mountTrialPage } from "./trial/page";
+import { mountCoach } from "./coach";
+import { mountTryCell } from "./scratch";
+import { mountSubmissionIslands } from "./submission_view";
+import { mountTrialPage } from "./page";
 
-export { mountSubmissionView } from "./trial/submission_view";
+export { mountSubmissionView } from "./submission_view";
 
 function mountTrialCoach(page: HTMLElement): void {
   const box = page.querySelector<HTMLElement>('[data-testid="editor"]');

@@ -1,7 +1,7 @@
 // Progressive enhancement for Huashen's server-rendered pages. Every page works without this script;
 // it only removes a click here and asks before a destructive submit there. No framework.
 
-import { syncZoneCookie } from "./zone";
+import { syncZoneCookie } from "../zone";
 
 /** Language switchers: submit on change, and hide the fallback button the script makes redundant. */
 function enhanceLanguageForms(root: ParentNode): void {
