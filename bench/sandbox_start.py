@@ -17,9 +17,9 @@ from common import save, summary, table
 
 from workers.protocol import Limits
 from workers.sandbox.policy import SandboxPolicy
-from workers.sandbox.pool import PoolSetup, WarmPool, warm_possible
 from workers.sandbox.runner import job_dir, job_name, run_sandboxed
 from workers.sandbox.selftest import warm_self_test
+from workers.sandbox.warm.pool import PoolSetup, WarmPool, warm_possible
 
 CODE = "import torch\nprint('first line', flush=True)\n"
 LIMITS = Limits(wall_seconds=60, cpu_seconds=60, memory_mb=2048, pids=64, output_kb=64, disk_mb=16)

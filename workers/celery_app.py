@@ -59,9 +59,9 @@ def redis_client() -> Any:
 
 @signals.worker_init.connect
 def refuse_an_unsound_sandbox(**_kwargs: Any) -> None:
-    from workers.sandbox.pool import reclaim_stale_zygotes
     from workers.sandbox.runner import reclaim_stale_jobs
     from workers.sandbox.selftest import self_test
+    from workers.sandbox.warm.pool import reclaim_stale_zygotes
     from workers.staging import reclaim_stale_lib_dirs
 
     # A dead grader's zygote cgroups are named like jobs and go with them; its zygote and lib files here.

@@ -37,8 +37,8 @@ from workers.protocol import (
     clean_text,
 )
 from workers.sandbox.policy import SandboxPolicy
-from workers.sandbox.pool import PoolSetup, WarmPool, WarmUnavailable, warm_possible, warm_requested
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed
+from workers.sandbox.warm.pool import PoolSetup, WarmPool, WarmUnavailable, warm_possible, warm_requested
 from workers.staging import IGNORE, LIB_PREFIX, SANDBOX_KIT, reclaim_stale_lib_dirs, stage
 from workers.trusted_out import ResultManifest, copy_verified, is_boundary_trial
 from workers.verdicts import MESSAGES, limit_verdict
@@ -63,7 +63,7 @@ class Grader:
     torch_home: Path | None = field(default_factory=env.torch_home)
     gpu_devices: tuple[str, ...] = ()
     threads: int = field(default_factory=env.sandbox_threads)
-    # The warm sandbox pool (workers/sandbox/pool.py): HUASHEN_WARM_POOL=0 turns it off. Only a grader
+    # The warm sandbox pool (workers/sandbox/warm/pool.py): HUASHEN_WARM_POOL=0 turns it off. Only a grader
     # that confines jobs with cgroups (root, require_cgroups) runs warm, and only once the pool passed
     # its own self-test; until then, and whenever the pool cannot take a job, jobs run cold.
     warm: bool = field(default_factory=warm_requested)

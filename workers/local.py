@@ -42,7 +42,7 @@ RLIMITS_ONLY = (
 def confinement_possible() -> str | None:
     """None when this process can confine runs as a Celery grader does (and so run the warm pool);
     otherwise why not."""
-    from workers.sandbox.pool import warm_possible
+    from workers.sandbox.warm.pool import warm_possible
 
     return warm_possible()
 

@@ -59,7 +59,7 @@ def _lines(worker: WorkerProcess, needle: str, submission_id: int) -> list[dict]
     return found
 
 
-WARM_READY = "the warm sandbox passed its self-test"  # workers.sandbox.pool, once its zygote is up
+WARM_READY = "the warm sandbox passed its self-test"  # workers.sandbox.warm.pool, once its zygote is up
 
 
 @pytest.mark.parametrize("sandbox", ["cold", "warm"])

@@ -120,7 +120,7 @@ def test_dev_is_read_only_once_its_nodes_and_shm_are_in_place(tmp_path: Path) ->
     zygote alike (its runs share its /dev: a writable one would be a channel between students' jobs)."""
     import dataclasses
 
-    from workers.sandbox.pool import ZYGOTE_CAPS
+    from workers.sandbox.warm.pool import ZYGOTE_CAPS
 
     gpu = SandboxPolicy.for_job(
         work_dir=tmp_path, lib_dir=tmp_path, script="/x.py", env={}, tmp_bytes=1, devices=("/dev/nvidia0",)

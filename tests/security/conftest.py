@@ -14,7 +14,7 @@ listeners, and everything the host checks after each attack.
   in its own PID namespace).
 
 Both sandbox paths: `security` is parametrized over `cold` (every job through bwrap, HUASHEN_WARM_POOL=0)
-and `warm` (the zygote pool of workers/sandbox/pool.py; every attack must have run warm, and the
+and `warm` (the zygote pool of workers/sandbox/warm/pool.py; every attack must have run warm, and the
 pool's own processes, the zygotes the grader publishes in $TMPDIR/huashen-zygotes-*.json and the spare
 runs in the pool's cgroup, where no job's code ever runs, are not "left running").
 
@@ -60,7 +60,7 @@ from tests.integration.conftest import WorkerProcess, _celery, start_grader, wai
 from tests.security.attacks import Attack
 from workers.protocol import event_stream_key
 from workers.sandbox.policy import SANDBOX_USER
-from workers.sandbox.pool import POOL_CGROUP_MARK, REGISTRY_PREFIX
+from workers.sandbox.warm.pool import POOL_CGROUP_MARK, REGISTRY_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"

@@ -20,9 +20,9 @@ import torch
 from workers.protocol import Limits
 from workers.sandbox import cgroups
 from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy
-from workers.sandbox.pool import POOL_CGROUP_MARK, PoolSetup, WarmPool, WarmUnavailable, registry_path
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, sandbox_account
 from workers.sandbox.selftest import warm_self_test
+from workers.sandbox.warm.pool import POOL_CGROUP_MARK, PoolSetup, WarmPool, WarmUnavailable, registry_path
 
 # Room for the preloaded torch a warm run is charged for (about 280 MB), as a trial's limit has.
 LIMITS = Limits(wall_seconds=10, cpu_seconds=10, memory_mb=640, pids=32, output_kb=64, disk_mb=16)

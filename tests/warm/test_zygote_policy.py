@@ -4,7 +4,7 @@ import dataclasses
 from pathlib import Path
 
 from workers.sandbox.policy import SandboxPolicy, bwrap_argv
-from workers.sandbox.pool import ZYGOTE_CAPS, ZYGOTE_DIR
+from workers.sandbox.warm.pool import ZYGOTE_CAPS, ZYGOTE_DIR
 
 
 def job_policy(work_dir: Path | None) -> SandboxPolicy:

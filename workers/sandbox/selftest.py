@@ -20,7 +20,7 @@ from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy
 from workers.sandbox.runner import SandboxOutcome, is_root, job_dir, run_sandboxed, sandbox_account
 
 if TYPE_CHECKING:
-    from workers.sandbox.pool import WarmPool
+    from workers.sandbox.warm.pool import WarmPool
 
 PROBE = r"""
 import json, os, socket, sys
@@ -64,7 +64,7 @@ def self_test(*, require_cgroups: bool) -> list[str]:
 def warm_self_test(pool: "WarmPool") -> list[str]:
     """The same probe and the same judgement through the warm path (its zygote), before the pool runs
     any job. Problems found (empty when sound); the pool runs nothing warm otherwise."""
-    from workers.sandbox.pool import WarmUnavailable
+    from workers.sandbox.warm.pool import WarmUnavailable
 
     zygote = pool.zygote
     if zygote is None:

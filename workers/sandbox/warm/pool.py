@@ -46,16 +46,6 @@ from pathlib import Path
 from workers import env
 from workers.protocol import Limits
 from workers.sandbox import cgroups
-from workers.sandbox.linux import (
-    AT_FDCWD,
-    CLONE_NEWNS,
-    MOVE_MOUNT_F_EMPTY_PATH,
-    OPEN_TREE_CLOEXEC,
-    OPEN_TREE_CLONE,
-    SYS_MOVE_MOUNT,
-    SYS_OPEN_TREE,
-    libc,
-)
 from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy
 from workers.sandbox.runner import (
     EVENTS_FD,
@@ -70,6 +60,16 @@ from workers.sandbox.runner import (
     watch,
 )
 from workers.sandbox.seccomp import write_filter
+from workers.sandbox.warm.linux import (
+    AT_FDCWD,
+    CLONE_NEWNS,
+    MOVE_MOUNT_F_EMPTY_PATH,
+    OPEN_TREE_CLOEXEC,
+    OPEN_TREE_CLONE,
+    SYS_MOVE_MOUNT,
+    SYS_OPEN_TREE,
+    libc,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -48,7 +48,7 @@ import struct
 import sys
 
 if __package__:  # imported on the host (a type check, a test)
-    from workers.sandbox import linux
+    from workers.sandbox.warm import linux
 else:
     # Run inside the sandbox under `python -I`, where linux.py sits beside this file (pool.py copies both)
     # but the script's folder is not on sys.path: load it by path, into neither sys.path nor sys.modules,
