@@ -1,10 +1,10 @@
 """Reads behind a student's records: the realm map's trial cards, a trial's history, one submission, a diff,
 and the profile. Every submission is reached through `submission_get_for_viewer`, the one access check.
+Turning text into what a page shows (terminal output, a diff) is `rendering.py`'s; this module only reads.
 
 Each reader runs a fixed number of queries, whatever the number of realms, trials or submissions.
 """
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +29,7 @@ from huashen.grading.selectors import (
 )
 from huashen.practice.models import ActivityEvent, ActivityKind
 from huashen.practice.selectors import activity_for_users
+from huashen.web.rendering import DiffLine, SideBySideRow, code_diff, terminal_text
 from workers.protocol import EventKind
 
 # --- the realm map --------------------------------------------------------------------------------------
@@ -213,18 +214,7 @@ def trial_history_for_user(*, user: User, exercise: Exercise) -> QuerySet[Submis
 
 # --- one submission -------------------------------------------------------------------------------------
 
-ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[@-Z\\-_])")
 PNG_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-
-
-def terminal_text(text: str) -> str:
-    """What a terminal would show for `text`, as plain text: a carriage return rewinds its line, so only
-    what follows the last one on each line stays (tqdm's bars end as their final state); ANSI colour
-    codes are dropped (the live view renders them)."""
-    lines = []
-    for line in ANSI_ESCAPE.sub("", text).replace("\r\n", "\n").split("\n"):
-        lines.append(line.rsplit("\r", 1)[-1])
-    return "\n".join(lines)
 
 
 def submission_log_text(*, submission: Submission) -> str:
@@ -376,21 +366,6 @@ def submission_explanation(*, submission: Submission) -> str:
 # --- diff -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "context", "added", "removed", "hunk", "file"
-    text: str
-
-
-@dataclass(frozen=True)
-class SideBySideRow:
-    kind: str  # "equal", "replace", "delete", "insert"
-    left_number: int | None
-    left: str
-    right_number: int | None
-    right: str
-
-
 @dataclass
 class SubmissionDiff:
     left: Submission
@@ -411,36 +386,7 @@ def submission_diff_for_viewer(*, user: User, left_id: int, right_id: int) -> Su
         raise DomainError(
             "different_trials", _("只能比较同一试炼的两次提交：这两次提交属于不同的试炼。"), status=400
         )
-    left_lines, right_lines = left.code.splitlines(), right.code.splitlines()
-    unified: list[DiffLine] = []
-    for line in difflib.unified_diff(
-        left_lines, right_lines, fromfile=f"#{left.pk}", tofile=f"#{right.pk}", lineterm=""
-    ):
-        if line.startswith(("---", "+++")) and len(unified) < 2:
-            kind = "file"
-        elif line.startswith("@@"):
-            kind = "hunk"
-        elif line.startswith("+"):
-            kind = "added"
-        elif line.startswith("-"):
-            kind = "removed"
-        else:
-            kind = "context"
-        unified.append(DiffLine(kind, line))
-    rows = []
-    matcher = difflib.SequenceMatcher(a=left_lines, b=right_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        for offset in range(max(i2 - i1, j2 - j1)):
-            i, j = i1 + offset, j1 + offset
-            rows.append(
-                SideBySideRow(
-                    tag,
-                    i + 1 if i < i2 else None,
-                    left_lines[i] if i < i2 else "",
-                    j + 1 if j < j2 else None,
-                    right_lines[j] if j < j2 else "",
-                )
-            )
+    unified, rows = code_diff(left.code, right.code, left_name=f"#{left.pk}", right_name=f"#{right.pk}")
     return SubmissionDiff(left, right, unified, rows)
 
 
