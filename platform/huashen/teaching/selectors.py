@@ -27,13 +27,13 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
 from huashen.accounts.models import Cohort, CohortMembership, Role, User
-from huashen.curriculum.models import Exercise, GradingMode, Realm
+from huashen.curriculum.models import Exercise, GradingMode, Realm, SyncReport
 from huashen.errors import DomainError
 from huashen.grading.models import ExerciseProgress, Mode, Status, Submission, Verdict
 from huashen.grading.selectors import published_exercises
 from huashen.practice.models import ActivityEvent, ActivityKind, HintReveal
 from huashen.practice.selectors import activity_for_users
-from huashen.teaching.models import Review
+from huashen.teaching.models import Regrade, Review
 
 MATRIX_PAGE_SIZE = 100
 SORTS = ("name", "progress", "activity")
@@ -509,3 +509,22 @@ def submission_get_for_reviewer(*, reviewer: User, submission_id: int) -> Submis
 
 def review_for_submission(*, submission: Submission) -> Review | None:
     return Review.objects.select_related("reviewer").filter(submission=submission).first()
+
+
+@dataclass
+class StaffContent:
+    """The staff content page: every trial (retired last), the latest sync's report, the latest regrades."""
+
+    exercises: QuerySet[Exercise]
+    report: SyncReport | None
+    regrades: list[Regrade]
+
+
+def staff_content() -> StaffContent:
+    return StaffContent(
+        exercises=Exercise.objects.select_related("realm", "current_version").order_by(
+            "retired", "realm__order", "order"
+        ),
+        report=SyncReport.objects.first(),
+        regrades=list(Regrade.objects.select_related("original__user", "rerun", "exercise", "version")[:50]),
+    )

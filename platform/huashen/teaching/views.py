@@ -20,12 +20,10 @@ from django.views.decorators.http import require_POST
 from huashen.accounts.models import Role, User
 from huashen.accounts.selectors import cohort_get_for_instructor, cohorts_taught_by
 from huashen.accounts.services import cohort_create
-from huashen.curriculum.models import Exercise, SyncReport
 from huashen.curriculum.reports import sync_summary_lines
 from huashen.curriculum.services import exercises_sync
 from huashen.errors import DomainError
 from huashen.teaching import exports, operations, selectors
-from huashen.teaching.models import Regrade
 from huashen.teaching.services import exercise_set_published, regrade_start, review_submit
 
 View = Callable[..., HttpResponse]
@@ -264,18 +262,15 @@ def staff_content(request: HttpRequest) -> HttpResponse:
         elif action in ("publish", "hide"):
             exercise_set_published(slug=request.POST.get("slug", ""), published=action == "publish")
         return redirect("teaching:staff-content")
-    exercises = Exercise.objects.select_related("realm", "current_version").order_by(
-        "retired", "realm__order", "order"
-    )
-    report = SyncReport.objects.first()
+    content = selectors.staff_content()
     return render(
         request,
         "teaching/content.html",
         {
-            "exercises": exercises,
-            "report": report,
-            "report_lines": sync_summary_lines(report.summary) if report else [],
-            "regrades": Regrade.objects.select_related("original__user", "rerun", "exercise", "version")[:50],
+            "exercises": content.exercises,
+            "report": content.report,
+            "report_lines": sync_summary_lines(content.report.summary) if content.report else [],
+            "regrades": content.regrades,
         },
     )
 
