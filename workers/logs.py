@@ -1,7 +1,7 @@
 """Log lines that follow a submission: one JSON object per line, carrying the request id it belongs to.
 
 Both sides use this module (standard library only): the web processes and the platform worker through
-`huashen.observability`, the graders through `workers.celery_app`. The id is the submission's
+`huashen.ops.observability`, the graders through `workers.celery_app`. The id is the submission's
 `request_id` (a UUID): the web side takes it from the HTTP request that created the submission, sends it
 in the `GradeRequest`, the grader logs every line of that job with it and returns it in the
 `GradeResult`, and the platform worker logs the recorded result with it. So

@@ -68,8 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "huashen.observability.RequestIdMiddleware",  # first: every log line of the request carries its id
-    "huashen.observability.RequestMetricsMiddleware",
+    "huashen.ops.observability.RequestIdMiddleware",  # first: every log line of the request carries its id
+    "huashen.ops.observability.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from huashen.metrics import metrics_view
-from huashen.web.health import healthz, readyz
+from huashen.ops.health import healthz, readyz
+from huashen.ops.metrics import metrics_view
 
 urlpatterns = [
     path("", include("huashen.web.urls")),

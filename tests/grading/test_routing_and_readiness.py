@@ -9,7 +9,7 @@ from django.test import Client
 
 from huashen.grading import dispatch, selectors
 from huashen.grading.selectors import graders_online
-from huashen.web import health
+from huashen.ops import health
 from workers.protocol import HEARTBEAT_KEY_PREFIX, GradeRequest, Mode
 
 

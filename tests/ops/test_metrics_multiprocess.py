@@ -12,7 +12,7 @@ import sys
 sys.path[:0] = ['platform', '.']
 import django
 django.setup()
-from huashen import metrics
+from huashen.ops import metrics
 if sys.argv[1] == 'observe':
     metrics.observe_request(route='api:submission-list', method='POST', status=201, seconds=0.2)
 else:

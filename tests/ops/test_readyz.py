@@ -33,7 +33,7 @@ def heartbeats(settings, monkeypatch: pytest.MonkeyPatch):
     def install(beats: dict[str, dict]) -> None:
         fake = Heartbeats(beats)
         monkeypatch.setattr(selectors, "redis_client", lambda: fake)
-        from huashen.web import health
+        from huashen.ops import health
 
         monkeypatch.setattr(health, "redis_client", lambda: fake)
 

@@ -5,7 +5,7 @@ from django.test import Client
 from django.utils import timezone
 
 from huashen.grading.models import Status, Submission, Verdict
-from huashen.teaching import operations
+from huashen.ops import operations
 from tests.conftest import Personas
 from tests.teaching.conftest import graded
 

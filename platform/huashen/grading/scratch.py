@@ -22,7 +22,7 @@ from huashen.grading import dispatch, services
 from huashen.grading.models import Dispatch, Mode, Submission
 from huashen.grading.selectors import realm_is_unlocked
 from huashen.grading.syntax import SyntaxProblem, check_syntax
-from huashen.observability import request_uuid
+from huashen.ops.observability import request_uuid
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from huashen.grading.models import Dispatch, Mode, Purpose, Status, Submission
 from huashen.grading.results import grading_deadline
 from huashen.grading.selectors import realm_is_unlocked
 from huashen.grading.syntax import check_syntax
-from huashen.observability import request_uuid
+from huashen.ops.observability import request_uuid
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from huashen.accounts.services import cohort_create
 from huashen.curriculum.reports import sync_summary_lines
 from huashen.curriculum.services import exercises_sync
 from huashen.errors import DomainError
-from huashen.teaching import exports, operations, selectors
+from huashen.ops import operations
+from huashen.teaching import exports, selectors
 from huashen.teaching.services import exercise_set_published, regrade_start, review_submit
 
 View = Callable[..., HttpResponse]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from huashen import metrics
+from huashen.ops import metrics
 from workers.logs import current_request_id, log_context, new_request_id, sane_request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
