@@ -1,4 +1,4 @@
-"""trial_statistics: pass rate, attempts and time to pass (from the first opening), failed checks, scores."""
+"""exercise_statistics: pass rate, attempts and time to pass (from the first opening), failed checks, scores."""
 
 import datetime as dt
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from huashen.grading.models import Submission
 from huashen.practice.models import ActivityEvent, ActivityKind
-from huashen.teaching.selectors import trial_statistics
+from huashen.teaching.selectors import exercise_statistics
 from tests.conftest import Personas
 from tests.teaching.conftest import graded
 from workers.protocol import Verdict as WireVerdict
@@ -29,7 +29,7 @@ def test_statistics_of_a_trial_in_a_cohort(personas: Personas, trials: dict) -> 
     graded(personas.carol, trial, WireVerdict.PASSED, 100.0)  # not a student of the cohort: not counted
 
     with CaptureQueriesContext(connection) as queries:
-        stats = trial_statistics(cohort=personas.cohort_a, exercise=trial)
+        stats = exercise_statistics(cohort=personas.cohort_a, exercise=trial)
     assert len(queries) <= 7
 
     assert (stats.students, stats.attempted, stats.passed, stats.pass_rate) == (2, 2, 1, 0.5)
@@ -49,7 +49,7 @@ def test_time_to_pass_falls_back_to_the_first_submission(personas: Personas, tri
     Submission.objects.filter(pk=first.pk).update(created_at=timezone.now() - dt.timedelta(minutes=30))
     graded(personas.alice, trials["a2"])
     ActivityEvent.objects.all().delete()  # as for work from before activity was recorded
-    stats = trial_statistics(cohort=personas.cohort_a, exercise=trials["a2"])
+    stats = exercise_statistics(cohort=personas.cohort_a, exercise=trials["a2"])
     assert stats.median_seconds_to_pass == pytest.approx(1800, abs=5)
 
 

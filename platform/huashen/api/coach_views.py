@@ -20,7 +20,7 @@ class AnalyzeInput(serializers.Serializer):
     code = TextField(trim_whitespace=False, allow_blank=True)
 
 
-class TrialLinkOutput(serializers.Serializer):
+class ExerciseLinkOutput(serializers.Serializer):
     slug = serializers.CharField()
     title = BilingualSerializer(allow_null=True, help_text="null when the trial is not in the catalogue")
     url = serializers.CharField(help_text="the trial's page")
@@ -35,7 +35,7 @@ class FindingOutput(serializers.Serializer):
     end_column = serializers.IntegerField()
     title = BilingualSerializer()
     why = BilingualSerializer(help_text="why it is wrong in PyTorch")
-    trial = TrialLinkOutput(help_text="the trial that teaches it")
+    trial = ExerciseLinkOutput(help_text="the trial that teaches it")
     explains = serializers.ListField(
         child=serializers.CharField(),
         help_text="keys of the submission's failed checks this finding most likely explains (empty in the editor)",

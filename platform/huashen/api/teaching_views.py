@@ -92,7 +92,7 @@ class CohortDetailView(TeachingView):
 
 
 # --- the matrix ----------------------------------------------------------------------------------------
-class MatrixTrialOutput(serializers.Serializer):
+class MatrixExerciseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     slug = serializers.CharField()
     realm = serializers.CharField(source="realm.slug")
@@ -150,7 +150,7 @@ class MatrixRowOutput(serializers.Serializer):
 
 
 class MatrixOutput(serializers.Serializer):
-    trials = MatrixTrialOutput(many=True, source="exercises")
+    trials = MatrixExerciseOutput(many=True, source="exercises")
     rows = MatrixRowOutput(many=True)
     total = serializers.IntegerField()
     page = serializers.IntegerField()
@@ -203,7 +203,7 @@ class DayCountOutput(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class TrialStatisticsOutput(serializers.Serializer):
+class ExerciseStatisticsOutput(serializers.Serializer):
     trial = serializers.CharField(source="exercise.slug")
     students = serializers.IntegerField()
     attempted = serializers.IntegerField()
@@ -219,13 +219,13 @@ class TrialStatisticsOutput(serializers.Serializer):
         return [{"day": day.isoformat(), "count": count} for day, count in stats.submissions_per_day]
 
 
-class TrialStatisticsView(TeachingView):
-    @extend_schema(responses=TrialStatisticsOutput)
+class ExerciseStatisticsView(TeachingView):
+    @extend_schema(responses=ExerciseStatisticsOutput)
     def get(self, request: Request, cohort_id: int, slug: str) -> Response:
         cohort = cohort_get_for_instructor(user=_user(request), cohort_id=cohort_id)
         exercise = selectors.cohort_exercise_get(slug=slug)
-        stats = selectors.trial_statistics(cohort=cohort, exercise=exercise)
-        return Response(TrialStatisticsOutput(stats).data)
+        stats = selectors.exercise_statistics(cohort=cohort, exercise=exercise)
+        return Response(ExerciseStatisticsOutput(stats).data)
 
 
 # --- reviews -------------------------------------------------------------------------------------------

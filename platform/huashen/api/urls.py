@@ -43,7 +43,7 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/matrix/", teaching_views.CohortMatrixView.as_view(), name="cohort-matrix"),
     path(
         "cohorts/<int:cohort_id>/trials/<slug:slug>/statistics/",
-        teaching_views.TrialStatisticsView.as_view(),
+        teaching_views.ExerciseStatisticsView.as_view(),
         name="cohort-trial-statistics",
     ),
     path("reviews/", teaching_views.ReviewQueueView.as_view(), name="review-queue"),

@@ -73,7 +73,7 @@ def _fields(obj: object, *names: str) -> dict[str, Any]:
 
 
 # --- realms and exercises --------------------------------------------------------------------------------
-class TrialSummaryOutput(serializers.Serializer):
+class RealmExerciseOutput(serializers.Serializer):
     slug = serializers.CharField()
     tier = serializers.IntegerField()
     order = serializers.IntegerField()
@@ -92,7 +92,7 @@ class RealmOutput(serializers.Serializer):
     passed = serializers.IntegerField()
     total = serializers.IntegerField()
     passes_to_unlock = serializers.IntegerField(help_text="passes needed in the previous realm")
-    trials = TrialSummaryOutput(many=True)
+    trials = RealmExerciseOutput(many=True)
 
 
 class RealmListView(APIView):

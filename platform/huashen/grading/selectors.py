@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class TrialState:
+class ExerciseState:
     exercise: Exercise
     progress: ExerciseProgress | None
 
@@ -43,7 +43,7 @@ class TrialState:
 class RealmState:
     realm: Realm
     unlocked: bool
-    trials: list[TrialState] = field(default_factory=list)
+    trials: list[ExerciseState] = field(default_factory=list)
     unlock_rule: int = 0  # passes needed in the previous realm
 
     @property
@@ -86,7 +86,7 @@ def realms_with_progress(*, user: User) -> list[RealmState]:
     previous: RealmState | None = None
     for realm in realms:
         state = RealmState(realm=realm, unlocked=True)
-        state.trials = [TrialState(e, progress.get(e.pk)) for e in exercises if e.realm_id == realm.pk]
+        state.trials = [ExerciseState(e, progress.get(e.pk)) for e in exercises if e.realm_id == realm.pk]
         if previous is not None:
             state.unlock_rule = (
                 min(settings.REALM_UNLOCK_PASSES, previous.total) or settings.REALM_UNLOCK_PASSES

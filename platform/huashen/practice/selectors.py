@@ -163,7 +163,7 @@ IDLE_GAP_SECONDS = 10 * 60
 
 
 @dataclass
-class TrialActivity:
+class ExerciseActivity:
     """What one student did on one trial: counts per kind, first and last event, estimated time on task."""
 
     user_id: int
@@ -176,7 +176,7 @@ class TrialActivity:
 
 def activity_for_users(
     *, user_ids: Iterable[int], exercise_ids: Iterable[int] | None = None
-) -> dict[tuple[int, int], TrialActivity]:
+) -> dict[tuple[int, int], ExerciseActivity]:
     """Activity of these students (on these trials, or all), keyed by (user_id, exercise_id). One query.
 
     Time on task adds up the gaps between consecutive events that are at most IDLE_GAP_SECONDS apart.
@@ -187,11 +187,11 @@ def activity_for_users(
     rows = events.order_by("user_id", "exercise_id", "at", "pk").values_list(
         "user_id", "exercise_id", "kind", "at"
     )
-    summaries: dict[tuple[int, int], TrialActivity] = {}
+    summaries: dict[tuple[int, int], ExerciseActivity] = {}
     for user_id, exercise_id, kind, at in rows.iterator(chunk_size=2000):
         summary = summaries.get((user_id, exercise_id))
         if summary is None:
-            summary = summaries[(user_id, exercise_id)] = TrialActivity(user_id, exercise_id, first_at=at)
+            summary = summaries[(user_id, exercise_id)] = ExerciseActivity(user_id, exercise_id, first_at=at)
         if summary.last_at is not None:
             gap = (at - summary.last_at).total_seconds()
             if gap <= IDLE_GAP_SECONDS:

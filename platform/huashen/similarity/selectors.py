@@ -65,16 +65,18 @@ def cohort_pairs(*, cohort: Cohort, threshold: float, include_passing: bool = Fa
 
 
 @dataclass
-class TrialPairs:
+class ExercisePairs:
     exercise: Exercise
     pairs: list[SimilarPair] = field(default_factory=list)
     total: int = 0
 
 
-def pairs_by_trial(*, cohort: Cohort, threshold: float, include_passing: bool = False) -> list[TrialPairs]:
+def pairs_by_exercise(
+    *, cohort: Cohort, threshold: float, include_passing: bool = False
+) -> list[ExercisePairs]:
     """Every published trial with its pairs (the first SHOWN_PER_TRIAL of them), in two queries."""
     trials = {
-        exercise.pk: TrialPairs(exercise)
+        exercise.pk: ExercisePairs(exercise)
         for exercise in Exercise.objects.filter(is_published=True, retired=False)
         .select_related("realm", "current_version")
         .order_by("realm__order", "order")
@@ -89,7 +91,7 @@ def pairs_by_trial(*, cohort: Cohort, threshold: float, include_passing: bool = 
         if len(entry.pairs) < SHOWN_PER_TRIAL:
             entry.pairs.append(pair)
     for pairs in extra.values():
-        trials[pairs[0].exercise_id] = TrialPairs(pairs[0].exercise, pairs[:SHOWN_PER_TRIAL], len(pairs))
+        trials[pairs[0].exercise_id] = ExercisePairs(pairs[0].exercise, pairs[:SHOWN_PER_TRIAL], len(pairs))
     return list(trials.values())
 
 

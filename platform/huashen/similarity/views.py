@@ -28,7 +28,7 @@ def _filters(request: HttpRequest) -> tuple[float, bool]:
 def cohort_similarity(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_get_for_instructor(user=_user(request), cohort_id=cohort_id)
     threshold, include_passing = _filters(request)
-    trials = selectors.pairs_by_trial(cohort=cohort, threshold=threshold, include_passing=include_passing)
+    trials = selectors.pairs_by_exercise(cohort=cohort, threshold=threshold, include_passing=include_passing)
     return render(
         request,
         "similarity/cohort.html",

@@ -11,13 +11,13 @@ urlpatterns = [
     path("teach/cohorts/<int:cohort_id>/students/<int:student_id>/", views.student_detail, name="student"),
     path(
         "teach/cohorts/<int:cohort_id>/students/<int:student_id>/trials/<slug:slug>/",
-        views.student_trial,
+        views.student_exercise,
         name="student-trial",
     ),
-    path("teach/cohorts/<int:cohort_id>/trials/<slug:slug>/", views.trial_statistics, name="statistics"),
+    path("teach/cohorts/<int:cohort_id>/trials/<slug:slug>/", views.exercise_statistics, name="statistics"),
     path(
         "teach/cohorts/<int:cohort_id>/trials/<slug:slug>/submissions.csv",
-        views.trial_submissions_csv,
+        views.exercise_submissions_csv,
         name="submissions-csv",
     ),
     path("teach/reviews/", views.review_queue, name="review-queue"),

@@ -155,7 +155,7 @@ def student_detail(request: HttpRequest, cohort_id: int, student_id: int) -> Htt
 
 
 @instructor_required
-def student_trial(request: HttpRequest, cohort_id: int, student_id: int, slug: str) -> HttpResponse:
+def student_exercise(request: HttpRequest, cohort_id: int, student_id: int, slug: str) -> HttpResponse:
     cohort = cohort_get_for_instructor(user=_user(request), cohort_id=cohort_id)
     student = selectors.cohort_student_get(cohort=cohort, student_id=student_id)
     exercise = selectors.cohort_exercise_get(slug=slug)
@@ -166,16 +166,16 @@ def student_trial(request: HttpRequest, cohort_id: int, student_id: int, slug: s
             "cohort": cohort,
             "student": student,
             "exercise": exercise,
-            "submissions": selectors.student_submissions_for_trial(student=student, exercise=exercise),
+            "submissions": selectors.student_submissions_for_exercise(student=student, exercise=exercise),
         },
     )
 
 
 @instructor_required
-def trial_statistics(request: HttpRequest, cohort_id: int, slug: str) -> HttpResponse:
+def exercise_statistics(request: HttpRequest, cohort_id: int, slug: str) -> HttpResponse:
     cohort = cohort_get_for_instructor(user=_user(request), cohort_id=cohort_id)
     exercise = selectors.cohort_exercise_get(slug=slug)
-    stats = selectors.trial_statistics(cohort=cohort, exercise=exercise)
+    stats = selectors.exercise_statistics(cohort=cohort, exercise=exercise)
     chart = {
         "days": [day.isoformat() for day, _count in stats.submissions_per_day],
         "counts": [count for _day, count in stats.submissions_per_day],
@@ -189,13 +189,13 @@ def trial_statistics(request: HttpRequest, cohort_id: int, slug: str) -> HttpRes
 
 
 @instructor_required
-def trial_submissions_csv(request: HttpRequest, cohort_id: int, slug: str) -> HttpResponse:
+def exercise_submissions_csv(request: HttpRequest, cohort_id: int, slug: str) -> HttpResponse:
     cohort = cohort_get_for_instructor(user=_user(request), cohort_id=cohort_id)
     exercise = selectors.cohort_exercise_get(slug=slug)
     return exports.submissions_csv(
         cohort_id=cohort.pk,
         slug=exercise.slug,
-        submissions=selectors.trial_submissions_for_cohort(cohort=cohort, exercise=exercise).iterator(
+        submissions=selectors.exercise_submissions_for_cohort(cohort=cohort, exercise=exercise).iterator(
             chunk_size=500
         ),
     )

@@ -21,8 +21,8 @@ from huashen.errors import DomainError
 from huashen.grading.curves import cohort_for_viewer, cohort_median_curve, run_standing, standing_against
 from huashen.grading.models import Mode, Status, Submission, Verdict
 from huashen.grading.selectors import (
+    ExerciseState,
     RealmState,
-    TrialState,
     realms_with_progress,
     submission_get_for_viewer,
     submission_log_events,
@@ -39,10 +39,10 @@ REVIEW_GRADED = frozenset({GradingMode.HYBRID, GradingMode.MANUAL})
 
 
 @dataclass
-class TrialCard:
+class ExerciseCard:
     """One trial as the map and the profile show it: its standing, with "under review" told apart."""
 
-    trial: TrialState
+    trial: ExerciseState
     state: str
 
     @property
@@ -61,7 +61,7 @@ class TrialCard:
 @dataclass
 class RealmCard:
     realm_state: RealmState
-    cards: list[TrialCard] = field(default_factory=list)
+    cards: list[ExerciseCard] = field(default_factory=list)
     passes_missing: int = 0  # more passes the previous realm needs before this one opens
 
     @property
@@ -73,7 +73,7 @@ class RealmCard:
         return sum(1 for card in self.cards if card.state == UNDER_REVIEW)
 
     @property
-    def next_card(self) -> TrialCard | None:
+    def next_card(self) -> ExerciseCard | None:
         """The trial to take on next in an open realm: the first one not passed nor waiting for review."""
         if not self.realm_state.unlocked:
             return None
@@ -163,7 +163,7 @@ def awaiting_review(*, user: User, exercises: list[Exercise]) -> set[int]:
     return waiting
 
 
-def card_state(*, trial: TrialState, unlocked: bool, waiting: bool) -> str:
+def card_state(*, trial: ExerciseState, unlocked: bool, waiting: bool) -> str:
     """A trial's card: locked until its realm opens; under review while its latest work waits for a
     reviewer (even after an earlier pass: the newest work is what the student waits on); else its
     progress (passed, attempted or open)."""
@@ -187,7 +187,7 @@ def realm_map_for_user(*, user: User) -> RealmMap:
     previous: RealmState | None = None
     for state in states:
         cards = [
-            TrialCard(
+            ExerciseCard(
                 trial,
                 card_state(trial=trial, unlocked=state.unlocked, waiting=trial.exercise.pk in waiting),
             )
@@ -202,7 +202,7 @@ def realm_map_for_user(*, user: User) -> RealmMap:
 # --- history --------------------------------------------------------------------------------------------
 
 
-def trial_history_for_user(*, user: User, exercise: Exercise) -> QuerySet[Submission]:
+def exercise_history_for_user(*, user: User, exercise: Exercise) -> QuerySet[Submission]:
     """The viewer's own submissions of one trial, newest first, without the heavy columns."""
     return (
         Submission.objects.filter(user=user, exercise=exercise)

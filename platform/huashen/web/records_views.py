@@ -18,6 +18,7 @@ from huashen.grading.models import Status
 from huashen.grading.selectors import exercise_get_for_student, submission_get_for_viewer
 from huashen.web.forms import JoinCohortForm
 from huashen.web.records_selectors import (
+    exercise_history_for_user,
     realm_map_for_user,
     recent_activity_for_user,
     seconds_on_task_for_user,
@@ -27,7 +28,6 @@ from huashen.web.records_selectors import (
     submission_images,
     submission_log_text,
     submission_standing,
-    trial_history_for_user,
 )
 
 HISTORY_PAGE_SIZE = 50
@@ -62,7 +62,7 @@ def realm_map(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def trial_history(request: HttpRequest, slug: str) -> HttpResponse:
+def exercise_history(request: HttpRequest, slug: str) -> HttpResponse:
     """Every submission of one trial by the viewer; `?a=&b=` (the compare form) opens their diff."""
     user = _viewer(request)
     try:
@@ -75,7 +75,7 @@ def trial_history(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("web:submission-diff", left=int(left), right=int(right))
         messages.error(request, _("请选择两次不同的提交来比较。"))
         return redirect("web:trial-history", slug=slug)
-    page = Paginator(trial_history_for_user(user=user, exercise=exercise), HISTORY_PAGE_SIZE).get_page(
+    page = Paginator(exercise_history_for_user(user=user, exercise=exercise), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "web/history.html", {"exercise": exercise, "page": page})

@@ -2,17 +2,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from huashen.web import records_views, tokens_views, views
-from huashen.web.trial_views import trial
+from huashen.web.exercise_views import exercise_page
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("realms/", records_views.realm_map, name="realm-map"),
-    path("trials/<slug:slug>/history/", records_views.trial_history, name="trial-history"),
+    path("trials/<slug:slug>/history/", records_views.exercise_history, name="trial-history"),
     path("submissions/<int:submission_id>/", records_views.submission_detail, name="submission"),
     path("submissions/<int:left>/diff/<int:right>/", records_views.submission_diff, name="submission-diff"),
     path("profile/", records_views.profile, name="profile"),
-    path("trials/<slug:slug>/", trial, name="trial"),
+    path("trials/<slug:slug>/", exercise_page, name="trial"),
     path("signup/", views.sign_up, name="signup"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -29,7 +29,7 @@ from huashen.practice.services import activity_record
 
 
 @login_required
-def trial(request: HttpRequest, slug: str) -> HttpResponse:
+def exercise_page(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     try:
