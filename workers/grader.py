@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from exercises.kit import instruments
 from workers import env
 from workers.checking import WarmChecker, run_check
 from workers.events import EventSink
@@ -36,7 +37,7 @@ from workers.protocol import (
     clean_json,
     clean_text,
 )
-from workers.sandbox.policy import SandboxPolicy
+from workers.sandbox.policy import SandboxPolicy, thread_env
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed
 from workers.sandbox.warm.pool import PoolSetup, WarmPool, WarmUnavailable, warm_possible, warm_requested
 from workers.staging import IGNORE, LIB_PREFIX, SANDBOX_KIT, reclaim_stale_lib_dirs, stage
@@ -347,9 +348,7 @@ def _run_job(
         env={
             "HUASHEN_MODE": request.mode.value,
             "HUASHEN_DEVICE": grader.device,
-            # One slot is one job: more math threads than its share of cores only fight each other.
-            "OMP_NUM_THREADS": str(grader.threads),
-            "MKL_NUM_THREADS": str(grader.threads),
+            **thread_env(grader.threads),
         },
         tmp_bytes=request.limits.disk_mb * 1024 * 1024,
         devices=grader.gpu_devices if grader.device == "gpu" else (),
@@ -369,6 +368,8 @@ def _run_job(
             sink.emit(EventKind.METRIC, clean_json({"step": event.get("step"), "metrics": event["metrics"]}))
         elif isinstance(event.get("resources"), dict):
             reported.update(event["resources"])
+        elif instruments.SUMMARY_KEY in event:
+            reported[instruments.SUMMARY_KEY] = event[instruments.SUMMARY_KEY]  # cleaned in _resources
 
     outcome = None
     pool = grader.warm_pool()
@@ -409,6 +410,11 @@ def _resources(outcome: SandboxOutcome, reported: dict[str, Any]) -> dict[str, A
     gpu = reported.get("peak_gpu_memory_mb")
     if isinstance(gpu, int | float) and gpu >= 0:
         resources["peak_gpu_memory_mb"] = round(float(gpu), 1)  # reported from inside: display only
+    # What the kit's instruments measured in the student's process (advice for the coach, never a verdict
+    # input): rebuilt from known keys and numbers, or left out.
+    summary = instruments.clean(reported.get(instruments.SUMMARY_KEY))
+    if summary is not None:
+        resources[instruments.SUMMARY_KEY] = summary
     return resources
 
 

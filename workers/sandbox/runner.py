@@ -38,7 +38,14 @@ from typing import Protocol
 from workers import env
 from workers.protocol import Limits
 from workers.sandbox import cgroups
-from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy, bwrap_argv
+from workers.sandbox.policy import (
+    SANDBOX_USER,
+    CgroupLimits,
+    Rlimits,
+    SandboxPolicy,
+    bwrap_argv,
+    prlimit_args,
+)
 from workers.sandbox.seccomp import write_filter
 
 logger = logging.getLogger(__name__)
@@ -48,7 +55,6 @@ SECCOMP_FD = 10
 EVENT_BYTES_CAP = 4 * 1024 * 1024
 # Signals a process gets from its own fault (a native crash), never from the runner or a limit.
 CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE)
-MAX_OPEN_FILES = 512
 JOIN_CGROUPS = 'for f in $HUASHEN_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec "$@"'
 
 
@@ -169,15 +175,7 @@ def job_dir(name: str, *, size_mb: int) -> Iterator[Path]:
 
 def launch_chain(policy: SandboxPolicy, limits: Limits, *, drop_to: str | None) -> list[str]:
     """The argv from the runner to bwrap: rlimits, then the privilege drop, then an empty environment."""
-    disk_bytes = limits.disk_mb * 1024 * 1024
-    chain = [
-        "prlimit",
-        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-        f"--fsize={disk_bytes}",
-        f"--nofile={MAX_OPEN_FILES}",
-        "--core=0",
-        "--",
-    ]
+    chain = prlimit_args(Rlimits.for_limits(limits))
     if drop_to:
         chain += [
             "setpriv", f"--reuid={drop_to}", f"--regid={drop_to}", "--clear-groups",
@@ -244,8 +242,8 @@ def run_confined(
     its zygote imported, charged to the pool's cgroup): it comes off the job's memory limit and is added
     to its peak, so a limit means the same on both paths."""
     started = time.monotonic()
-    memory_bytes = limits.memory_mb * 1024 * 1024 - preloaded_bytes
-    cgroup = cgroups.JobCgroup(job_name, memory_bytes=memory_bytes, pids=limits.pids)
+    confine = CgroupLimits.for_limits(limits, preloaded_bytes=preloaded_bytes)
+    cgroup = cgroups.JobCgroup(job_name, memory_bytes=confine.memory_bytes, pids=confine.pids)
     try:
         cgroup.__enter__()
         confined = True

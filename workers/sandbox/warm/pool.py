@@ -4,6 +4,8 @@ A zygote is started by the cold launch chain (its own cgroups, prlimit, setpriv 
 empty environment, bwrap) with the job policy's mounts and environment, plus CAP_SYS_ADMIN,
 CAP_NET_ADMIN and CAP_SETPCAP inside its own user namespace and no seccomp filter (it needs them to
 give each run its own namespaces; `zygote.py` explains the inside). It runs no student code itself.
+Its sandbox and configuration are `policy.zygote_policy`; what each run applies to itself is
+`policy.warm_run_spec` of the job's own policy, the one a cold run renders to bwrap's arguments.
 
 A warm run (`WarmPool.run`), inside the same `run_confined` as a cold run (the job's cgroups, usage,
 the kill of the whole tree), charged for what `import torch` took in the zygote (the zygote's pages are
@@ -46,11 +48,18 @@ from pathlib import Path
 from workers import env
 from workers.protocol import Limits
 from workers.sandbox import cgroups
-from workers.sandbox.policy import SANDBOX_USER, SandboxPolicy
+from workers.sandbox.policy import (
+    SANDBOX_USER,
+    WORK,
+    ZYGOTE_CAPS,
+    ZYGOTE_DIR,
+    SandboxPolicy,
+    warm_run_spec,
+    zygote_policy,
+)
 from workers.sandbox.runner import (
     EVENTS_FD,
     JOIN_CGROUPS,
-    MAX_OPEN_FILES,
     SandboxOutcome,
     is_root,
     job_name,
@@ -75,8 +84,7 @@ logger = logging.getLogger(__name__)
 
 ENV_FLAG = "HUASHEN_WARM_POOL"
 CONTROL_FD = 4
-ZYGOTE_DIR = "/opt/huashen/zygote"
-ZYGOTE_CAPS = ("CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SETPCAP")
+ZYGOTE_CONFIG = "policy.json"  # in ZYGOTE_DIR: `policy.zygote_config`, read by zygote.py
 ZYGOTE_MEMORY_MB = 3072
 ZYGOTE_PIDS = 256
 START_TIMEOUT_SECONDS = 90.0
@@ -116,7 +124,7 @@ def warm_possible() -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class PoolSetup:
-    """What every run of the pool shares with the cold path's policy (it must match the job's)."""
+    """What every run of the pool shares with the cold path's policy (a job's `inherited` must match)."""
 
     lib_dir: Path
     torch_home: Path | None
@@ -138,6 +146,10 @@ class Zygote:
         self.pids: list[int] = []
         self.runs = 0
         self.preloaded_bytes = 0  # what `import torch` took in the zygote: charged to each run
+        self.policy, self.config = zygote_policy(
+            lib_dir=setup.lib_dir, torch_home=setup.torch_home, devices=setup.devices, threads=setup.threads,
+            files=self.dir,
+        )  # fmt: skip
         self.broken = False
         self.lock = threading.Lock()
 
@@ -149,22 +161,11 @@ class Zygote:
             write_filter(target)  # the very filter the cold path hands to bwrap
         for path in (self.dir, *self.dir.iterdir()):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        policy = SandboxPolicy.for_job(
-            work_dir=None,
-            lib_dir=self.setup.lib_dir,
-            script=f"{ZYGOTE_DIR}/zygote.py",
-            env={"OMP_NUM_THREADS": str(self.setup.threads), "MKL_NUM_THREADS": str(self.setup.threads)},
-            tmp_bytes=16 * 2**20,
-            devices=self.setup.devices,
-            torch_home=self.setup.torch_home,
-        )
-        # The environment goes in a file, not on bwrap's command line: the zygote's exec-time environment
-        # (what /proc/PID/environ shows of it and of every run forked from it) stays empty.
-        (self.dir / "env.json").write_text(json.dumps(policy.env))
-        (self.dir / "env.json").chmod(0o644)
-        policy = dataclasses.replace(policy, env={}, caps=ZYGOTE_CAPS, extra_binds=((self.dir, ZYGOTE_DIR),))
+        # Its environment goes in this file, not on bwrap's command line (`zygote_policy`).
+        (self.dir / ZYGOTE_CONFIG).write_text(json.dumps(self.config))
+        (self.dir / ZYGOTE_CONFIG).chmod(0o644)
         # The zygote lives long: no CPU rlimit on it (each run sets its own); the rest as for a job.
-        argv = launch_chain(policy, Limits(cpu_seconds=10**8, disk_mb=2**20), drop_to=SANDBOX_USER)
+        argv = launch_chain(self.policy, Limits(cpu_seconds=10**8, disk_mb=2**20), drop_to=SANDBOX_USER)
         self.cgroup.__enter__()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
@@ -235,18 +236,7 @@ class Zygote:
             raise WarmUnavailable("the zygote is not running")
         if policy.work_dir is None:
             raise WarmUnavailable("a warm run needs a work dir")
-        request = {
-            "env": policy.env,
-            "script": policy.command[-1],
-            "tmp_bytes": policy.tmp_bytes,
-            "shm_bytes": policy.shm_bytes,
-            "threads": self.setup.threads,
-            "limits": {
-                "cpu_seconds": limits.cpu_seconds,
-                "fsize": limits.disk_mb * 1024 * 1024,
-                "nofile": MAX_OPEN_FILES,
-            },
-        }
+        request = warm_run_spec(policy, limits)  # the job's own policy, as its run applies it (zygote.py)
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
         events_r, events_w = os.pipe()
@@ -275,7 +265,7 @@ class Zygote:
                 raise WarmUnavailable(f"pid {child} is not a run of this zygote")
             for procs in cgroup.procs_files():
                 Path(procs).write_text(str(child))
-            _mount_work(child, policy.work_dir)
+            _mount_work(child, policy.work_dir, WORK)
             ours.send(b'{"go": true}')
             started = True
             self.runs += 1
@@ -363,9 +353,10 @@ def _receive_json(sock: socket.socket, *, timeout: float) -> tuple[dict, int]:
     return (message if isinstance(message, dict) else {}), pid
 
 
-def _mount_work(pid: int, work: Path) -> None:
-    """Mount the host's `work` at /work in process `pid`'s mount namespace, from a forked helper (setns
-    needs a single-threaded process): a clone of the host mount, so its nosuid,nodev,noexec stay."""
+def _mount_work(pid: int, work: Path, target: str) -> None:
+    """Mount the host's `work` at `target` in process `pid`'s mount namespace, from a forked helper
+    (setns needs a single-threaded process): a clone of the host mount, so its nosuid,nodev,noexec stay."""
+    target_path = target.encode()
     tree = _syscall(SYS_OPEN_TREE, AT_FDCWD, str(work).encode(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
     if tree < 0:
         raise WarmUnavailable(f"open_tree {work}: {os.strerror(ctypes.get_errno())}")
@@ -379,7 +370,7 @@ def _mount_work(pid: int, work: Path) -> None:
         code = 1
         try:
             if _setns(namespace, CLONE_NEWNS) == 0 and (
-                _syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, b"/work", MOVE_MOUNT_F_EMPTY_PATH) == 0
+                _syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, target_path, MOVE_MOUNT_F_EMPTY_PATH) == 0
             ):
                 code = 0
         finally:
@@ -585,9 +576,7 @@ class WarmPool:
         zygote = zygote or self.ready()
         if zygote is None:
             raise WarmUnavailable("no warm zygote is ready")
-        if (policy.lib_dir, policy.torch_home, policy.devices) != (
-            self.setup.lib_dir, self.setup.torch_home, self.setup.devices,
-        ):  # fmt: skip
+        if policy.inherited() != zygote.policy.inherited():
             raise WarmUnavailable("this job's mounts differ from the pool's")
         if limits.memory_mb * 2**20 - zygote.preloaded_bytes < MIN_WARM_JOB_MEMORY_MB * 2**20:
             raise WarmUnavailable(
@@ -618,6 +607,8 @@ class WarmPool:
 
 __all__ = [
     "EVENTS_FD",
+    "ZYGOTE_CAPS",
+    "ZYGOTE_DIR",
     "PoolSetup",
     "WarmPool",
     "WarmUnavailable",

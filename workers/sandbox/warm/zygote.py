@@ -24,8 +24,15 @@ run socket), with everything forked ahead as the zygote's spare so that no fork 
       environment, every RNG reseeded from os.urandom, then the harness, as the cold path runs it
     C waits for G and reports its wait status on the run socket. The zygote forks the next spare.
 
-Protocol (SOCK_SEQPACKET, one JSON object per message): host → zygote request `{"env", "limits",
-"tmp_bytes", "shm_bytes", "script", "threads"}` + 4 fds; H → host `{"ready": true}` (with credentials),
+What a zygote and its runs apply is the host's sandbox policy (workers/sandbox/policy.py), as data:
+the zygote reads `policy.zygote_config` from /opt/huashen/zygote/policy.json at start (its environment;
+the namespaces and hostname each spare run makes), and each request is `policy.warm_run_spec` of the
+job's policy (scratch tmpfs sizes, rlimits, working directory, environment, script, threads), the same
+policy a cold run renders to bwrap's and prlimit's arguments. A name in it the zygote does not know
+fails the run; nothing is skipped.
+
+Protocol (SOCK_SEQPACKET, one JSON object per message): host → zygote request `{"env", "script", "cwd",
+"tmpfs", "rlimits", "threads"}` + 4 fds; H → host `{"ready": true}` (with credentials),
 host → H `{"go": true}`, C → host `{"exit": status}`. The zygote says `{"zygote": "ready", "pid",
 "preloaded"}` on fd 4 once its imports are done (`preloaded`: the anonymous memory `import torch` took,
 in bytes).
@@ -64,6 +71,22 @@ else:
 
 CONTROL_FD = 4
 HARNESS = "/opt/huashen/lib/harness/run.py"
+CONFIG = "/opt/huashen/zygote/policy.json"
+
+# The policy's names for what the zygote applies (policy.RUN_NAMESPACES, policy.Rlimits).
+NAMESPACES = {
+    "mnt": linux.CLONE_NEWNS,
+    "pid": linux.CLONE_NEWPID,
+    "net": linux.CLONE_NEWNET,
+    "ipc": linux.CLONE_NEWIPC,
+    "uts": linux.CLONE_NEWUTS,
+}
+RLIMITS = {
+    "cpu": resource.RLIMIT_CPU,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nofile": resource.RLIMIT_NOFILE,
+    "core": resource.RLIMIT_CORE,
+}
 
 
 def _check(result: int, what: str) -> None:
@@ -140,12 +163,22 @@ def _reseed() -> None:
         torch.manual_seed(int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
 
 
-def _set_limits(limits: dict[str, int]) -> None:
-    cpu = int(limits["cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["fsize"]),) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["nofile"]),) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _set_limits(rlimits: dict[str, list[int]]) -> None:
+    """The policy's rlimits, (soft, hard) by name: exactly the ones prlimit sets on the cold path."""
+    if set(rlimits) != set(RLIMITS):
+        raise ValueError(f"rlimits {sorted(rlimits)} are not the ones the zygote applies {sorted(RLIMITS)}")
+    for name, (soft, hard) in rlimits.items():
+        resource.setrlimit(RLIMITS[name], (int(soft), int(hard)))
+
+
+def _namespace_flags(names: list[str]) -> int:
+    """The unshare(2) flags for the policy's per-run namespaces; an unknown name is an error."""
+    flags = 0
+    for name in names:
+        if name not in NAMESPACES:
+            raise ValueError(f"the zygote cannot make a {name!r} namespace")
+        flags |= NAMESPACES[name]
+    return flags
 
 
 def _job(handoff: socket.socket, seccomp: bytes) -> None:
@@ -162,16 +195,16 @@ def _job(handoff: socket.socket, seccomp: bytes) -> None:
         if json.loads(run_socket.recv(4096) or b"{}").get("go") is not True:
             os._exit(0)  # the host refused (could not confine us): run nothing
         # From here on we are in the job's cgroups and /work is the job's work dir.
-        _fresh_tmpfs("/tmp", int(request["tmp_bytes"]))  # noqa: S108 - the sandbox's own, fresh
-        _fresh_tmpfs("/dev/shm", int(request["shm_bytes"]))  # noqa: S108
-        _set_limits(request["limits"])
+        for target, size in request["tmpfs"]:  # /tmp and /dev/shm: the sandbox's own, fresh
+            _fresh_tmpfs(str(target), int(size))
+        _set_limits(request["rlimits"])
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
         for target, fd in zip((1, 2, 3), fds[:3], strict=True):
             os.dup2(fd, target)
         os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0] + 64)  # the run socket too
         os.setsid()
-        os.chdir("/work")
+        os.chdir(str(request["cwd"]))
         _drop_capabilities()
         _load_seccomp(seccomp)
         os.environ.clear()
@@ -263,22 +296,13 @@ def _harness(request: dict) -> None:
         os._exit(status & 0xFF)
 
 
-def _spare(handoff: socket.socket, seccomp: bytes) -> None:
+def _spare(handoff: socket.socket, seccomp: bytes, config: dict) -> None:
     """C, forked ahead of its request with its whole chain, so that no fork and no unshare is on a run's
     critical path: new namespaces, then G (pid 1: a fresh /proc, the hostname, loopback up) and H (the
     job, waiting for its run). C passes the run on to H, keeps the run socket, and reports G's wait
     status on it. Never returns."""
     try:
-        _check(
-            linux.libc.unshare(
-                linux.CLONE_NEWNS
-                | linux.CLONE_NEWPID
-                | linux.CLONE_NEWNET
-                | linux.CLONE_NEWIPC
-                | linux.CLONE_NEWUTS
-            ),
-            "unshare",
-        )
+        _check(linux.libc.unshare(_namespace_flags(config["namespaces"])), "unshare")
         _mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE, None)
         to_job, job_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         init = os.fork()
@@ -287,7 +311,7 @@ def _spare(handoff: socket.socket, seccomp: bytes) -> None:
             to_job.close()
             _check(linux.libc.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
             _mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC, None)
-            socket.sethostname("sandbox")
+            socket.sethostname(str(config["hostname"]))
             _loopback_up()
             job = os.fork()
             if job == 0:
@@ -339,8 +363,10 @@ def serve() -> None:
     control = socket.socket(fileno=CONTROL_FD)
     with open("/opt/huashen/zygote/seccomp.bpf", "rb") as handle:
         seccomp = handle.read()
-    with open("/opt/huashen/zygote/env.json") as handle:
-        os.environ.update({str(key): str(value) for key, value in json.load(handle).items()})
+    with open(CONFIG) as handle:
+        config = json.load(handle)
+    _namespace_flags(config["namespaces"])  # a name the zygote does not know: it never says ready
+    os.environ.update({str(key): str(value) for key, value in config["env"].items()})
     # What every run would otherwise import itself: the expensive part of a cold start.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import numpy  # noqa: F401
@@ -357,7 +383,7 @@ def serve() -> None:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped by the kernel, not by us
     control.send(json.dumps({"zygote": "ready", "pid": os.getpid(), "preloaded": preloaded}).encode())
-    spare = _fork_spare(control, seccomp)
+    spare = _fork_spare(control, seccomp, config)
     while True:
         request, fds = _receive(control)
         if request is None:
@@ -376,7 +402,7 @@ def serve() -> None:
         spare.close()
         for fd in fds:
             os.close(fd)
-        spare = _fork_spare(control, seccomp)
+        spare = _fork_spare(control, seccomp, config)
 
 
 def _anonymous_bytes() -> int:
@@ -387,14 +413,14 @@ def _anonymous_bytes() -> int:
     return 0
 
 
-def _fork_spare(control: socket.socket, seccomp: bytes) -> socket.socket:
+def _fork_spare(control: socket.socket, seccomp: bytes, config: dict) -> socket.socket:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     child = os.fork()
     if child == 0:
         control.close()
         ours.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        _spare(theirs, seccomp)
+        _spare(theirs, seccomp, config)
     theirs.close()
     return ours
 
