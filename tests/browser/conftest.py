@@ -235,12 +235,16 @@ class Browse:
     console: ConsoleWatch
     contexts: list[BrowserContext] = field(default_factory=list)
 
-    def new_page(self, *, width: int = 1280, height: int = 900, timezone_id: str | None = None) -> Page:
+    def new_page(
+        self, *, width: int = 1280, height: int = 900, timezone_id: str | None = None, phone: bool = False
+    ) -> Page:
+        """A page in a fresh context; `phone` emulates a touch screen (touch events, a mobile viewport)."""
         context = self.browser.new_context(
             base_url=self.stack.url,
             viewport={"width": width, "height": height},
             locale="zh-CN",
             **({"timezone_id": timezone_id} if timezone_id else {}),
+            **({"has_touch": True, "is_mobile": True} if phone else {}),
         )
         context.set_default_timeout(30_000)
         self.contexts.append(context)

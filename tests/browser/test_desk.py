@@ -228,7 +228,7 @@ def test_the_split_drags_and_is_remembered_and_the_editor_goes_full_screen(brows
 
 @pytest.mark.usefixtures("trial_script")
 def test_a_phone_reads_the_statement_then_codes_and_sees_results_in_tabs(browse: Browse) -> None:
-    page = browse.new_page(width=390, height=844)
+    page = browse.new_page(width=390, height=844, phone=True)
     sign_up(page, _student("phone"))
     open_trial(page, SLUG)
     # a first visit opens on the statement, with the tabs at hand
@@ -242,6 +242,9 @@ def test_a_phone_reads_the_statement_then_codes_and_sees_results_in_tabs(browse:
     expect(page.locator(".statement")).to_be_hidden()
     editor = page.locator("[data-testid=editor] .cm-editor").bounding_box()
     assert editor is not None and editor["y"] < 400 and editor["height"] > 280, editor
+    # a touch screen has no keyboard: the shortcuts line beside the editor is not shown
+    expect(page.locator(".shortcuts")).to_have_count(1)
+    expect(page.locator(".shortcuts")).to_be_hidden()
     screenshot(page, "desk-phone-code")
     # Run opens the results tab
     page.locator("[data-testid=run]").click()
