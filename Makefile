@@ -107,6 +107,7 @@ bench: install-test
 	  PYTHONPATH=. $(PY) bench/latency.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/try_latency.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/fanout.py || status=$$?; \
+	  PYTHONPATH=. $(PY) bench/fanout.py --paths hub,hub-batched --web-processes 2 --followers 60 || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/matrix.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/similarity.py || status=$$?; \
 	  bash scripts/services.sh stop var/bench-services; exit $$status

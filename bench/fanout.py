@@ -1,4 +1,5 @@
-"""WebSocket fan-out: many browsers following running submissions on ONE web process (daphne).
+"""WebSocket fan-out: many browsers following running submissions on one web process (daphne), or spread
+over several (`--web-processes 2`), or on another ASGI server (`--server uvicorn`, when installed).
 
 Submissions in status running (created with the ORM, owned by the followers' user) get a stdout line every
 `--interval` seconds, appended to their Redis stream exactly as a grader does it (workers.events.
@@ -167,7 +168,7 @@ async def follow(
 
 
 async def fan_out(
-    server: str,
+    servers: list[str],
     token: str,
     redis_url: str,
     ids: list[int],
@@ -177,7 +178,7 @@ async def fan_out(
     *,
     batch: bool = False,
 ) -> dict:
-    ws_base = server.replace("http://", "ws://")
+    ws_bases = [server.replace("http://", "ws://") for server in servers]
     delays: list[float] = []
     last = [0.0]  # the latest receive time of any line
     retries = [0]  # handshakes tried again
@@ -186,9 +187,11 @@ async def fan_out(
     tasks = []
     started = time.monotonic()
     for submission_id in ids:
-        for _ in range(followers):
+        for number in range(followers):
             ready = asyncio.Event()
             readies.append(ready)
+            # a stream's followers spread over the web processes, so each process's hub reads every stream
+            ws_base, server = ws_bases[number % len(servers)], servers[number % len(servers)]
             url = f"{ws_base}/ws/submissions/{submission_id}/"
             tasks.append(
                 asyncio.create_task(
@@ -257,6 +260,19 @@ PATHS = {
 }
 
 
+SERVERS = {
+    "daphne": lambda port: [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                            "huashen.asgi:application"],
+    # uvicorn is not a dependency: `pip install uvicorn uvloop httptools` into the venv to measure it
+    "uvicorn": lambda port: [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+                             "--ws", "websockets", "--no-access-log", "huashen.asgi:application"],
+}  # fmt: skip
+
+
+def server_argv(server: str, port: int) -> list[str]:
+    return SERVERS[server](port)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=50)
@@ -269,6 +285,10 @@ def main() -> None:
     parser.add_argument(
         "--paths", default="per-follower,hub,hub-batched", help="which server paths, in order"
     )
+    parser.add_argument(
+        "--web-processes", type=int, default=1, help="web processes the followers spread over"
+    )
+    parser.add_argument("--server", choices=sorted(SERVERS), default="daphne", help="the ASGI server")
     options = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL")
     if not (redis_url and os.environ.get("DATABASE_URL")):
@@ -294,16 +314,19 @@ def main() -> None:
     _forget_streams(redis_url, ids)
     rows = []
     for path in paths:
-        port = free_port()
-        server = f"http://127.0.0.1:{port}"
-        web = Process(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "huashen.asgi:application"],
-            {**platform_env(), **PATHS[path]}, logs / f"web-{path}.log",
-        )  # fmt: skip
+        servers, webs = [], []
+        for number in range(options.web_processes):
+            port = free_port()
+            servers.append(f"http://127.0.0.1:{port}")
+            webs.append(
+                Process(server_argv(options.server, port), {**platform_env(), **PATHS[path]},
+                        logs / f"web-{path}-{number}.log")
+            )  # fmt: skip
         try:
-            wait_alive(server, web)
+            for server, web in zip(servers, webs, strict=True):
+                wait_alive(server, web)
             created = httpx.post(
-                f"{server}/api/v1/tokens/", auth=(username, PASSWORD), json={"name": "bench"}, timeout=30
+                f"{servers[0]}/api/v1/tokens/", auth=(username, PASSWORD), json={"name": "bench"}, timeout=30
             )
             created.raise_for_status()
             token = created.json()["token"]
@@ -311,33 +334,45 @@ def main() -> None:
                 chosen, ids = ids[: options.submissions], ids[options.submissions :]
                 load_before = os.getloadavg()[0]
                 row = asyncio.run(
-                    fan_out(server, token, redis_url, chosen, options.followers, lines, interval,
+                    fan_out(servers, token, redis_url, chosen, options.followers, lines, interval,
                             batch=path.endswith("-batched"))
                 )  # fmt: skip
                 row["case"] = path
+                row["server"] = f"{options.server}×{options.web_processes}"
                 row["load_1m"] = f"{load_before:.1f}→{os.getloadavg()[0]:.1f}"
                 rows.append(row)
-            web.alive()
+            for web in webs:
+                web.alive()
         finally:
-            web.stop()
+            for web in webs:
+                web.stop()
     for row in rows:
         if error := row.pop("_first_error"):
             print(f"fanout: {row['errors']} followers failed, e.g. {error}")
-        met = row["p99_ms"] <= 200 and row["p50_ms"] <= 50 and row["lost"] == 0 and row["duplicated"] == 0
+        if options.web_processes > 1:  # the issue's target for several web processes
+            met = row["p99_ms"] <= 500 and row["lost"] == 0 and row["duplicated"] == 0
+        else:
+            met = row["p99_ms"] <= 200 and row["p50_ms"] <= 50 and row["lost"] == 0 and row["duplicated"] == 0
         row["target"] = "met" if met else "not met"
         row["connect_target"] = "met" if row["connect_s"] <= 5 else "not met"
     table(
-        f"WebSocket fan-out on one daphne, {os.cpu_count()} cores: a line every line_every_ms per running "
-        f"submission for {options.lines * options.interval:.0f} s (targets: p99 <= 200 ms, p50 <= 50 ms, 0 lost, "
+        f"WebSocket fan-out on {options.web_processes} × {options.server}, {os.cpu_count()} cores: a line every line_every_ms per running "
+        f"submission for {options.lines * options.interval:.0f} s (targets: "
+        f"{'p99 <= 500 ms' if options.web_processes > 1 else 'p99 <= 200 ms, p50 <= 50 ms'}, 0 lost, "
         f"0 duplicated; {options.submissions * options.followers} handshakes <= 5 s); load_1m = load average "
         f"before→after — logs in {logs}",
         rows,
-        ["case", "followers", "submissions", "line_every_ms", "lines_sent", "deliveries", "lost", "duplicated",
+        ["case", "server", "followers", "submissions", "line_every_ms", "lines_sent", "deliveries", "lost", "duplicated",
          "errors", "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "reconnects", "load_1m", "target",
          "connect_target"],
     )  # fmt: skip
+    name = (
+        "fanout"
+        if (options.server, options.web_processes) == ("daphne", 1)
+        else "fanout-" + "-".join([options.server, f"x{options.web_processes}"])
+    )
     save(
-        "fanout",
+        name,
         rows,
         notes=(
             "one daphne (DEBUG=0) per path, one after the other on fresh submissions: per-follower = "
