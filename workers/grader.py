@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from exercises.kit import instruments
 from workers import env
 from workers.checking import WarmChecker, run_check
 from workers.events import EventSink
@@ -367,6 +368,10 @@ def _run_job(
             sink.emit(EventKind.METRIC, clean_json({"step": event.get("step"), "metrics": event["metrics"]}))
         elif isinstance(event.get("resources"), dict):
             reported.update(event["resources"])
+        elif instruments.SUMMARY_KEY in event:
+            summary = instruments.clean(event[instruments.SUMMARY_KEY])  # the latest well-formed one counts
+            if summary is not None:
+                reported[instruments.SUMMARY_KEY] = summary
 
     outcome = None
     pool = grader.warm_pool()
@@ -407,6 +412,11 @@ def _resources(outcome: SandboxOutcome, reported: dict[str, Any]) -> dict[str, A
     gpu = reported.get("peak_gpu_memory_mb")
     if isinstance(gpu, int | float) and gpu >= 0:
         resources["peak_gpu_memory_mb"] = round(float(gpu), 1)  # reported from inside: display only
+    # What the kit's instruments measured in the student's process (advice for the coach, never a verdict
+    # input), as `instruments.clean` rebuilt it.
+    summary = reported.get(instruments.SUMMARY_KEY)
+    if summary is not None:
+        resources[instruments.SUMMARY_KEY] = summary
     return resources
 
 

@@ -22,6 +22,7 @@ SANDBOX_KIT = (
     "devices.py",
     "digits.py",
     "driver.py",
+    "instruments.py",
     "messages.py",
     "observations.py",
     "oddfiles.py",

@@ -15,6 +15,10 @@ it forks can signal, re-limit or take a pidfd of the driver; then it serves fram
     {"op": "world", "cuda": true | false | null}     enter (or leave, null) a simulated CUDA world
     {"op": "exit"}
 
+Before its first frame it installs the kit's instruments (`exercises.kit.instruments`: gradient norms
+per layer, data wait against the loop, the largest tensors at a memory peak), whose summary goes out on
+fd 3 before each reply; they only ever explain.
+
 Replies: `{"ok": true, "value": tree, "facts": {...}}` or `{"ok": false, "traceback": text,
 "gpu_oom": bool}`. Everything this process sends is the student's to forge, and the driver treats it
 so: a reply is only ever "what the student's process answered", never a verdict.
@@ -73,6 +77,7 @@ class Agent:
         self.probe: ModuleType | None = None
         self.world: contextlib.ExitStack | None = None
         self.recorder: Any = None
+        self.instruments: Any = None
 
     # -- the student's module -----------------------------------------------------------------------
 
@@ -108,6 +113,8 @@ class Agent:
     # -- serving --------------------------------------------------------------------------------------
 
     def reply(self, header: dict[str, Any], body: bytes = b"") -> None:
+        if self.instruments is not None:  # before the answer: the driver may stop this process after it
+            self.instruments.flush()
         boundary.send_frame(self.sock, header, body)
 
     def failure(self, error: BaseException) -> None:
@@ -188,7 +195,13 @@ def run_agent(sock: socket.socket, work: Path) -> None:
     """The agent's whole life (after the fork). Never returns."""
     status = 0
     try:
-        Agent(sock, work).serve()
+        agent = Agent(sock, work)
+        if "torch" in sys.modules:  # the probe imported it; a trial without torch has nothing to measure
+            from exercises.kit.instruments import Instruments
+
+            with contextlib.suppress(Exception):
+                agent.instruments = Instruments().install()
+        agent.serve()
     except BaseException as error:  # ours, not the student's: the driver sees the socket close
         print(f"the agent stopped: {error!r}", file=sys.stderr, flush=True)
         status = 1

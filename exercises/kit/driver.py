@@ -8,8 +8,9 @@ calls `run_boundary`, which, before any student code exists:
 2. opens one socketpair and a pipe for the student's live metrics, and forks the **agent**
    (`exercises.kit.agent`): its own session, the pipe as its fd 3, a seccomp filter that keeps every
    signal, pidfd and rlimit call away from this process, then it serves calls;
-3. keeps fd 3 — the grader's event pipe — for itself alone: it relays the student's metric lines
-   (parsed and re-encoded, never copied) and, at the end, sends the grader the **result manifest**,
+3. keeps fd 3 — the grader's event pipe — for itself alone: it relays the student's metric lines and
+   the agent's instruments summary (parsed and re-encoded, never copied) and, at the end, sends the
+   grader the **result manifest**,
    `{"kind": "boundary-result", "files": {path: sha256}}`, naming every file it wrote to out/.
 
 The driver draws the job's secret seed (`ctx.seed`) after the fork, so no copy of it was ever in the
@@ -59,6 +60,7 @@ from types import ModuleType
 from typing import Any
 
 from exercises.kit import boundary
+from exercises.kit import instruments as _instruments
 from exercises.kit import report as _report
 from exercises.kit.messages import both
 from exercises.kit.observations import (
@@ -453,12 +455,18 @@ def _send_result(event: dict[str, Any]) -> None:
 
 class _Relay(threading.Thread):
     """The student's `report()` lines, from the agent's pipe to the grader's: each parsed and rebuilt
-    by the kit (metric names and numbers checked), anything else dropped."""
+    by the kit (metric names and numbers checked), anything else dropped. The instruments' summaries
+    (`exercises.kit.instruments`) are rebuilt by `instruments.clean`; only the latest counts, so at most
+    one goes on every `INSTRUMENTS_EVERY_SECONDS`, and the last one when the relay ends."""
+
+    INSTRUMENTS_EVERY_SECONDS = 0.5
 
     def __init__(self, fd: int) -> None:
         super().__init__(name="metrics-relay", daemon=True)
         self.fd = fd
         self.wake_read, self.wake_write = os.pipe()
+        self.instruments: dict[str, Any] | None = None
+        self.instruments_sent = 0.0
 
     def run(self) -> None:
         pending = b""
@@ -470,11 +478,26 @@ class _Relay(threading.Thread):
                 *lines, pending = pending.split(b"\n")
                 pending = pending[-_report.MAX_LINE_BYTES :]
                 for line in lines:
-                    _relay_line(line)
+                    summary = _relay_line(line)
+                    if summary is not None:
+                        self.instruments = summary
                 if not chunk or self.wake_read in ready:
                     return  # the pipe closed, or stopped: what was already waiting went out
+                self._send_instruments(final=False)
         except OSError:
             return
+        finally:
+            self._send_instruments(final=True)
+
+    def _send_instruments(self, *, final: bool) -> None:
+        now = time.monotonic()
+        if self.instruments is None or (
+            not final and now - self.instruments_sent < self.INSTRUMENTS_EVERY_SECONDS
+        ):
+            return
+        line = (json.dumps({_instruments.SUMMARY_KEY: self.instruments}, allow_nan=False) + "\n").encode()
+        self.instruments, self.instruments_sent = None, now
+        _report._channel.send(line, always=True)
 
     def stop(self) -> None:
         os.write(self.wake_write, b"x")
@@ -484,9 +507,11 @@ class _Relay(threading.Thread):
                 os.close(fd)
 
 
-def _relay_line(line: bytes) -> None:
+def _relay_line(line: bytes) -> dict[str, Any] | None:
+    """Relay one line of the agent's; an instruments summary is returned (cleaned) instead, for the
+    relay to send when its turn comes."""
     if len(line) > _report.MAX_LINE_BYTES:
-        return
+        return None
     try:
         event = json.loads(line, parse_constant=boundary._refuse_constant)
         if isinstance(event, dict) and isinstance(event.get("metrics"), dict):
@@ -500,8 +525,11 @@ def _relay_line(line: bytes) -> None:
             peak = event["resources"].get("peak_gpu_memory_mb")
             if isinstance(peak, int | float):
                 _report.send_resources(peak_gpu_memory_mb=peak)
+        elif isinstance(event, dict) and _instruments.SUMMARY_KEY in event:
+            return _instruments.clean(event[_instruments.SUMMARY_KEY])
     except Exception:  # RecursionError, a bad name or number: the student's line, dropped
-        return
+        return None
+    return None
 
 
 def is_boundary_probe(module: ModuleType) -> bool:
