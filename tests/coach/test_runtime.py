@@ -148,3 +148,147 @@ def test_the_api_gives_the_runtime_diagnoses_of_a_finished_submission(
     assert (
         client_for(personas.alice).get(f"/api/v1/submissions/{submission.pk}/coach/").json()["runtime"] == []
     )
+
+
+# -- what the kit's instruments measured inside the run (resources["instruments"]) -------------------
+
+
+def measured(**sections) -> dict:
+    return {"peak_memory_mb": 100.0, "instruments": sections}
+
+
+def test_exploding_gradients_measured_in_a_run_name_the_layer_and_the_step_in_zh_and_en() -> None:
+    from torch import nn
+
+    from exercises.kit.instruments import Instruments
+
+    instruments = Instruments().install()
+    try:
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        optimizer = torch.optim.SGD(model.parameters(), lr=100.0)
+        x = torch.linspace(-50, 50, 64).reshape(16, 4)
+        for _step in range(10):
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(model(x), x.sum(1, keepdim=True)).backward()
+            optimizer.step()
+        summary = instruments.summary()
+    finally:
+        instruments.remove()
+    found = diagnose(verdict="failed", resources={"instruments": summary})
+    assert "gradient-exploding" in rules(found)
+    (exploding,) = [item for item in found if item["rule"] == "gradient-exploding"]
+    layer, step = summary["grad"]["exploding"]["layer"], summary["grad"]["exploding"]["step"]
+    assert f"layer {layer}'s" in exploding["title"]["en"] and f"number {step + 1}" in exploding["title"]["en"]
+    assert f"{layer} 层" in exploding["title"]["zh"] and f"第 {step + 1} 次" in exploding["title"]["zh"]
+    assert "clip_grad_norm_" in exploding["why"]["en"] and "clip_grad_norm_" in exploding["why"]["zh"]
+
+
+def test_a_finite_norm_above_the_threshold_is_quoted() -> None:
+    grad = {"steps": 5, "sampled": 5, "layers": [], "exploding": {"step": 0, "layer": "fc", "norm": 31000.0}}
+    (found,) = diagnose(verdict="failed", resources=measured(grad=grad))
+    assert "3.1e+04" in found["title"]["en"] and "step() number 1" in found["title"]["en"]
+
+
+def layers(first: float, last: float, count: int = 4) -> list:
+    middle = [[f"h{i}", 1.0, 1.0, 1.0, 1.0] for i in range(1, count - 1)]
+    return [["h0", first, first, first, first], *middle, ["out", last, last, last, last]]
+
+
+def test_vanishing_gradients_compare_the_first_layer_with_the_last_in_zh_and_en() -> None:
+    grad = {"steps": 9, "sampled": 9, "layers": layers(2e-7, 0.5), "exploding": None}
+    (found,) = diagnose(verdict="failed", resources=measured(grad=grad))
+    assert found["rule"] == "gradient-vanishing" and found["line"] is None
+    assert "h0" in found["title"]["en"] and "out" in found["title"]["en"] and "4e-07" in found["title"]["en"]
+    assert "第一层 h0" in found["title"]["zh"] and "最后一层 out" in found["title"]["zh"]
+    assert "ReLU" in found["why"]["en"] and "ReLU" in found["why"]["zh"]
+
+
+@pytest.mark.parametrize(
+    "grad",
+    [
+        {"layers": layers(0.01, 0.5)},  # within a thousandfold: healthy
+        {"layers": layers(2e-7, 0.5, count=2)},  # two layers are not a deep stack
+        {"layers": [["h0", "nan", "nan", "nan", "nan"], ["h1", 1.0, 1.0, 1.0, 1.0], ["out", 1, 1, 1, 1]]},
+        {"layers": [["h0", 0.0, 0.0, 0.0, 0.0], ["h1", 1.0, 1.0, 1.0, 1.0], ["out", 1, 1, 1, 1]]},
+        {"layers": "h0 1e-9 out 1"},
+        {"layers": [["h0", "1e-9", 1e-9, 1e-9, 1e-9], ["h1", 1, 1, 1, 1], ["out", 1, 1, 1, 1]]},
+        {"exploding": {"step": "1", "layer": "fc", "norm": "inf"}},
+        {"exploding": {"step": 1, "layer": ["fc"], "norm": "inf"}},
+        {"exploding": {"step": 1, "layer": "fc", "norm": "huge"}},
+        {"exploding": {"step": True, "layer": "fc", "norm": 1e9}},
+    ],
+)
+def test_healthy_or_malformed_gradient_figures_say_nothing(grad: dict) -> None:
+    assert diagnose(verdict="failed", resources=measured(grad=grad)) == []
+
+
+def test_a_loop_waiting_for_data_names_the_share_and_the_loader_in_zh_and_en() -> None:
+    data = {"wait_s": 6.0, "loop_s": 8.0, "batches": 40, "num_workers": 0, "batch_size": 8}
+    (found,) = diagnose(verdict="time_limit", resources=measured(data=data))
+    assert found["rule"] == "data-loader-bound"
+    assert "75%" in found["title"]["en"] and "num_workers=0, batch_size=8" in found["title"]["en"]
+    assert "75%" in found["title"]["zh"] and "等数据" in found["title"]["zh"]
+    assert "num_workers" in found["why"]["zh"] and "__getitem__" in found["why"]["en"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"wait_s": 3.0, "loop_s": 8.0, "num_workers": 0, "batch_size": 8},  # mostly computing
+        {"wait_s": 0.6, "loop_s": 0.7, "num_workers": 0, "batch_size": 8},  # too short to say
+        {"wait_s": "6", "loop_s": 8.0, "num_workers": 0, "batch_size": 8},
+        {"wait_s": 6.0, "loop_s": 0, "num_workers": 0, "batch_size": 8},
+        {"wait_s": 6.0, "loop_s": 8.0, "num_workers": -1, "batch_size": 8},
+        {"wait_s": float("nan"), "loop_s": 8.0, "num_workers": 0, "batch_size": 8},
+    ],
+)
+def test_a_loop_that_mostly_computes_or_malformed_timings_say_nothing(data: dict) -> None:
+    assert diagnose(verdict="failed", resources=measured(data=data)) == []
+
+
+def test_memory_limit_names_the_largest_tensors_alive_and_skips_malformed_ones() -> None:
+    memory = {
+        "peak_mb": 900.0,
+        "tensors": [
+            {"shape": [64, 1024, 1024], "dtype": "torch.float32", "device": "cpu", "mb": 256.0, "name": None},
+            {"shape": "big", "dtype": "torch.float32", "device": "cpu", "mb": 1.0, "name": None},
+            {"shape": [10, 4], "dtype": "torch.float64", "device": "cpu", "mb": 2.0, "name": "fc.weight"},
+        ],
+    }
+    (found,) = diagnose(
+        verdict="memory_limit", resources={**measured(memory=memory)}, limits={"memory_mb": 1024}
+    )
+    assert found["rule"] == "memory-limit"
+    assert "float32[64, 1024, 1024] cpu 256 MB; fc.weight float64[10, 4] cpu 2 MB" in found["why"]["en"]
+    assert "float32[64, 1024, 1024] cpu 256 MB" in found["why"]["zh"] and "最大的张量" in found["why"]["zh"]
+    plain = diagnose(verdict="memory_limit", resources={"peak_memory_mb": 1000.0}, limits={"memory_mb": 1024})
+    assert "tensors" not in plain[0]["why"]["en"]
+
+
+def test_instruments_that_are_not_a_summary_are_ignored() -> None:
+    for odd in ("grad", ["grad"], {"grad": [1]}, {"data": "slow"}, {"memory": {"tensors": "big"}}):
+        found = diagnose(verdict="memory_limit", resources={"peak_memory_mb": 1000.0, "instruments": odd},
+                         limits={"memory_mb": 1024})  # fmt: skip
+        assert rules(found) == ["memory-limit"]
+
+
+def test_the_api_explains_a_measured_run_and_the_page_lists_only_the_measured_figures(
+    personas, curriculum, client_for
+) -> None:
+    from django.test import Client
+
+    from huashen.grading.models import Status, Submission, Verdict
+
+    data = {"wait_s": 6.0, "loop_s": 8.0, "batches": 40, "num_workers": 0, "batch_size": 8}
+    submission = Submission.objects.create(
+        user=personas.alice, exercise=curriculum["r1t1"], version=curriculum["r1t1"].current_version,
+        code="x = 1\n", mode="submit", status=Status.DONE, verdict=Verdict.FAILED, score=0.0,
+        resources={"wall_seconds": 9.5, **measured(data=data)},
+        deadline=curriculum["r1t1"].current_version.created_at,
+    )  # fmt: skip
+    body = client_for(personas.alice).get(f"/api/v1/submissions/{submission.pk}/coach/").json()
+    assert [item["rule"] for item in body["runtime"]] == ["data-loader-bound"]
+    page = Client()
+    page.force_login(personas.alice)
+    html = page.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "9.5" in html and "wait_s" not in html and "instruments" not in html

@@ -1,5 +1,7 @@
 """What a finished run says about the student's PyTorch, read from what the platform stored of it: the
-traceback, the metric events and the measured resources. Advice beside the verdict; it never scores.
+traceback, the metric events and the measured resources, among them what the kit's instruments measured
+inside the run (`resources["instruments"]`: gradient norms per layer, data wait against the loop, the
+largest tensors at a memory peak). Advice beside the verdict; it never scores.
 
 Each diagnosis names the mistake in words a learner can act on (zh and en), with the line of the student's
 `solution.py` the traceback points at, and the concrete values the run showed (both devices of a device
@@ -8,6 +10,7 @@ here: a traceback is text the job produced, so only fixed patterns are matched a
 it is cut short before it is shown.
 """
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -274,6 +277,7 @@ def _memory(verdict: str, resources: dict[str, Any], limits: dict[str, Any]) -> 
     peak, limit = resources.get("peak_memory_mb"), limits.get("memory_mb")
     if not isinstance(peak, int | float) or not isinstance(limit, int | float):
         return None
+    tensors = _largest_tensors(_instruments(resources))
     return Diagnosis(
         "memory-limit",
         None,
@@ -282,10 +286,169 @@ def _memory(verdict: str, resources: dict[str, Any], limits: dict[str, Any]) -> 
             "en": f"Peak memory {peak:.0f} MB against a limit of {limit:.0f} MB",
         },
         {
-            "zh": "减小批大小；验证放在 torch.no_grad() 里；不要把每一步的输出或带计算图的损失存进列表；"
+            "zh": (f"内存猛涨时最大的张量：{tensors}。" if tensors else "")
+            + "减小批大小；验证放在 torch.no_grad() 里；不要把每一步的输出或带计算图的损失存进列表；"
             "大数据集按批读取，不要一次全读进内存。",
-            "en": "Use a smaller batch; validate under torch.no_grad(); do not keep every step's outputs or "
+            "en": (f"The largest tensors alive as memory grew: {tensors}. " if tensors else "")
+            + "Use a smaller batch; validate under torch.no_grad(); do not keep every step's outputs or "
             "losses with their graphs in a list; read a large dataset batch by batch, not all at once.",
+        },
+    )
+
+
+# -- what the kit's instruments measured inside the run (resources["instruments"]) ---------------------
+# The grader rebuilt the summary from known keys and numbers; it is read here as if it had not, since it
+# was measured in the student's process: every value is type-checked, and anything odd is left unsaid.
+
+EXPLODING_NORM = 1e4  # the kit's threshold (exercises.kit.instruments), for the words only
+VANISHING_RATIO = 1e-3  # the first layer's gradient norm below this share of the last layer's
+DATA_BOUND_SHARE = 0.5  # of the loop's time spent waiting for the next batch
+DATA_BOUND_SECONDS = 1.0  # waited at least this long in all: a short run's timings say nothing
+
+
+def _instruments(resources: dict[str, Any]) -> dict[str, Any]:
+    summary = resources.get("instruments")
+    return summary if isinstance(summary, dict) else {}
+
+
+def _section(summary: dict[str, Any], key: str) -> dict[str, Any]:
+    section = summary.get(key)
+    return section if isinstance(section, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _largest_tensors(summary: dict[str, Any]) -> str:
+    """The largest tensors as `float32[4096, 4096] cpu 64 MB`, at most three."""
+    tensors = _section(summary, "memory").get("tensors")
+    described = []
+    for tensor in tensors if isinstance(tensors, list) else []:
+        if not isinstance(tensor, dict):
+            continue
+        shape, dtype, device, size = (tensor.get(key) for key in ("shape", "dtype", "device", "mb"))
+        if not isinstance(shape, list) or not all(_count(n) is not None for n in shape):
+            continue
+        if not isinstance(dtype, str) or not isinstance(device, str) or _number(size) is None:
+            continue
+        name = tensor.get("name")
+        label = f"{_short(name)} " if isinstance(name, str) and name else ""
+        dims = ", ".join(str(n) for n in shape[:8])
+        described.append(
+            f"{label}{_short(dtype.removeprefix('torch.'))}[{dims}] {_short(device)} {size:.0f} MB"
+        )
+        if len(described) == 3:
+            break
+    return "; ".join(described)
+
+
+def _exploding(summary: dict[str, Any]) -> Diagnosis | None:
+    found = _section(summary, "grad").get("exploding")
+    if not isinstance(found, dict):
+        return None
+    step, layer, norm = _count(found.get("step")), found.get("layer"), found.get("norm")
+    if step is None or not isinstance(layer, str) or not layer:
+        return None
+    if norm in ("nan", "inf", "-inf"):
+        size_zh, size_en = "不再是有限数", "stopped being finite"
+    elif _number(norm) is not None:
+        size_zh, size_en = f"达到 {norm:.3g}", f"reached {norm:.3g}"
+    else:
+        return None
+    layer = _short(layer)
+    return Diagnosis(
+        "gradient-exploding",
+        None,
+        {
+            "zh": f"梯度爆炸：第 {step + 1} 次 optimizer.step() 时，{layer} 层的梯度范数{size_zh}",
+            "en": f"Exploding gradients: at optimizer.step() number {step + 1}, layer {layer}'s gradient norm "
+            f"{size_en}",
+        },
+        {
+            "zh": f"梯度的 L2 范数超过 {EXPLODING_NORM:.0e} 或成了 NaN/无穷，参数一步就被推得太远。"
+            "把学习率调小（常见的是十倍），把输入和目标归一化，或在 backward() 之后、step() 之前用 "
+            "torch.nn.utils.clip_grad_norm_ 裁剪梯度。",
+            "en": f"A gradient's L2 norm went above {EXPLODING_NORM:.0e} or became NaN/infinite, so one step "
+            "throws the parameters far away. Lower the learning rate (often tenfold), normalise inputs and "
+            "targets, or clip with torch.nn.utils.clip_grad_norm_ between backward() and step().",
+        },
+    )
+
+
+def _vanishing(summary: dict[str, Any]) -> Diagnosis | None:
+    """The first layer's gradient orders of magnitude below the last layer's, at the first measured step
+    and at the last: the early layers barely learn."""
+    layers = _section(summary, "grad").get("layers")
+    if not isinstance(layers, list) or len(layers) < 3:
+        return None
+    rows = []
+    for layer in (layers[0], layers[-1]):
+        if not isinstance(layer, list) or len(layer) != 5 or not isinstance(layer[0], str):
+            return None
+        first, last = _number(layer[1]), _number(layer[2])
+        if first is None or last is None:
+            return None
+        rows.append((_short(layer[0]), first, last))
+    (early, early_first, early_last), (final, final_first, final_last) = rows
+    if final_first <= 0 or final_last <= 0 or early_last <= 0:
+        return None
+    if early_first >= VANISHING_RATIO * final_first or early_last >= VANISHING_RATIO * final_last:
+        return None
+    ratio = early_last / final_last
+    return Diagnosis(
+        "gradient-vanishing",
+        None,
+        {
+            "zh": f"梯度消失：第一层 {early} 的梯度范数（{early_last:.2g}）只有最后一层 {final}（{final_last:.2g}）"
+            f"的 {ratio:.1g} 倍",
+            "en": f"Vanishing gradients: the first layer {early}'s gradient norm ({early_last:.2g}) is "
+            f"{ratio:.1g} times the last layer {final}'s ({final_last:.2g})",
+        },
+        {
+            "zh": "梯度一层层往回传时被压小了，前面的层几乎学不到东西。常见原因是很深的 sigmoid/tanh 堆叠。"
+            "换成 ReLU 一类的激活，加 BatchNorm/LayerNorm 或残差连接，并用合适的初始化（如 "
+            "nn.init.kaiming_normal_）。",
+            "en": "The gradient shrinks on its way back through the layers, so the early layers barely learn. "
+            "Deep stacks of sigmoid/tanh are the usual cause. Use ReLU-like activations, add "
+            "BatchNorm/LayerNorm or residual connections, and a fitting initialisation "
+            "(e.g. nn.init.kaiming_normal_).",
+        },
+    )
+
+
+def _data_bound(summary: dict[str, Any]) -> Diagnosis | None:
+    data = _section(summary, "data")
+    wait, loop = _number(data.get("wait_s")), _number(data.get("loop_s"))
+    workers, size = _count(data.get("num_workers")), _count(data.get("batch_size"))
+    if wait is None or loop is None or workers is None or loop <= 0:
+        return None
+    share = min(wait / loop, 1.0)
+    if wait < DATA_BOUND_SECONDS or share <= DATA_BOUND_SHARE:
+        return None
+    loader = f"num_workers={workers}, batch_size={size if size is not None else '?'}"
+    return Diagnosis(
+        "data-loader-bound",
+        None,
+        {
+            "zh": f"训练循环 {share:.0%} 的时间在等数据（{wait:.1f} 秒，共 {loop:.1f} 秒；{loader}）",
+            "en": f"The training loop spent {share:.0%} of its time waiting for data ({wait:.1f} s of "
+            f"{loop:.1f} s; {loader})",
+        },
+        {
+            "zh": "DataLoader 供数据的速度跟不上计算。把昂贵的预处理（读文件、解码、变换）提前到数据集的 "
+            "__init__ 里一次做完，__getitem__ 只做索引；或者调大 num_workers 让多个进程并行取数据；"
+            "批太小时也可以调大 batch_size。",
+            "en": "The DataLoader cannot keep up with the computation. Move expensive preparation (reading "
+            "files, decoding, transforms) into the dataset's __init__ so __getitem__ only indexes; or raise "
+            "num_workers so several processes fetch batches in parallel; with tiny batches, a larger "
+            "batch_size helps too.",
         },
     )
 
@@ -303,6 +466,9 @@ def run_diagnose(
         *_autograd(traceback),
         _non_finite(log),
         _diverging(log),
+        _exploding(_instruments(resources or {})),
+        _vanishing(_instruments(resources or {})),
+        _data_bound(_instruments(resources or {})),
         _memory(verdict, resources or {}, limits or {}),
     ]
     seen: set[str] = set()

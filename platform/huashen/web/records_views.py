@@ -98,7 +98,12 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
             "checks": submission_check_rows(submission=submission),
             "images": submission_images(submission=submission),
             "log_text": submission_log_text(submission=submission),
-            "resources": sorted((submission.resources or {}).items()),
+            # Measured figures only: the instruments' summary (a dict) is the coach's to explain.
+            "resources": sorted(
+                (key, value)
+                for key, value in (submission.resources or {}).items()
+                if not isinstance(value, dict)
+            ),
         },
     )
 
