@@ -21,6 +21,7 @@ handshake cache (the defaults). `connect_s` is the time for all the followers' h
 
 import argparse
 import asyncio
+import collections
 import json
 import multiprocessing
 import os
@@ -96,6 +97,7 @@ async def follow(
     retries: list[int],
     ready: asyncio.Event,
     gate: asyncio.Semaphore,
+    unfinished: list[int | None],
     *,
     batch: bool = False,
 ) -> tuple[int, int]:
@@ -162,7 +164,10 @@ async def follow(
         except websockets.exceptions.ConnectionClosed:
             pass
         code = ws.close_code
-        if finished or code not in RESUME_CODES:
+        if finished:
+            return got, repeated
+        if code not in RESUME_CODES:
+            unfinished.append(code)  # closed for good before the final event: what it missed is lost
             return got, repeated
         retries[0] += 1
 
@@ -182,6 +187,7 @@ async def fan_out(
     delays: list[float] = []
     last = [0.0]  # the latest receive time of any line
     retries = [0]  # handshakes tried again
+    unfinished: list[int | None] = []  # close codes of followers that ended before the final event
     gate = asyncio.Semaphore(20)
     readies: list[asyncio.Event] = []
     tasks = []
@@ -195,7 +201,7 @@ async def fan_out(
             url = f"{ws_base}/ws/submissions/{submission_id}/"
             tasks.append(
                 asyncio.create_task(
-                    follow(url, token, server, delays, last, retries, ready, gate, batch=batch)
+                    follow(url, token, server, delays, last, retries, ready, gate, unfinished, batch=batch)
                 )
             )
     waiting = [asyncio.create_task(ready.wait()) for ready in readies]
@@ -216,6 +222,7 @@ async def fan_out(
     errors = [result for result in results if isinstance(result, BaseException)]
     received = sum(result[0] for result in results if isinstance(result, tuple))
     repeated = sum(result[1] for result in results if isinstance(result, tuple))
+    short = sum(1 for result in results if isinstance(result, tuple) and result[0] < lines)
     expected = len(ids) * followers * lines
     ordered = sorted(delays)
 
@@ -237,6 +244,11 @@ async def fan_out(
         "msgs_per_s": round(received / max(last[0] - start_at, 1e-3)),
         "connect_s": round(connect_s, 1),
         "reconnects": retries[0],
+        "short": short,  # followers that got fewer lines than were sent
+        "unfinished": " ".join(
+            f"{code}×{count}" for code, count in sorted(collections.Counter(map(str, unfinished)).items())
+        )
+        or "0",
         "_first_error": repr(errors[0])[:300] if errors else "",
     }
 
@@ -363,7 +375,7 @@ def main() -> None:
         f"before→after — logs in {logs}",
         rows,
         ["case", "server", "followers", "submissions", "line_every_ms", "lines_sent", "deliveries", "lost", "duplicated",
-         "errors", "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "reconnects", "load_1m", "target",
+         "errors", "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "reconnects", "short", "unfinished", "load_1m", "target",
          "connect_target"],
     )  # fmt: skip
     name = (
