@@ -22,6 +22,7 @@ from workers.sandbox.policy import (
     Rlimits,
     SandboxPolicy,
     bwrap_argv,
+    gpu_device_nodes,
     thread_env,
     warm_run_spec,
     zygote_policy,
@@ -191,3 +192,20 @@ def test_both_paths_confine_with_the_policys_cgroup_limits(monkeypatch: pytest.M
     cold, warm = (CgroupLimits.for_limits(LIMITS, preloaded_bytes=p) for p in (0, 280 << 20))
     assert made == [(cold.memory_bytes, cold.pids), (warm.memory_bytes, warm.pids)]
     assert cold.memory_bytes - warm.memory_bytes == 280 << 20 and cold.pids == warm.pids == 33
+
+
+def test_gpu_nodes_are_the_reserved_gpus_and_the_shared_control_nodes(tmp_path: Path) -> None:
+    for name in ("nvidia0", "nvidia1", "nvidia3", "nvidiactl", "nvidia-uvm"):
+        (tmp_path / name).touch()
+    assert gpu_device_nodes("1", dev=tmp_path) == tuple(
+        str(tmp_path / name) for name in ("nvidia1", "nvidiactl", "nvidia-uvm")
+    )
+    assert gpu_device_nodes("0, 1", dev=tmp_path)[:2] == (
+        str(tmp_path / "nvidia0"),
+        str(tmp_path / "nvidia1"),
+    )
+    # A container numbers its one GPU 0 while its node keeps the host's name: the nodes it holds.
+    (tmp_path / "nvidia0").unlink()
+    (tmp_path / "nvidia1").unlink()
+    assert gpu_device_nodes("0", dev=tmp_path)[0] == str(tmp_path / "nvidia3")
+    assert gpu_device_nodes("", dev=tmp_path / "none") == ()

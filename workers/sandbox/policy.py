@@ -63,6 +63,18 @@ def masked_dataset_dirs(site_packages: Path) -> list[Path]:
     return [path for path in candidates if path.is_dir()]
 
 
+def gpu_device_nodes(visible: str, *, dev: Path = Path("/dev")) -> tuple[str, ...]:
+    """The /dev nodes a GPU grader binds into its jobs (`SandboxPolicy.devices`): the reserved GPUs'
+    (CUDA_VISIBLE_DEVICES) and the shared control nodes."""
+    nodes = [str(dev / f"nvidia{index.strip()}") for index in visible.split(",") if index.strip().isdigit()]
+    if not any(Path(node).exists() for node in nodes):
+        # In a container the reserved GPU keeps its host node name (/dev/nvidia3) while CUDA
+        # numbers it 0: the container holds only the nodes of its own GPUs, so take those.
+        nodes = sorted(str(node) for node in dev.glob("nvidia[0-9]*"))
+    shared = [str(dev / name) for name in ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset")]
+    return tuple(node for node in [*nodes, *shared] if Path(node).exists())
+
+
 @dataclass(frozen=True)
 class SandboxPolicy:
     """Everything bwrap needs to know about one run. Build with `SandboxPolicy.for_job`."""
