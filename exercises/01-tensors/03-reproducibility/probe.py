@@ -18,25 +18,48 @@ generators with fresh entropy (`scramble`), so code that never seeds can't look 
 
 1. `seed_everything`: seed, draw numbers from the three generators; again with the same seed; once
    with another seed.
-2. `make_loader` in two **fresh processes** started side by side: this file runs itself as
-   `python -I probe.py --child ...`, imports solution.py by path, builds the loader over
-   `AugmentedDataset` (each item draws one number from each generator inside the worker, as a random
-   augmentation would) and writes every sample of two epochs — index, worker, the three draws — as JSON.
+2. `make_loader` in two **fresh processes** side by side, forked from the agent (`fresh_processes`):
+   torch is already imported there, and a fork keeps the agent's guard against the driver and the
+   sandbox's seccomp filter. Each child, before anything else, fills the three global generators from
+   os.urandom (`scramble`: torch's default generator, numpy's legacy global state and `random` differ
+   per child, and so does the base seed a DataLoader without a generator draws for its workers), moves
+   to its own process group, imports solution.py anew as a module of its own (the agent's `solution`
+   and whatever its import did to its own globals do not reach it; a fresh interpreter would import
+   the file again too), builds the loader over `AugmentedDataset` (each item draws one number from each
+   generator inside the worker, as a random augmentation would), writes every sample of two epochs —
+   index, worker, the three draws — as JSON, and leaves with os._exit. The agent collects each child's
+   output and shows it, kills what is left of a child's process group (its DataLoader workers, which
+   fork again from the child) once it exits or runs past CHILD_TIMEOUT, and reads the results.
    A third run, in this process, uses another loader seed.
+   What 1.3 checks holds for such a child as for a new interpreter: the only state a fork carries that
+   a new interpreter would not is the agent's — generators (refilled from urandom first, so a solution
+   that never seeds, or seeds only at import or only in the agent, still shuffles and augments
+   differently in the two children and fails same-order or same-augmentation), modules the agent
+   imported (torch, numpy: the same code a new interpreter would import; what the student's code
+   changed in them in the agent stays changed, as the file's import runs again anyway) and the agent's
+   `solution` module (replaced in the child by a new one). Epoch 1's order is still verified against
+   the order the driver computes from the loader's seed. Threads: torch's pthread_atfork handlers
+   make a fork after its intra-op threads started safe for torch itself, but GNU OpenMP's pool does
+   not survive a fork (a matrix product on 2 threads in a child of a process that ran one on 2
+   threads hangs), so the child runs torch on one thread, as DataLoader workers do; one is the
+   sandbox's default anyway.
 3. CUDA: with a GPU simulated (`exercises.kit.devices`), solution.py is imported again and
    `seed_everything` runs while `torch.cuda.manual_seed_all` / `manual_seed` are wrapped to record the
    seeds they receive (`torch.manual_seed` itself calls `torch.cuda.manual_seed_all`).
 
-check.py reads the constants below as literals, so keep them plain literals. Only the standard library,
-numpy and torch are imported at the top: the child process has no kit on its path until it adds it.
+check.py reads the constants below as literals, so keep them plain literals.
 """
 
+import contextlib
+import importlib.util
 import json
 import os
 import random
-import subprocess
+import selectors
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +75,8 @@ DATASET_SIZE = 20
 BATCH_SIZE = 3  # 7 batches, the last one short: workers 0 and 1 take turns
 EPOCHS = 2
 LIBRARIES = ["torch", "numpy", "random"]
-CHILD_TIMEOUT = 30  # seconds for one fresh process (the wall limit is 60)
+CHILD_TIMEOUT = 30  # seconds for the fresh processes, side by side (the wall limit is 60)
+MAX_CHILD_OUTPUT = 4 * 1024 * 1024  # bytes kept of one fresh process's output (more than may be printed)
 
 
 class AugmentedDataset(Dataset):
@@ -123,23 +147,58 @@ def run_loader(make_loader, seed):
 
 
 # ---------------------------------------------------------------------------------------------------
-# The fresh process
+# The fresh processes
 
 
-def child_main(lib, solution_path, seed, result_path):
-    """`python -I probe.py --child LIB SOLUTION SEED RESULT`: one fresh process, one loader run."""
-    import importlib.util
+class Child:
+    """One fresh process as the agent sees it: its pid, the read end of its output, its result file."""
 
-    sys.path.insert(0, lib)
+    def __init__(self, pid, output, result_path):
+        self.pid = pid
+        self.output = output
+        self.result_path = result_path
+        self.text = bytearray()
+        self.dropped = 0  # output bytes past MAX_CHILD_OUTPUT, read and not kept
+        self.status = None  # exit code (-N for signal N) once reaped
+        self.timed_out = False
+
+
+def child_main(output, solution_path, work, seed, result_path):
+    """The forked child's whole life: it never returns into the agent, it leaves with os._exit."""
+    status = 70
+    try:
+        scramble()  # first of all: the agent's generator states must not reach this process
+        torch.set_num_threads(1)  # the agent's OpenMP pool is not in this process (module doc)
+        os.setsid()  # its own process group, so the agent can kill it with its DataLoader workers
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
+        stdin = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(stdin, 0)
+        os.close(stdin)
+        os.chdir(work)
+        sys.dont_write_bytecode = True
+        status = run_child(solution_path, seed, result_path)
+    except BaseException as error:  # nothing may return into the agent's serve loop
+        with contextlib.suppress(BaseException):
+            os.write(2, f"the fresh process could not run: {error!r}\n".encode())
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
+
+
+def run_child(solution_path, seed, result_path):
+    """Import solution.py anew, as a module of this process alone, and run the loader; write the result."""
     from exercises.kit.probe import trim_traceback
 
-    result = {}
     try:
         spec = importlib.util.spec_from_file_location("solution", solution_path)
         module = importlib.util.module_from_spec(spec)
         sys.modules["solution"] = module
         spec.loader.exec_module(module)
-        result = run_loader(module.make_loader, int(seed))
+        result = run_loader(module.make_loader, seed)
     except (Exception, SystemExit) as error:
         result = {"error": trim_traceback(error, solution_path) or f"{type(error).__name__}: {error}"}
     Path(result_path).write_text(json.dumps(result), encoding="utf-8")
@@ -148,47 +207,92 @@ def child_main(lib, solution_path, seed, result_path):
 
 def fresh_processes(solution_path, work, count):
     """Run the loader in `count` fresh processes at once; their results (or errors), in order."""
-    import exercises
-
-    lib = str(Path(exercises.__file__).resolve().parent.parent)
     scratch = Path(tempfile.mkdtemp(prefix="huashen-fresh-"))
-    started = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children = []
     for number in range(count):
         result_path = scratch / f"run-{number}.json"
-        command = [sys.executable, "-I", "-B", __file__, "--child", lib, solution_path]
-        command += [str(LOADER_SEED), str(result_path)]
-        process = subprocess.Popen(
-            command,
-            cwd=work,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append((process, result_path))
-    results = []
-    for number, (process, result_path) in enumerate(started):
+        read_end, write_end = os.pipe()
         try:
-            output, _ = process.communicate(timeout=CHILD_TIMEOUT)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            output, _ = process.communicate()
-            timed_out = True
-        text = output.decode("utf-8", "replace")
+            pid = os.fork()
+        except OSError:  # at the pids limit, say: end the ones already started, then fail the call
+            os.close(read_end)
+            os.close(write_end)
+            watch(children, deadline=time.monotonic())
+            raise
+        if pid == 0:
+            os.close(read_end)
+            for sibling in children:
+                os.close(sibling.output)
+            child_main(write_end, solution_path, work, LOADER_SEED, result_path)
+        os.close(write_end)
+        children.append(Child(pid, read_end, result_path))
+    watch(children)
+    results = []
+    for number, child in enumerate(children):
+        text = child.text.decode("utf-8", "replace")
+        if child.dropped:
+            text += f"\n[… {child.dropped} more bytes of output]"
         if text.strip():
             print(f"--- fresh process {number + 1} ---\n{text.rstrip()}", file=sys.stderr, flush=True)
         try:
-            result = json.loads(result_path.read_text(encoding="utf-8"))
+            result = json.loads(child.result_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             why = (
                 f"did not finish within {CHILD_TIMEOUT} s"
-                if timed_out
-                else f"exited with {process.returncode}"
+                if child.timed_out
+                else f"exited with {child.status}"
             )
             result = {"error": f"the fresh process {why}:\n{text[-3000:]}"}
         results.append(result)
     return results
+
+
+def watch(children, deadline=None):
+    """Collect the children's output until each has exited or run past CHILD_TIMEOUT; then kill what
+    is left of its process group (DataLoader workers) and reap it."""
+    if deadline is None:
+        deadline = time.monotonic() + CHILD_TIMEOUT
+    selector = selectors.DefaultSelector()
+    for child in children:
+        os.set_blocking(child.output, False)
+        selector.register(child.output, selectors.EVENT_READ, child)
+    running = list(children)
+    while running:
+        for key, _events in selector.select(timeout=0.01):
+            if read_output(key.data) == b"":
+                selector.unregister(key.fd)
+        for child in list(running):
+            if os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                if time.monotonic() < deadline:
+                    continue
+                child.timed_out = True
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)  # the exited child, a zombie, still holds the group
+            _pid, status = os.waitpid(child.pid, 0)
+            child.status = os.waitstatus_to_exitcode(status)
+            running.remove(child)
+    for child in children:
+        for _ in range(MAX_CHILD_OUTPUT // 65536 + 1):  # what is left in the pipe, without waiting for a
+            if not read_output(child):  # writer that escaped the group: it can't hold the agent here
+                break
+        with contextlib.suppress(KeyError):
+            selector.unregister(child.output)
+        os.close(child.output)
+    selector.close()
+
+
+def read_output(child):
+    """Read what the child's pipe holds now: the bytes read, b"" at its end, None when none are there yet."""
+    try:
+        chunk = os.read(child.output, 65536)
+    except BlockingIOError:
+        return None
+    room = MAX_CHILD_OUTPUT - len(child.text)
+    child.text += chunk[:room]
+    child.dropped += max(0, len(chunk) - room)
+    return chunk
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -307,7 +411,3 @@ def driver(ctx):
             result = ctx.run("cuda.seed", "agent_cuda_seed", SEED)
             if result is not FAILED:
                 ctx.observe("cuda.seed", result)
-
-
-if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
-    sys.exit(child_main(*sys.argv[2:6]))
