@@ -43,6 +43,9 @@ RUN_NAMESPACES = ("mnt", "pid", "net", "ipc", "uts")
 ZYGOTE_DIR = "/opt/huashen/zygote"
 ZYGOTE_CAPS = ("CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SETPCAP")
 ZYGOTE_TMP_BYTES = 16 * 1024 * 1024
+# The zygote lives long: no CPU rlimit to speak of (each run sets its own), and room in its cgroups for
+# torch and the spare runs it forks ahead.
+ZYGOTE_LIMITS = Limits(cpu_seconds=10**8, disk_mb=2**20, memory_mb=3072, pids=256)
 
 # Files the dynamic loader and Python need from /etc; nothing with secrets.
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types")

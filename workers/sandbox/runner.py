@@ -185,6 +185,15 @@ def launch_chain(policy: SandboxPolicy, limits: Limits, *, drop_to: str | None) 
     return chain
 
 
+def launcher_env(cgroup: cgroups.JobCgroup | None) -> dict[str, str]:
+    """The launch chain's own environment (never the job's: `env -i` comes before bwrap): a PATH for
+    prlimit and setpriv, and the cgroups its first step joins (`JOIN_CGROUPS`)."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    if cgroup is not None:
+        env["HUASHEN_CGROUP_PROCS"] = " ".join(cgroup.procs_files())
+    return env
+
+
 def run_sandboxed(
     policy: SandboxPolicy,
     limits: Limits,
@@ -215,10 +224,7 @@ def run_sandboxed(
         argv = launch_chain(
             dataclasses.replace(policy, seccomp_fd=SECCOMP_FD), limits, drop_to=SANDBOX_USER if root else None
         )
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-        if cgroup is not None:
-            env["HUASHEN_CGROUP_PROCS"] = " ".join(cgroup.procs_files())
-        return _supervise(argv, env, seccomp_file.name, limits, on_output, on_event, cgroup)
+        return _supervise(argv, launcher_env(cgroup), seccomp_file.name, limits, on_output, on_event, cgroup)
 
     try:
         return run_confined(limits, job_name=job_name, require_cgroups=require_cgroups, launch=launch)

@@ -53,6 +53,8 @@ from workers.sandbox.policy import (
     WORK,
     ZYGOTE_CAPS,
     ZYGOTE_DIR,
+    ZYGOTE_LIMITS,
+    CgroupLimits,
     SandboxPolicy,
     warm_run_spec,
     zygote_policy,
@@ -64,6 +66,7 @@ from workers.sandbox.runner import (
     is_root,
     job_name,
     launch_chain,
+    launcher_env,
     run_confined,
     sandbox_account,
     watch,
@@ -85,8 +88,6 @@ logger = logging.getLogger(__name__)
 ENV_FLAG = "HUASHEN_WARM_POOL"
 CONTROL_FD = 4
 ZYGOTE_CONFIG = "policy.json"  # in ZYGOTE_DIR: `policy.zygote_config`, read by zygote.py
-ZYGOTE_MEMORY_MB = 3072
-ZYGOTE_PIDS = 256
 START_TIMEOUT_SECONDS = 90.0
 READY_TIMEOUT_SECONDS = 10.0
 RECYCLE_AFTER = 200
@@ -139,7 +140,8 @@ class Zygote:
         self.setup = setup
         self.name = job_name("zygote")
         self.dir = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
-        self.cgroup = cgroups.JobCgroup(self.name, memory_bytes=ZYGOTE_MEMORY_MB * 2**20, pids=ZYGOTE_PIDS)
+        confine = CgroupLimits.for_limits(ZYGOTE_LIMITS)
+        self.cgroup = cgroups.JobCgroup(self.name, memory_bytes=confine.memory_bytes, pids=confine.pids)
         self.control: socket.socket | None = None
         self.chain_pid = 0
         self.pid = 0  # the zygote's python, a host pid
@@ -164,15 +166,11 @@ class Zygote:
         # Its environment goes in this file, not on bwrap's command line (`zygote_policy`).
         (self.dir / ZYGOTE_CONFIG).write_text(json.dumps(self.config))
         (self.dir / ZYGOTE_CONFIG).chmod(0o644)
-        # The zygote lives long: no CPU rlimit on it (each run sets its own); the rest as for a job.
-        argv = launch_chain(self.policy, Limits(cpu_seconds=10**8, disk_mb=2**20), drop_to=SANDBOX_USER)
+        argv = launch_chain(self.policy, ZYGOTE_LIMITS, drop_to=SANDBOX_USER)
         self.cgroup.__enter__()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        env = {
-            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-            "HUASHEN_CGROUP_PROCS": " ".join(self.cgroup.procs_files()),
-        }
+        env = launcher_env(self.cgroup)
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
             (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
@@ -190,7 +188,7 @@ class Zygote:
         if ready.get("zygote") != "ready" or not pid:
             raise WarmUnavailable(f"the zygote did not start: {ready!r}")
         preloaded = ready.get("preloaded")
-        if not isinstance(preloaded, int) or not 0 < preloaded < ZYGOTE_MEMORY_MB * 2**20:
+        if not isinstance(preloaded, int) or not 0 < preloaded < ZYGOTE_LIMITS.memory_mb * 2**20:
             raise WarmUnavailable(f"the zygote did not say what it preloaded: {ready!r}")
         self.preloaded_bytes = preloaded
         self.pid = pid
