@@ -29,7 +29,7 @@ from workers.sandbox.policy import (
 )
 from workers.sandbox.runner import SandboxOutcome, launch_chain, run_confined
 from workers.sandbox.warm import zygote
-from workers.sandbox.warm.pool import PoolSetup, WarmPool, WarmUnavailable, Zygote
+from workers.sandbox.warm.pool import ZYGOTE_CONFIG, PoolSetup, WarmPool, WarmUnavailable, Zygote
 
 REPO = Path(__file__).resolve().parents[2]
 LIMITS = Limits(wall_seconds=9, cpu_seconds=7, memory_mb=900, pids=33, output_kb=64, disk_mb=3)
@@ -120,6 +120,7 @@ def test_the_zygote_has_the_jobs_mounts_and_only_its_own_files_more(tmp_path: Pa
     assert config["env"] == {k: v for k, v in job.env.items() if k != "HUASHEN_MODE"}
     assert config["namespaces"] == list(RUN_NAMESPACES)
     assert config["hostname"] == job_argv[job_argv.index("--hostname") + 1]
+    assert f"{ZYGOTE_DIR}/{ZYGOTE_CONFIG}" == zygote.CONFIG  # where the pool writes it, the zygote reads it
     # A job whose mounts differ is not the zygote's to run.
     assert job_policy(tmp_path, devices=()).inherited() != sandbox.inherited()
     assert job_policy(tmp_path, lib_dir=tmp_path / "other").inherited() != sandbox.inherited()
