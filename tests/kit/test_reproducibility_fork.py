@@ -59,7 +59,20 @@ following = {"torch": torch.rand(()).item(), "numpy": float(np.random.rand())}
 torch.set_rng_state(states[0])
 np.random.set_state(states[1])
 
+events, write_end = os.pipe()  # fd 3: the agent's metric pipe to the driver
+if events == 3:
+    events, first = os.dup(events), events
+    os.close(first)
+if write_end != 3:
+    os.dup2(write_end, 3)
+    os.close(write_end)
 results = probe.fresh_processes(os.path.join(work, "solution.py"), work, 2)
+os.close(3)
+os.set_blocking(events, False)
+try:
+    relayed = os.read(events, 65536).decode("utf-8", "replace")
+except BlockingIOError:
+    relayed = "(still open)"
 left = []
 for entry in os.listdir("/proc"):
     if entry.isdigit():
@@ -70,7 +83,7 @@ for entry in os.listdir("/proc"):
             continue
         if int(fields[1]) == os.getpid():  # a child not reaped, or still running
             left.append(int(entry))
-print(json.dumps({"pid": os.getpid(), "results": results, "following": following, "left": left}))
+print(json.dumps({"pid": os.getpid(), "results": results, "following": following, "left": left, "relayed": relayed}))
 """
 
 RECORDING = """
@@ -106,6 +119,10 @@ def make_loader(dataset, batch_size, seed):
     }
     with open(f"child-{os.getpid()}.json", "w") as handle:
         json.dump(record, handle)
+    try:
+        os.write(3, b"a line from the child\\n")  # the agent's metric pipe: not the child's
+    except OSError:
+        pass
     a = torch.rand(1000, 1000)
     (a @ a).sum()  # math in the child must not wait on the agent's OpenMP threads
     return DataLoader(
@@ -219,6 +236,8 @@ def test_the_children_are_forks_with_fresh_generators_and_a_new_module(tmp_path:
     # nothing of theirs is left: the children are reaped, their workers killed with their group
     assert agent["left"] == []
     assert [in_group(record["pgid"]) for record in records] == [[], []]
+    # nothing of the children's reaches the agent's metric pipe to the driver
+    assert agent["relayed"] == ""
 
 
 def test_a_loader_that_never_seeds_differs_between_the_children(tmp_path: Path) -> None:
