@@ -5,7 +5,7 @@ the trial's help, and only ever explain (the platform turns the summary into adv
 scored):
 
 - **gradient norms per layer**: a global optimizer step pre-hook takes the L2 norm of each parameter's
-  gradient (every step at first, then every 4th, then every 16th), adds them up per layer (a module's
+  gradient (the first 16 steps, then every 4th, from the 1024th every 16th), adds them up per layer (a module's
   parameters; names learned from the first forward pass of the model, by a global forward pre-hook), and
   keeps per layer the first, last, largest and smallest norm, plus the first step whose norm was not
   finite or above `EXPLODING_NORM`, naming the layer;
@@ -57,8 +57,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _sample(step: int) -> bool:
-    """Whether the optimizer's `step` (0-based) is measured: all of the first 64, then fewer."""
-    stride = 1 if step < 64 else 4 if step < 1024 else 16
+    """Whether the optimizer's `step` (0-based) is measured: all of the first 16, then fewer."""
+    stride = 1 if step < 16 else 4 if step < 1024 else 16
     return step % stride == 0
 
 
