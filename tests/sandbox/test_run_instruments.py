@@ -58,3 +58,47 @@ def test_a_summary_forged_by_the_students_code_is_dropped_and_the_verdict_stands
     assert result.verdict == Verdict.PASSED, result
     summary = result.resources["instruments"]  # the kit's own, the last well-formed one
     assert summary["grad"]["steps"] == 4 * 17 and summary["data"]["wait_s"] < 1e6
+
+
+SLOW_DATA = """
+
+import time as _time
+
+from torch.utils.data import DataLoader as _DataLoader, Dataset as _Dataset
+
+
+class _Slow(_Dataset):
+    def __len__(self):
+        return 240
+
+    def __getitem__(self, index):
+        _time.sleep(0.01)  # as if each sample were read and decoded from disk
+        return index
+
+
+_train = train
+
+
+def train(*args, **kwargs):
+    for _batch in _DataLoader(_Slow(), batch_size=4):
+        pass
+    _train(*args, **kwargs)
+"""
+
+
+def test_a_loop_that_waits_for_data_is_measured_in_the_sandbox_and_explained(
+    grader: Grader, tmp_path: Path
+) -> None:
+    from huashen.coach.runtime import run_diagnose
+
+    solution = tmp_path / "solution.py"
+    solution.write_text((TRAIN_LOOP / "reference" / "solution.py").read_text() + SLOW_DATA)
+    _spec, result, _sink = grade_solution(grader, TRAIN_LOOP, solution, Mode.RUN)
+    data = result.resources["instruments"]["data"]
+    assert data["wait_s"] >= 2.0 and data["wait_s"] / data["loop_s"] > 0.5
+    assert (data["num_workers"], data["batch_size"]) == (0, 4)
+    found = run_diagnose(
+        traceback="", log=[], verdict=result.verdict.value, resources=result.resources, limits={}
+    )
+    (diagnosis,) = [item for item in found if item["rule"] == "data-loader-bound"]
+    assert "num_workers=0, batch_size=4" in diagnosis["title"]["en"]
