@@ -41,7 +41,7 @@ from workers.sandbox.policy import SandboxPolicy, thread_env
 from workers.sandbox.runner import SandboxOutcome, job_dir, job_name, run_sandboxed
 from workers.sandbox.warm.pool import PoolSetup, WarmPool, WarmUnavailable, warm_possible, warm_requested
 from workers.staging import IGNORE, LIB_PREFIX, SANDBOX_KIT, reclaim_stale_lib_dirs, stage
-from workers.trusted_out import ResultManifest, copy_verified, is_boundary_trial
+from workers.trusted_out import ResultManifest, copy_verified, is_boundary_exercise
 from workers.verdicts import MESSAGES, limit_verdict
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 
 
-class TrialNotFound(LookupError):
+class ExerciseNotFound(LookupError):
     pass
 
 
@@ -81,7 +81,7 @@ class Grader:
         try:
             return self._bundles[slug]
         except KeyError:
-            raise TrialNotFound(slug) from None
+            raise ExerciseNotFound(slug) from None
 
     def lib_dir(self) -> Path:
         """What the sandbox sees at /opt/huashen/lib: the harness, the probe side of the grading kit
@@ -181,7 +181,7 @@ def grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResult
 def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResult:
     try:
         bundle = grader.bundle(request.trial)
-    except TrialNotFound:
+    except ExerciseNotFound:
         logger.error("submission %s: this grader has no trial %r", request.submission_id, request.trial)
         return _result(request, Verdict.INTERNAL_ERROR, grader)
     content_hash = bundle_content_hash(bundle_files(bundle), _realm_of(bundle))
@@ -200,7 +200,7 @@ def _grade(request: GradeRequest, grader: Grader, sink: EventSink) -> GradeResul
     with job_dir(job_name(f"s{request.submission_id}"), size_mb=request.limits.disk_mb) as work:
         out = stage(work, bundle, {"solution.py": request.code}, probe=bundle / "probe.py", job_seed=job_seed)
         # A boundary trial: the check reads only the files the driver vouched for (workers/trusted_out.py).
-        manifest = ResultManifest() if is_boundary_trial(bundle) else None
+        manifest = ResultManifest() if is_boundary_exercise(bundle) else None
         outcome, resources = _run_job(request, grader, sink, work, manifest=manifest)
         ended = limit_verdict(outcome, request)
         if ended is not None:
@@ -306,7 +306,7 @@ def _run_verify(
             second, bundle, {}, probe=bundle / "verify.py", first=first,
             max_first_bytes=request.limits.disk_mb * 1024 * 1024 // 2,
         )  # fmt: skip
-        manifest = ResultManifest() if is_boundary_trial(bundle, "verify.py") else None
+        manifest = ResultManifest() if is_boundary_exercise(bundle, "verify.py") else None
         outcome, _ = _run_job(request, grader, sink, second, manifest=manifest)
         ended = limit_verdict(outcome, request)
         if ended is not None:

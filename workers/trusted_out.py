@@ -50,7 +50,7 @@ MAX_ARTIFACT_BYTES = 512 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def is_boundary_trial(bundle: Path, probe: str = "probe.py") -> bool:
+def is_boundary_exercise(bundle: Path, probe: str = "probe.py") -> bool:
     """Whether the bundle's probe.py (or its verify step, `probe="verify.py"`) defines a top-level
     `driver` function (read, never run)."""
     try:

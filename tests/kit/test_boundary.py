@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from exercises.kit import boundary
-from workers.trusted_out import ResultManifest, copy_verified, is_boundary_trial
+from workers.trusted_out import ResultManifest, copy_verified, is_boundary_exercise
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,12 +185,12 @@ def test_the_first_manifest_counts_and_odd_paths_are_dropped() -> None:
 
 
 def test_boundary_trials_are_read_from_the_bundle(tmp_path: Path) -> None:
-    assert is_boundary_trial(ROOT / "exercises" / "01-tensors" / "01-tensor-basics")
+    assert is_boundary_exercise(ROOT / "exercises" / "01-tensors" / "01-tensor-basics")
     (tmp_path / "probe.py").write_text("def probe(ctx):\n    driver = None\n", encoding="utf-8")
-    assert not is_boundary_trial(tmp_path)
+    assert not is_boundary_exercise(tmp_path)
     export = ROOT / "exercises" / "04-transfer-deploy" / "03-export"
-    assert is_boundary_trial(export) and is_boundary_trial(export, "verify.py")
-    assert not is_boundary_trial(tmp_path, "verify.py")
+    assert is_boundary_exercise(export) and is_boundary_exercise(export, "verify.py")
+    assert not is_boundary_exercise(tmp_path, "verify.py")
 
 
 def test_kept_files_are_copied_by_name_and_size_like_the_rest(tmp_path: Path) -> None:

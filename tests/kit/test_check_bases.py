@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exercises.kit.check import BASES, load_checks
-from workers.trusted_out import is_boundary_trial
+from workers.trusted_out import is_boundary_exercise
 
 EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
 BUNDLES = sorted(toml.parent for toml in EXERCISES.glob("*/*/exercise.toml"))
@@ -22,7 +22,7 @@ def test_the_realm_5_boundary_trials_are_classed() -> None:
 @pytest.mark.parametrize("bundle", CLASSED, ids=lambda bundle: f"{bundle.parent.name}/{bundle.name}")
 def test_a_classed_trial_classes_every_check(bundle: Path) -> None:
     checks = load_checks(bundle)
-    assert is_boundary_trial(bundle), "only a driver's observations can be verified"
+    assert is_boundary_exercise(bundle), "only a driver's observations can be verified"
     for check in checks:
         assert check.basis in BASES, check.key
         assert check.basis_note.strip(), check.key
