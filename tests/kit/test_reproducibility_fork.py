@@ -12,6 +12,8 @@ import logging
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,16 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] != b"Z"
 
 
+def settled(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    """Whether `condition()` holds within `seconds`: a SIGKILL is sent at once but takes effect a moment later."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def in_group(pgid: int) -> list[int]:
     """The live processes of process group `pgid`."""
     found = []
@@ -235,7 +247,7 @@ def test_the_children_are_forks_with_fresh_generators_and_a_new_module(tmp_path:
     assert f"imported in {first['pid']}" in stderr and f"imported in {second['pid']}" in stderr
     # nothing of theirs is left: the children are reaped, their workers killed with their group
     assert agent["left"] == []
-    assert [in_group(record["pgid"]) for record in records] == [[], []]
+    assert settled(lambda: [in_group(record["pgid"]) for record in records] == [[], []])
     # nothing of the children's reaches the agent's metric pipe to the driver
     assert agent["relayed"] == ""
 
@@ -255,7 +267,7 @@ def test_a_child_past_its_time_is_killed_with_its_process_group(tmp_path: Path) 
         assert "did not finish within 3" in result.get("error", ""), result
     grandchildren = [int(path.read_text()) for path in work.glob("grandchild-*")]
     assert len(grandchildren) == 2
-    assert not any(alive(pid) for pid in grandchildren)
+    assert settled(lambda: not any(alive(pid) for pid in grandchildren))
     assert agent["left"] == []
 
 
