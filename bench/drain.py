@@ -111,9 +111,11 @@ def drain(redis_url: str, warm: bool, requests: list[GradeRequest], slots: int, 
 
 
 def _with_id(request: GradeRequest, submission_id: int) -> GradeRequest:
+    """A copy with its own submission and request ids: a grader claims each (submission, request) once,
+    so the warm path must not reuse the cold path's ids (it would acknowledge them without running)."""
     from dataclasses import replace
 
-    return replace(request, submission_id=submission_id)
+    return replace(request, submission_id=submission_id, request_id=uuid.uuid4().hex)
 
 
 def main() -> None:
