@@ -56,6 +56,7 @@ import json
 import os
 import random
 import selectors
+import shutil
 import signal
 import sys
 import tempfile
@@ -260,6 +261,7 @@ def fresh_processes(solution_path, work, count):
             )
             result = {"error": f"the fresh process {why}:\n{text[-3000:]}"}
         results.append(result)
+    shutil.rmtree(scratch, ignore_errors=True)
     return results
 
 
