@@ -223,6 +223,7 @@ async def fan_out(
     received = sum(result[0] for result in results if isinstance(result, tuple))
     repeated = sum(result[1] for result in results if isinstance(result, tuple))
     short = sum(1 for result in results if isinstance(result, tuple) and result[0] < lines)
+    not_stored = _not_stored(redis_url, ids, lines)
     expected = len(ids) * followers * lines
     ordered = sorted(delays)
 
@@ -245,12 +246,23 @@ async def fan_out(
         "connect_s": round(connect_s, 1),
         "reconnects": retries[0],
         "short": short,  # followers that got fewer lines than were sent
+        "not_stored": not_stored,  # lines the streams never held (the producer's side of a loss)
         "unfinished": " ".join(
             f"{code}×{count}" for code, count in sorted(collections.Counter(map(str, unfinished)).items())
         )
         or "0",
         "_first_error": repr(errors[0])[:300] if errors else "",
     }
+
+
+def _not_stored(redis_url: str, ids: list[int], lines: int) -> int:
+    """How many of the lines sent the submissions' streams do not hold (each also holds its final event)."""
+    import redis
+
+    from workers.protocol import event_stream_key
+
+    client = redis.Redis.from_url(redis_url)
+    return sum(max(0, lines + 1 - int(client.xlen(event_stream_key(submission_id)))) for submission_id in ids)
 
 
 def _forget_streams(redis_url: str, ids: list[int]) -> None:
@@ -375,7 +387,7 @@ def main() -> None:
         f"before→after — logs in {logs}",
         rows,
         ["case", "server", "followers", "submissions", "line_every_ms", "lines_sent", "deliveries", "lost", "duplicated",
-         "errors", "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "reconnects", "short", "unfinished", "load_1m", "target",
+         "errors", "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "reconnects", "short", "not_stored", "unfinished", "load_1m", "target",
          "connect_target"],
     )  # fmt: skip
     name = (
