@@ -22,6 +22,7 @@ Rules, so that a chart never stalls or corrupts a run:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -69,8 +70,11 @@ class _Channel:
 
 
 def _is_pipe(fd: int) -> bool:
+    """Whether `fd` is the write end of a pipe: the grader's event pipe is; a read end never is ours (in a
+    test process fd 3 can be the read end of someone else's pipe, and O_NONBLOCK set on it would be theirs)."""
     try:
-        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+        writable = (fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE) in (os.O_WRONLY, os.O_RDWR)
+        return writable and stat.S_ISFIFO(os.fstat(fd).st_mode)
     except OSError:
         return False
 
