@@ -495,7 +495,7 @@ class _Relay(threading.Thread):
             not final and now - self.instruments_sent < self.INSTRUMENTS_EVERY_SECONDS
         ):
             return
-        line = (json.dumps({_instruments.SUMMARY_KEY: self.instruments}, allow_nan=False) + "\n").encode()
+        line = _instruments.summary_line(self.instruments)
         self.instruments, self.instruments_sent = None, now
         _report._channel.send(line, always=True)
 

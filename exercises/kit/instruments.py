@@ -168,10 +168,7 @@ class Instruments:
 
     def _layer_of(self, parameter: Any, index: int) -> str:
         name = self.names.get(parameter)
-        if name is None:
-            return f"#{index}"
-        layer = name.rsplit(".", 1)[0] if "." in name else name
-        return layer
+        return f"#{index}" if name is None else name.rsplit(".", 1)[0]
 
     # -- optimizer steps -------------------------------------------------------------------------------
 
@@ -357,10 +354,14 @@ class Instruments:
             cleaned = clean(self.summary())
             if not cleaned:
                 return False
-            line = (json.dumps({SUMMARY_KEY: cleaned}, allow_nan=False) + "\n").encode()
-            return _report._channel.send(line, always=True)
+            return _report._channel.send(summary_line(cleaned), always=True)
         except Exception:
             return False
+
+
+def summary_line(cleaned: dict[str, Any]) -> bytes:
+    """The line on fd 3 that carries a summary `clean` returned (the agent's and the driver's relay's)."""
+    return (json.dumps({SUMMARY_KEY: cleaned}, allow_nan=False) + "\n").encode()
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -18,6 +18,14 @@ def grader() -> Grader:
     return Grader(exercises_dir=EXERCISES, require_cgroups=True)
 
 
+def grade_reference_with(grader: Grader, tmp_path: Path, addition: str):
+    """Run trial 2.3's reference solution with `addition` appended; the grade result."""
+    solution = tmp_path / "solution.py"
+    solution.write_text((TRAIN_LOOP / "reference" / "solution.py").read_text() + addition)
+    _spec, result, _sink = grade_solution(grader, TRAIN_LOOP, solution, Mode.RUN)
+    return result
+
+
 def test_a_training_trials_gradient_norms_and_data_wait_arrive_with_the_result(grader: Grader) -> None:
     _spec, result, _sink = grade_solution(
         grader, TRAIN_LOOP, TRAIN_LOOP / "reference" / "solution.py", Mode.RUN
@@ -52,9 +60,7 @@ def predict(model, x):  # after training: the kit has nothing new to send, so th
 def test_a_summary_forged_by_the_students_code_is_dropped_and_the_verdict_stands(
     grader: Grader, tmp_path: Path
 ) -> None:
-    solution = tmp_path / "solution.py"
-    solution.write_text((TRAIN_LOOP / "reference" / "solution.py").read_text() + FORGER)
-    _spec, result, _sink = grade_solution(grader, TRAIN_LOOP, solution, Mode.RUN)
+    result = grade_reference_with(grader, tmp_path, FORGER)
     assert result.verdict == Verdict.PASSED, result
     summary = result.resources["instruments"]  # the kit's own, the last well-formed one
     assert summary["grad"]["steps"] == 4 * 17 and summary["data"]["wait_s"] < 1e6
@@ -91,9 +97,7 @@ def test_a_loop_that_waits_for_data_is_measured_in_the_sandbox_and_explained(
 ) -> None:
     from huashen.coach.runtime import run_diagnose
 
-    solution = tmp_path / "solution.py"
-    solution.write_text((TRAIN_LOOP / "reference" / "solution.py").read_text() + SLOW_DATA)
-    _spec, result, _sink = grade_solution(grader, TRAIN_LOOP, solution, Mode.RUN)
+    result = grade_reference_with(grader, tmp_path, SLOW_DATA)
     data = result.resources["instruments"]["data"]
     assert data["wait_s"] >= 2.0 and data["wait_s"] / data["loop_s"] > 0.5
     assert (data["num_workers"], data["batch_size"]) == (0, 4)

@@ -271,13 +271,15 @@ def _diverging(log: Iterable[Any]) -> Diagnosis | None:
     )
 
 
-def _memory(verdict: str, resources: dict[str, Any], limits: dict[str, Any]) -> Diagnosis | None:
+def _memory(
+    verdict: str, resources: dict[str, Any], limits: dict[str, Any], measured: dict[str, Any]
+) -> Diagnosis | None:
     if verdict != "memory_limit":
         return None
     peak, limit = resources.get("peak_memory_mb"), limits.get("memory_mb")
     if not isinstance(peak, int | float) or not isinstance(limit, int | float):
         return None
-    tensors = _largest_tensors(_instruments(resources))
+    tensors = _largest_tensors(measured)
     return Diagnosis(
         "memory-limit",
         None,
@@ -459,6 +461,7 @@ def run_diagnose(
     """Every diagnosis the stored run supports, most specific first; each rule at most once."""
     traceback = traceback or ""
     log = list(log or [])
+    measured = _instruments(resources or {})  # what the kit's instruments measured inside the run
     found: list[Diagnosis | None] = [
         _device_mismatch(traceback),
         _shape_mismatch(traceback),
@@ -466,10 +469,10 @@ def run_diagnose(
         *_autograd(traceback),
         _non_finite(log),
         _diverging(log),
-        _exploding(_instruments(resources or {})),
-        _vanishing(_instruments(resources or {})),
-        _data_bound(_instruments(resources or {})),
-        _memory(verdict, resources or {}, limits or {}),
+        _exploding(measured),
+        _vanishing(measured),
+        _data_bound(measured),
+        _memory(verdict, resources or {}, limits or {}, measured),
     ]
     seen: set[str] = set()
     diagnoses = []
