@@ -33,6 +33,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from common import ROOT, save, table
 from latency import PASSWORD, Process, free_port, platform_env, prepare, wait_alive
@@ -62,8 +63,11 @@ def create_running(username: str, count: int) -> list[int]:
     return list(json.loads(line[4:]))
 
 
-def produce(redis_url: str, ids: list[int], lines: int, interval: float, start_at: float) -> None:
-    """Producer process: every `interval`, one stdout line per submission (staggered), then the final events."""
+def produce(
+    redis_url: str, ids: list[int], lines: int, interval: float, start_at: float, cpu: "Any" = None
+) -> None:
+    """Producer process: every `interval`, one stdout line per submission (staggered), then the final events.
+    Its CPU seconds go to `cpu` (a shared double) when given."""
     import redis
 
     from workers.events import RedisStreamSink
@@ -83,6 +87,35 @@ def produce(redis_url: str, ids: list[int], lines: int, interval: float, start_a
         order[index].emit(EventKind.STDOUT, f"step {number} {MARK}{time.time()!r}\n")
     for sink in sinks.values():
         sink.emit(EventKind.STATUS, {"status": "done", "verdict": "passed", "score": 100.0})
+    if cpu is not None:
+        cpu.value = time.process_time()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process and its live descendants (a server's workers) have used
+    so far (Linux /proc)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    family, ticks = {pid}, 0
+    while True:
+        grown = family | {child for child, (parent, _) in stats.items() if parent in family}
+        if grown == family:
+            break
+        family = grown
+    ticks = sum(stats[member][1] for member in family if member in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def redis_pid(redis_url: str) -> int:
+    import redis
+
+    return int(redis.Redis.from_url(redis_url).info("server")["process_id"])
 
 
 RESUME_CODES = (4008, 4503, 1006, 1011)  # reconnect with ?after=N, as the browser does
@@ -182,6 +215,7 @@ async def fan_out(
     interval: float,
     *,
     batch: bool = False,
+    web_pids: tuple[int, ...] = (),
 ) -> dict:
     ws_bases = [server.replace("http://", "ws://") for server in servers]
     delays: list[float] = []
@@ -211,14 +245,22 @@ async def fan_out(
         raise RuntimeError(f"only {len(done)} of {len(readies)} followers connected in 300 s")
     await asyncio.sleep(5.0)  # every consumer past its first database read and replay, blocked on XREAD
     start_at = time.time() + 0.5
-    producer = multiprocessing.get_context("fork").Process(
-        target=produce, args=(redis_url, ids, lines, interval, start_at)
-    )
+    context = multiprocessing.get_context("fork")
+    producer_cpu = context.Value("d", 0.0)
+    # Where the machine's cores go while the lines flow: each side's CPU seconds over the same window.
+    watched = {"web": list(web_pids), "redis": [redis_pid(redis_url)]}
+    cpu_before = {side: sum(map(cpu_seconds, pids)) for side, pids in watched.items()}
+    client_before, window_start = time.process_time(), time.monotonic()
+    producer = context.Process(target=produce, args=(redis_url, ids, lines, interval, start_at, producer_cpu))
     producer.start()
     results = await asyncio.wait_for(
         asyncio.gather(*tasks, return_exceptions=True), timeout=lines * interval + 180
     )
+    window = time.monotonic() - window_start
+    cpu = {side: sum(map(cpu_seconds, pids)) - cpu_before[side] for side, pids in watched.items()}
+    cpu["client"] = time.process_time() - client_before
     producer.join(timeout=60)
+    cpu["producer"] = producer_cpu.value
     errors = [result for result in results if isinstance(result, BaseException)]
     received = sum(result[0] for result in results if isinstance(result, tuple))
     repeated = sum(result[1] for result in results if isinstance(result, tuple))
@@ -247,6 +289,12 @@ async def fan_out(
         "reconnects": retries[0],
         "short": short,  # followers that got fewer lines than were sent
         "not_stored": not_stored,  # lines the streams never held (the producer's side of a loss)
+        # CPU seconds per side over the window, and all of them against the machine's cores
+        "cpu_web_s": round(cpu["web"], 1),
+        "cpu_client_s": round(cpu["client"], 1),
+        "cpu_redis_s": round(cpu["redis"], 1),
+        "cpu_producer_s": round(cpu["producer"], 1),
+        "cores_busy": f"{sum(cpu.values()) / (window * (os.cpu_count() or 1)):.0%}",
         "unfinished": " ".join(
             f"{code}×{count}" for code, count in sorted(collections.Counter(map(str, unfinished)).items())
         )
@@ -287,9 +335,18 @@ PATHS = {
 SERVERS = {
     "daphne": lambda port: [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                             "huashen.asgi:application"],
-    # uvicorn is not a dependency: `pip install uvicorn uvloop httptools` into the venv to measure it
+    "daphne-uvloop": lambda port: [sys.executable, "-c", "import asyncio, sys, uvloop; "
+                                   "asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
+                                   "from daphne.cli import CommandLineInterface; "
+                                   "sys.argv[0] = 'daphne'; CommandLineInterface.entrypoint()",
+                                   "-b", "127.0.0.1", "-p", str(port), "huashen.asgi:application"],
+    # Neither is a dependency: `pip install uvicorn uvloop httptools granian` into the venv to measure them.
     "uvicorn": lambda port: [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-                             "--ws", "websockets", "--no-access-log", "huashen.asgi:application"],
+                             "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools",
+                             "--no-access-log", "huashen.asgi:application"],
+    "granian": lambda port: [sys.executable, "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", "1", "--no-access-log",
+                             "huashen.asgi:application"],
 }  # fmt: skip
 
 
@@ -359,7 +416,8 @@ def main() -> None:
                 load_before = os.getloadavg()[0]
                 row = asyncio.run(
                     fan_out(servers, token, redis_url, chosen, options.followers, lines, interval,
-                            batch=path.endswith("-batched"))
+                            batch=path.endswith("-batched"),
+                            web_pids=tuple(web.process.pid for web in webs))
                 )  # fmt: skip
                 row["case"] = path
                 row["server"] = f"{options.server}×{options.web_processes}"
@@ -387,7 +445,8 @@ def main() -> None:
         f"before→after — logs in {logs}",
         rows,
         ["case", "server", "followers", "submissions", "line_every_ms", "lines_sent", "deliveries", "lost", "duplicated",
-         "errors", "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "reconnects", "short", "not_stored", "unfinished", "load_1m", "target",
+         "errors", "p50_ms", "p99_ms", "max_ms", "msgs_per_s", "connect_s", "reconnects", "short", "not_stored", "unfinished", "cpu_web_s", "cpu_client_s", "cpu_redis_s", "cpu_producer_s",
+         "cores_busy", "load_1m", "target",
          "connect_target"],
     )  # fmt: skip
     name = (

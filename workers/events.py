@@ -63,11 +63,14 @@ class ListSink(CallbackSink):
 class RedisStreamSink(SequencedSink):
     """Writes a run's events to its submission's stream; a failed write never fails the run.
 
-    With a claim token (`workers.claims`) every write is fenced: Redis checks in the same script that
-    the claim still holds this token, so a run whose claim was taken over (a stalled grader, a copy that
-    should not have run) writes nothing more. Writes that fail because Redis is away are kept (up to
-    MAX_PENDING events, then the newest live lines are dropped and counted) and retried with the next
-    event, at most once a RETRY_SECONDS, so a Redis restart costs live lines at worst, never the verdict.
+    Every write is one script that appends the pending events in order. With a claim token
+    (`workers.claims`) it is fenced: Redis checks in the same script that the claim still holds this
+    token, so a run whose claim was taken over (a stalled grader, a copy that should not have run) writes
+    nothing more. An append Redis refuses (other than a repeat of an id already there) stops the script:
+    that event and the later ones stay pending, so no event is skipped over while later ones are stored.
+    Writes that fail (Redis away, or refusing) are kept (up to MAX_PENDING events, then the newest live
+    lines are dropped and counted) and retried with the next event, at most once a RETRY_SECONDS, so a
+    Redis restart costs live lines at worst, never the verdict.
     """
 
     MAX_PENDING = 5000
@@ -123,42 +126,56 @@ class RedisStreamSink(SequencedSink):
 
     def _flush(self) -> None:
         events, self._pending = self._pending, []
+        arguments: list[Any] = [self.claim or 0, EVENT_STREAM_TTL_SECONDS, EVENT_STREAM_MAXLEN]
+        for event in events:
+            fields = encode_event(event)
+            arguments += [event_stream_id(event.seq), fields["kind"], fields["payload"], fields["time"]]
         try:
-            if self.claim is None:
-                pipeline = self.client.pipeline(transaction=False)
-                for event in events:
-                    pipeline.xadd(self.key, encode_event(event), id=event_stream_id(event.seq),
-                                  maxlen=EVENT_STREAM_MAXLEN)  # fmt: skip
-                pipeline.expire(self.key, EVENT_STREAM_TTL_SECONDS)
-                pipeline.execute(raise_on_error=False)  # an id already there (a resumed stream) is skipped
-                return
-            arguments: list[Any] = [self.claim, EVENT_STREAM_TTL_SECONDS, EVENT_STREAM_MAXLEN]
-            for event in events:
-                fields = encode_event(event)
-                arguments += [event_stream_id(event.seq), fields["kind"], fields["payload"], fields["time"]]
-            written = self.client.eval(_FENCED_XADD, 2, self.claim_key, self.key, *arguments)
+            # Unfenced (no claim), the script checks nothing first; its first key is then the stream again.
+            reply = self.client.eval(
+                _APPEND, 2, self.claim_key if self.claim is not None else self.key, self.key, *arguments
+            )
         except Exception:
             self._pending = events + self._pending
             raise
-        if int(written) < 0:
+        written, stopped = (int(value) for value in reply)
+        if written < 0:
             self.fenced = True
             logger.error("submission %s: the claim (token %s) is no longer this run's; its events are refused",
                          self.submission_id, self.claim)  # fmt: skip
+            return
+        if stopped:
+            # Redis refused an append for another reason than a repeat (out of memory, say): that event and
+            # every later one wait for the next try, in order, so none is skipped over for good.
+            self._pending = events[stopped - 1 :] + self._pending
+            raise RuntimeError(f"Redis refused event {events[stopped - 1].seq}; {written} appended before it")
 
 
-# Append events only while the claim still holds the writer's token; -1 when it does not. An id at or
-# below the stream's last (a resumed stream) is skipped, not an error.
-_FENCED_XADD = """
-local held = redis.call('GET', KEYS[1])
-if not held or string.match(held, '^%d+') ~= ARGV[1] then return -1 end
+# Append events in order, only while the claim (ARGV[1], 0: unfenced) still holds the writer's token:
+# {-1, 0} when it does not; else {appended, n}: n is 0, or the 1-based place of the first event Redis
+# refused for another reason than a repeat (nothing after it is appended). An id at or below the stream's
+# last (a resumed stream, a retried write) is a repeat: skipped, not an error.
+_APPEND = """
+if ARGV[1] ~= '0' then
+  local held = redis.call('GET', KEYS[1])
+  if not held or string.match(held, '^%d+') ~= ARGV[1] then return {-1, 0} end
+end
 local written = 0
+local stopped = 0
 for i = 4, #ARGV, 4 do
   local ok = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], ARGV[i],
                          'kind', ARGV[i + 1], 'payload', ARGV[i + 2], 'time', ARGV[i + 3])
-  if type(ok) ~= 'table' or not ok.err then written = written + 1 end
+  if type(ok) == 'table' and ok.err then
+    if not string.find(ok.err, 'equal or smaller', 1, true) then
+      stopped = (i - 4) / 4 + 1
+      break
+    end
+  else
+    written = written + 1
+  end
 end
 redis.call('EXPIRE', KEYS[2], ARGV[2])
-return written
+return {written, stopped}
 """
 
 

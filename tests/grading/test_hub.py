@@ -264,3 +264,54 @@ def test_quiet_sockets_asking_while_a_done_query_runs_are_answered_by_the_next(
 
     assert async_to_sync(scenario)() == [False, False, True]
     assert queries == [[1], [2]]  # one query for both sockets of run 1, the next for the latecomer
+
+
+def test_a_socket_gets_from_the_store_what_the_hub_did_not_bring(
+    personas: Personas, curriculum: dict, memory_events: MemoryEventLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huashen.grading import hub as hub_module
+
+    [submission] = running(personas, curriculum, 1)
+    lines = 12
+    real_publish = hub_module.StreamHub.publish
+
+    def skipping(self: hub_module.StreamHub, submission_id: int, events: list[GradeEvent]) -> None:
+        # a fan-out that loses seqs 3 and 7 on their way to the followers (the store holds them)
+        real_publish(self, submission_id, [event for event in events if event.seq not in (3, 7)])
+
+    monkeypatch.setattr(hub_module.StreamHub, "publish", skipping)
+
+    async def scenario() -> list[tuple[list[int], int]]:
+        sockets = []
+        for _ in range(3):
+            socket = connect(personas.alice, submission.pk)
+            assert (await socket.connect(timeout=5))[0]
+            sockets.append(socket)
+        while stream_hub().streams.get(submission.pk) != 3:
+            await asyncio.sleep(0.01)
+        grader = grade_in_a_thread(memory_events, [submission.pk], lines, pause=0.01)
+        grader.start()
+        results = [await until_closed(socket) for socket in sockets]
+        await asyncio.to_thread(grader.join)
+        return results
+
+    results = async_to_sync(scenario)()
+    assert results == [(list(range(1, lines + 2)), 1000)] * 3  # every seq once, in order
+
+
+def test_the_hub_counts_the_seqs_its_store_never_held(memory_events: MemoryEventLog) -> None:
+    async def scenario() -> tuple[list[int], int]:
+        hub = MemoryStreamHub(memory_events)
+        follower = await hub.follow(11)
+        for seq in (1, 2, 5):  # 3 and 4 were dropped by a grader that could not store them
+            memory_events.put(11, GradeEvent(seq, EventKind.STDOUT, f"{seq}\n", time.time()))
+        got: list[int] = []
+        for _ in range(100):
+            got += [frame.seq for frame in await follower.take(timeout=0.05)]
+            if got[-1:] == [5]:
+                break
+        hub.leave(follower)
+        return got, hub.gaps
+
+    got, gaps = async_to_sync(scenario)()
+    assert got == [1, 2, 5] and gaps == 2

@@ -15,7 +15,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from workers.claims import claim_holder, claim_submission
-from workers.events import RedisStreamSink
+from workers.events import _APPEND, RedisStreamSink
 from workers.protocol import CLAIM_DONE, EventKind, claim_key, event_stream_key, fence_key
 
 RID = "5f0c7d8e-claims-test"
@@ -110,6 +110,41 @@ def test_events_kept_while_redis_was_away_are_written_when_it_answers(
     sink.client = real
     assert sink.flush() is True
     assert [entry[0] for entry in client.xrange(event_stream_key(submission_id))] == [b"0-1"]
+
+
+def test_an_append_redis_refuses_stops_the_write_and_nothing_after_it_is_stored(
+    client: redis.Redis, submission_id: int
+) -> None:
+    key = event_stream_key(submission_id)
+
+    def append(*ids: str) -> list[int]:
+        arguments: list[str] = []
+        for entry_id in ids:
+            arguments += [entry_id, "stdout", json.dumps(entry_id), "1.0"]
+        return [int(value) for value in client.eval(_APPEND, 2, key, key, 0, 60, 1000, *arguments)]
+
+    # a refusal (here an id Redis cannot parse) stops the script at the event refused: 1-based place 2
+    assert append("0-1", "0-x", "0-3") == [1, 2]
+    assert [entry[0] for entry in client.xrange(key)] == [b"0-1"]  # 0-3 is not stored past the hole
+    # a repeat of an id already there (a retried write) is skipped, not a refusal
+    assert append("0-1", "0-2", "0-3") == [2, 0]
+    assert [entry[0] for entry in client.xrange(key)] == [b"0-1", b"0-2", b"0-3"]
+
+
+def test_refused_events_wait_and_are_written_in_order_once_redis_takes_them(
+    client: redis.Redis, submission_id: int
+) -> None:
+    key = event_stream_key(submission_id)
+    client.set(key, "not a stream")  # every append to it is refused (WRONGTYPE)
+    sink = RedisStreamSink(client, submission_id)
+    sink.emit(EventKind.STDOUT, "first\n")  # refused: kept, never raised
+    sink.emit(EventKind.STDOUT, "second\n")  # within the retry pause: kept behind it
+    assert client.type(key) == b"string" and sink.dropped == 0
+    client.delete(key)
+    assert sink.flush() is True
+    stored = client.xrange(key)
+    assert [entry[0] for entry in stored] == [b"0-1", b"0-2"]
+    assert [json.loads(entry[1][b"payload"]) for entry in stored] == ["first\n", "second\n"]
 
 
 def _dead_pid() -> int:

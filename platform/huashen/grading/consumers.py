@@ -30,7 +30,7 @@ from django.conf import settings
 
 from huashen.errors import DomainError
 from huashen.grading.eventlog import EventLogUnavailable, get_event_log, is_final
-from huashen.grading.hub import Frame, event_frame, stream_hub
+from huashen.grading.hub import Frame, StreamHub, event_frame, stream_hub
 from huashen.grading.models import Status, Submission
 from huashen.grading.selectors import submission_get_for_viewer, submission_log_events
 from huashen.handshake_cache import HandshakeCache
@@ -257,7 +257,7 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
                     return False
                 if frames:
                     strikes = 0
-                    if await self._send_frames(frames):
+                    if await self._send_frames(await self._with_gap_filled(hub, frames)):
                         return True
                     continue
                 # Quiet: is it done anyway? Twice in a row, and its final event never reached the store.
@@ -273,6 +273,23 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
                     return True
         finally:
             hub.leave(follower)
+
+    async def _with_gap_filled(self, hub: StreamHub, frames: list[Frame]) -> list[Frame]:
+        """The frames, after whatever the store holds between the last seq sent and the first new frame.
+
+        Seqs are dense and the hub reads each stream in order, so a gap there means the events were never
+        stored (dropped by a grader that could not reach Redis) — or that the hub skipped them, which the
+        store then repairs. Reading the store costs one read per gap and socket, none while there is none."""
+        first = next((frame.seq for frame in frames if frame.seq > self.sent), None)
+        if first is None or first <= self.sent + 1:
+            return frames
+        missing = await hub.backlog(self.submission_id, self.sent, until=first - 1)
+        if missing:
+            logger.warning(
+                "submission %s: seq %d-%d reached this socket from the store, not the hub",
+                self.submission_id, missing[0].seq, missing[-1].seq,
+            )  # fmt: skip
+        return [Frame(event.seq, event_frame(event), is_final(event)) for event in missing] + frames
 
     async def _send_frames(self, frames: list[Frame]) -> bool:
         """Send the frames after the last seq sent, in one burst; True once the final one has gone out.
