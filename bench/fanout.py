@@ -335,11 +335,6 @@ PATHS = {
 SERVERS = {
     "daphne": lambda port: [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                             "huashen.asgi:application"],
-    "daphne-uvloop": lambda port: [sys.executable, "-c", "import asyncio, sys, uvloop; "
-                                   "asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
-                                   "from daphne.cli import CommandLineInterface; "
-                                   "sys.argv[0] = 'daphne'; CommandLineInterface.entrypoint()",
-                                   "-b", "127.0.0.1", "-p", str(port), "huashen.asgi:application"],
     # Neither is a dependency: `pip install uvicorn uvloop httptools granian` into the venv to measure them.
     "uvicorn": lambda port: [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
                              "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools",
