@@ -106,7 +106,7 @@ bench: install-test
 	@source var/bench-services/env; status=0; PYTHONPATH=. $(PY) bench/drain.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/latency.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/try_latency.py || status=$$?; \
-	  PYTHONPATH=. $(PY) bench/fanout.py || status=$$?; \
+	  PYTHONPATH=. $(PY) bench/fanout.py --paths per-follower,hub-batched-buffered,hub,hub-batched || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/fanout.py --paths hub,hub-batched --web-processes 2 --followers 60 || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/matrix.py || status=$$?; \
 	  PYTHONPATH=. $(PY) bench/similarity.py || status=$$?; \

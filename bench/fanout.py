@@ -324,11 +324,14 @@ def _forget_streams(redis_url: str, ids: list[int]) -> None:
 
 
 PATHS = {
-    # before the stream hub: each socket reads its own stream, each handshake asks the database
-    "per-follower": {"WS_STREAM_HUB": "0", "WS_AUTH_CACHE_SECONDS": "0"},
+    # before the stream hub: each socket reads its own stream, each handshake asks the database, and
+    # daphne buffers each frame until its reactor's next turn
+    "per-follower": {"WS_STREAM_HUB": "0", "WS_AUTH_CACHE_SECONDS": "0", "DAPHNE_WRITE_THROUGH": "0"},
     "hub": {"WS_STREAM_HUB": "1", "WS_AUTH_CACHE_SECONDS": "5"},
     # the same server; its clients take what waits for them as one message (`&batch=1`, as the browser does)
     "hub-batched": {"WS_STREAM_HUB": "1", "WS_AUTH_CACHE_SECONDS": "5"},
+    # the batched hub with daphne's own buffered writes (huashen.daphne_writes off)
+    "hub-batched-buffered": {"WS_STREAM_HUB": "1", "WS_AUTH_CACHE_SECONDS": "5", "DAPHNE_WRITE_THROUGH": "0"},
 }
 
 
@@ -411,7 +414,7 @@ def main() -> None:
                 load_before = os.getloadavg()[0]
                 row = asyncio.run(
                     fan_out(servers, token, redis_url, chosen, options.followers, lines, interval,
-                            batch=path.endswith("-batched"),
+                            batch="-batched" in path,
                             web_pids=tuple(web.process.pid for web in webs))
                 )  # fmt: skip
                 row["case"] = path

@@ -176,6 +176,8 @@ GRADING_DISPATCH_SWEEP_SECONDS = env_int("GRADING_DISPATCH_SWEEP_SECONDS", 10, m
 # reused, which is also how soon a revoked token closes its open sockets (0: no cache).
 WS_STREAM_HUB = env_bool("WS_STREAM_HUB", True)
 WS_AUTH_CACHE_SECONDS = env_int("WS_AUTH_CACHE_SECONDS", 5, minimum=0)
+# Under daphne, a socket with nothing buffered sends what it is given at once (huashen.daphne_writes).
+DAPHNE_WRITE_THROUGH = env_bool("DAPHNE_WRITE_THROUGH", True)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

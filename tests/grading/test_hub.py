@@ -266,8 +266,13 @@ def test_quiet_sockets_asking_while_a_done_query_runs_are_answered_by_the_next(
     assert queries == [[1], [2]]  # one query for both sockets of run 1, the next for the latecomer
 
 
+@pytest.mark.parametrize("pause", [0.01, 0.0], ids=["a-frame-at-a-time", "frames-in-bursts"])
 def test_a_socket_gets_from_the_store_what_the_hub_did_not_bring(
-    personas: Personas, curriculum: dict, memory_events: MemoryEventLog, monkeypatch: pytest.MonkeyPatch
+    personas: Personas,
+    curriculum: dict,
+    memory_events: MemoryEventLog,
+    monkeypatch: pytest.MonkeyPatch,
+    pause: float,
 ) -> None:
     from huashen.grading import hub as hub_module
 
@@ -289,7 +294,7 @@ def test_a_socket_gets_from_the_store_what_the_hub_did_not_bring(
             sockets.append(socket)
         while stream_hub().streams.get(submission.pk) != 3:
             await asyncio.sleep(0.01)
-        grader = grade_in_a_thread(memory_events, [submission.pk], lines, pause=0.01)
+        grader = grade_in_a_thread(memory_events, [submission.pk], lines, pause=pause)
         grader.start()
         results = [await until_closed(socket) for socket in sockets]
         await asyncio.to_thread(grader.join)
@@ -315,3 +320,35 @@ def test_the_hub_counts_the_seqs_its_store_never_held(memory_events: MemoryEvent
 
     got, gaps = async_to_sync(scenario)()
     assert got == [1, 2, 5] and gaps == 2
+
+
+def test_waiting_followers_share_the_hubs_one_clock(memory_events: MemoryEventLog) -> None:
+    from huashen.grading import hub as hub_module
+
+    async def scenario() -> tuple[list[list[Any]], float, list[Any]]:
+        hub = MemoryStreamHub(memory_events)
+        followers = [await hub.follow(21) for _ in range(100)]
+        loop = asyncio.get_running_loop()
+        timers: list[Any] = []
+        real = loop.call_later
+
+        def counting(delay: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+            timers.append(callback)
+            return real(delay, callback, *args, **kwargs)
+
+        loop.call_later = counting  # type: ignore[method-assign]
+        try:
+            started = loop.time()
+            got = await asyncio.gather(*(follower.take(timeout=0.3) for follower in followers))
+            waited = loop.time() - started
+        finally:
+            del loop.call_later
+        for follower in followers:
+            hub.leave(follower)
+        return got, waited, timers
+
+    got, waited, timers = async_to_sync(scenario)()
+    assert got == [[]] * 100  # nothing came: each wait ended by its timeout
+    assert 0.3 <= waited < 0.3 + 2 * hub_module.QUIET_TICK_SECONDS  # at most a tick late
+    assert hub_module._resolve not in timers  # no timer of its own per wait
+    assert 1 <= sum(1 for timer in timers if getattr(timer, "__name__", "") == "_tick") <= 4

@@ -275,21 +275,25 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
             hub.leave(follower)
 
     async def _with_gap_filled(self, hub: StreamHub, frames: list[Frame]) -> list[Frame]:
-        """The frames, after whatever the store holds between the last seq sent and the first new frame.
+        """The frames, with whatever the store holds of the seqs missing between the last one sent and
+        the last frame, in order.
 
-        Seqs are dense and the hub reads each stream in order, so a gap there means the events were never
+        Seqs are dense and the hub reads each stream in order, so a hole means the events were never
         stored (dropped by a grader that could not reach Redis) — or that the hub skipped them, which the
-        store then repairs. Reading the store costs one read per gap and socket, none while there is none."""
-        first = next((frame.seq for frame in frames if frame.seq > self.sent), None)
-        if first is None or first <= self.sent + 1:
+        store then repairs. Reading the store costs one read per hole and socket, none while there is none."""
+        first, last = frames[0].seq, frames[-1].seq
+        if first <= self.sent + 1 and last - first == len(frames) - 1:
             return frames
-        missing = await hub.backlog(self.submission_id, self.sent, until=first - 1)
-        if missing:
-            logger.warning(
-                "submission %s: seq %d-%d reached this socket from the store, not the hub",
-                self.submission_id, missing[0].seq, missing[-1].seq,
-            )  # fmt: skip
-        return [Frame(event.seq, event_frame(event), is_final(event)) for event in missing] + frames
+        have = {frame.seq for frame in frames}
+        stored = await hub.backlog(self.submission_id, self.sent, until=last)
+        missing = [Frame(e.seq, event_frame(e), is_final(e)) for e in stored if e.seq not in have]
+        if not missing:
+            return frames
+        logger.warning(
+            "submission %s: %d event(s) from seq %d reached this socket from the store, not the hub",
+            self.submission_id, len(missing), missing[0].seq,
+        )  # fmt: skip
+        return sorted(frames + missing, key=lambda frame: frame.seq)
 
     async def _send_frames(self, frames: list[Frame]) -> bool:
         """Send the frames after the last seq sent, in one burst; True once the final one has gone out.
