@@ -18,6 +18,7 @@ from workers.protocol import (
     encode_event,
     event_stream_id,
     event_stream_key,
+    fence_key_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -131,10 +132,11 @@ class RedisStreamSink(SequencedSink):
             fields = encode_event(event)
             arguments += [event_stream_id(event.seq), fields["kind"], fields["payload"], fields["time"]]
         try:
-            # Unfenced (no claim), the script checks nothing first; its first key is then the stream again.
-            reply = self.client.eval(
-                _APPEND, 2, self.claim_key if self.claim is not None else self.key, self.key, *arguments
+            # Unfenced (no claim), the script checks nothing first; its claim keys are then the stream again.
+            claim_keys = (
+                [self.claim_key, fence_key_of(self.claim_key)] if self.claim is not None else [self.key] * 2
             )
+            reply = self.client.eval(_APPEND, 3, claim_keys[0], self.key, claim_keys[1], *arguments)
         except Exception:
             self._pending = events + self._pending
             raise
@@ -151,14 +153,20 @@ class RedisStreamSink(SequencedSink):
             raise RuntimeError(f"Redis refused event {events[stopped - 1].seq}; {written} appended before it")
 
 
-# Append events in order, only while the claim (ARGV[1], 0: unfenced) still holds the writer's token:
-# {-1, 0} when it does not; else {appended, n}: n is 0, or the 1-based place of the first event Redis
-# refused for another reason than a repeat (nothing after it is appended). An id at or below the stream's
-# last (a resumed stream, a retried write) is a repeat: skipped, not an error.
+# Append events in order, only while the claim (KEYS[1]; ARGV[1] the writer's token, 0: unfenced) is
+# still the writer's: {-1, 0} when it is not; else {appended, n}: n is 0, or the 1-based place of the
+# first event Redis refused for another reason than a repeat (nothing after it is appended). A claim that
+# expired while Redis was away is still the writer's while the fence (KEYS[3]) says nobody claimed it
+# since: its holder's renewal takes it back (workers.claims). An id at or below the stream's last (a
+# resumed stream, a retried write) is a repeat: skipped, not an error.
 _APPEND = """
 if ARGV[1] ~= '0' then
   local held = redis.call('GET', KEYS[1])
-  if not held or string.match(held, '^%d+') ~= ARGV[1] then return {-1, 0} end
+  if held then
+    if string.match(held, '^%d+') ~= ARGV[1] then return {-1, 0} end
+  elseif redis.call('GET', KEYS[3]) ~= ARGV[1] then
+    return {-1, 0}
+  end
 end
 local written = 0
 local stopped = 0

@@ -238,6 +238,11 @@ def fence_key(submission_id: int, request_id: str = "") -> str:
     return f"huashen:submission:{submission_id}:{request_id}:fence"
 
 
+def fence_key_of(claim: str) -> str:
+    """The fence key beside a claim key."""
+    return claim.removesuffix(":claim") + ":fence"
+
+
 def event_stream_id(seq: int) -> str:
     return f"0-{seq}"
 

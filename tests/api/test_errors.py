@@ -68,6 +68,14 @@ def test_an_unknown_api_path_is_a_json_404_for_anonymous_callers_too(api: APICli
     assert error_of(response)["code"] == "not_found"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/exercises/", "/api/v1/submissions/", "/api/v1/me/"])
+def test_a_format_no_renderer_has_is_a_404_in_the_error_shape(alice: APIClient, path: str) -> None:
+    # DRF's content negotiation raises Django's Http404 for an unknown `?format=` inside the view
+    response = alice.get(path, {"format": "xml"})
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
 def test_a_missing_field_names_the_field(alice: APIClient, curriculum: dict, sent: list) -> None:
     # when a submission arrives without code
     response = alice.post(SUBMISSIONS, {"exercise": "realm-1-trial-1"}, format="json")

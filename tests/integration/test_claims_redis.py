@@ -87,6 +87,28 @@ def test_a_replaced_holders_events_are_refused(client: redis.Redis, submission_i
     assert payloads == [b'"from the first run\\n"', b'"from the second run\\n"']
 
 
+def test_a_claim_that_expired_while_redis_was_away_still_takes_its_holders_events(
+    client: redis.Redis, submission_id: int
+) -> None:
+    # given a holder whose claim expired while Redis was away (a restart longer than the lease)
+    claim = claim_submission(client, submission_id, request_id=RID, lease_seconds=30)
+    assert claim is not None
+    sink = RedisStreamSink(client, submission_id, claim=claim.token, claim_key=claim.key)
+    client.delete(claim_key(submission_id, RID))
+    # when it writes before its renewal takes the claim back, nobody having claimed it since
+    sink.emit(EventKind.STDOUT, "after the restart\n")
+    # then the events are its own still, and its renewal takes the claim back
+    assert not sink.fenced and client.xlen(event_stream_key(submission_id)) == 1
+    assert claim.renew() and not claim.lost.is_set()
+    # but once another run claimed it meanwhile (the fence moved on), the expired holder is refused
+    client.delete(claim_key(submission_id, RID))
+    other = claim_submission(client, submission_id, request_id=RID, lease_seconds=30)
+    assert other is not None and other.token > claim.token
+    client.delete(claim_key(submission_id, RID))  # and its lease too ran out
+    sink.emit(EventKind.STDOUT, "late\n")
+    assert sink.fenced and client.xlen(event_stream_key(submission_id)) == 1
+
+
 def test_a_sink_never_fails_the_run_when_redis_does_not_answer(submission_id: int) -> None:
     # a client pointed at a port nothing listens on: every write fails at once
     dead = _unanswered()
@@ -121,7 +143,7 @@ def test_an_append_redis_refuses_stops_the_write_and_nothing_after_it_is_stored(
         arguments: list[str] = []
         for entry_id in ids:
             arguments += [entry_id, "stdout", json.dumps(entry_id), "1.0"]
-        return [int(value) for value in client.eval(_APPEND, 2, key, key, 0, 60, 1000, *arguments)]
+        return [int(value) for value in client.eval(_APPEND, 3, key, key, key, 0, 60, 1000, *arguments)]
 
     # a refusal (here an id Redis cannot parse) stops the script at the event refused: 1-based place 2
     assert append("0-1", "0-x", "0-3") == [1, 2]
