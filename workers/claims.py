@@ -3,7 +3,7 @@
     claim = claim_submission(client, submission_id, request_id=request_id, lease_seconds=30)
     if claim is None: ...            # another grader holds it, or it is already recorded: do not run
     with claim.kept_alive():         # renewed every lease/3 while the run lasts
-        ... FencedStreamSink(client, submission_id, claim.token) ...
+        ... RedisStreamSink(client, submission_id, claim=claim.token, claim_key=claim.key) ...
 
 The lease runs out when the grader dies (nothing renews it), which is how the platform learns to send
 the request again; a grader that merely stalled past its lease finds its claim replaced and its writes
