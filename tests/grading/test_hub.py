@@ -352,3 +352,42 @@ def test_waiting_followers_share_the_hubs_one_clock(memory_events: MemoryEventLo
     assert 0.3 <= waited < 0.3 + 2 * hub_module.QUIET_TICK_SECONDS  # at most a tick late
     assert hub_module._resolve not in timers  # no timer of its own per wait
     assert 1 <= sum(1 for timer in timers if getattr(timer, "__name__", "") == "_tick") <= 4
+
+
+def test_a_hole_the_store_cannot_fill_now_does_not_stop_the_socket(
+    personas: Personas, curriculum: dict, memory_events: MemoryEventLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huashen.grading import hub as hub_module
+    from huashen.grading.eventlog import EventLogUnavailable
+
+    [submission] = running(personas, curriculum, 1)
+    lines = 6
+    real_publish = hub_module.StreamHub.publish
+    real_backlog = hub_module.MemoryStreamHub.backlog
+
+    def skipping(self: hub_module.StreamHub, submission_id: int, events: list[GradeEvent]) -> None:
+        real_publish(self, submission_id, [event for event in events if event.seq != 3])
+
+    async def away_for_holes(
+        self: hub_module.MemoryStreamHub, submission_id: int, after: int, until: int | None = None
+    ) -> list[GradeEvent]:
+        if until is not None:  # the store went away after the socket's first read
+            raise EventLogUnavailable("gone")
+        return await real_backlog(self, submission_id, after)
+
+    monkeypatch.setattr(hub_module.StreamHub, "publish", skipping)
+    monkeypatch.setattr(hub_module.MemoryStreamHub, "backlog", away_for_holes)
+
+    async def scenario() -> tuple[list[int], int]:
+        socket = connect(personas.alice, submission.pk)
+        assert (await socket.connect(timeout=5))[0]
+        while stream_hub().streams.get(submission.pk) != 1:
+            await asyncio.sleep(0.01)
+        grader = grade_in_a_thread(memory_events, [submission.pk], lines, pause=0.01)
+        grader.start()
+        result = await until_closed(socket)
+        await asyncio.to_thread(grader.join)
+        return result
+
+    seqs, code = async_to_sync(scenario)()
+    assert seqs == [seq for seq in range(1, lines + 2) if seq != 3] and code == 1000

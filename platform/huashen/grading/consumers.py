@@ -285,7 +285,10 @@ class SubmissionConsumer(AsyncJsonWebsocketConsumer):
         if first <= self.sent + 1 and last - first == len(frames) - 1:
             return frames
         have = {frame.seq for frame in frames}
-        stored = await hub.backlog(self.submission_id, self.sent, until=last)
+        try:
+            stored = await hub.backlog(self.submission_id, self.sent, until=last)
+        except EventLogUnavailable:  # the store is away: send what came; the hub's reader is retrying
+            return frames
         missing = [Frame(e.seq, event_frame(e), is_final(e)) for e in stored if e.seq not in have]
         if not missing:
             return frames
