@@ -14,7 +14,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.claims import claim_holder, claim_submission
+from workers.claims import Claim, claim_holder, claim_submission
 from workers.events import _APPEND, RedisStreamSink
 from workers.protocol import CLAIM_DONE, EventKind, claim_key, event_stream_key, fence_key
 
@@ -29,6 +29,13 @@ def _unanswered() -> redis.Redis:
 @pytest.fixture
 def client(services: dict) -> redis.Redis:
     return redis.Redis.from_url(services["redis"])
+
+
+def claimed_sink(client: redis.Redis, submission_id: int) -> tuple[Claim, RedisStreamSink]:
+    """A run's claim on the submission and the fenced sink it writes its events through."""
+    claim = claim_submission(client, submission_id, request_id=RID, lease_seconds=30)
+    assert claim is not None
+    return claim, RedisStreamSink(client, submission_id, claim=claim.token, claim_key=claim.key)
 
 
 @pytest.fixture
@@ -91,9 +98,7 @@ def test_a_claim_that_expired_while_redis_was_away_still_takes_its_holders_event
     client: redis.Redis, submission_id: int
 ) -> None:
     # given a holder whose claim expired while Redis was away (a restart longer than the lease)
-    claim = claim_submission(client, submission_id, request_id=RID, lease_seconds=30)
-    assert claim is not None
-    sink = RedisStreamSink(client, submission_id, claim=claim.token, claim_key=claim.key)
+    claim, sink = claimed_sink(client, submission_id)
     client.delete(claim_key(submission_id, RID))
     # when it writes before its renewal takes the claim back, nobody having claimed it since
     sink.emit(EventKind.STDOUT, "after the restart\n")
@@ -123,9 +128,7 @@ def test_a_sink_never_fails_the_run_when_redis_does_not_answer(submission_id: in
 def test_events_kept_while_redis_was_away_are_written_when_it_answers(
     client: redis.Redis, submission_id: int
 ) -> None:
-    claim = claim_submission(client, submission_id, request_id=RID, lease_seconds=30)
-    assert claim is not None
-    sink = RedisStreamSink(client, submission_id, claim=claim.token, claim_key=claim.key)
+    _claim, sink = claimed_sink(client, submission_id)
     real = sink.client
     sink.client = _unanswered()
     sink.emit(EventKind.STDOUT, "while away\n")

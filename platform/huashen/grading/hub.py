@@ -87,7 +87,7 @@ class Frame:
 class Follower:
     """One socket's place on a stream: the frames the hub gave it that it has not taken yet."""
 
-    def __init__(self, stream: "_Stream", limit: int, hub: "StreamHub | None" = None) -> None:
+    def __init__(self, stream: "_Stream", limit: int, hub: "StreamHub") -> None:
         self.stream = stream
         self.limit = limit
         self.hub = hub
@@ -127,16 +127,10 @@ class Follower:
             loop = asyncio.get_running_loop()
             waiter = self._waiter = loop.create_future()
             self._deadline = loop.time() + timeout
-            if self.hub is not None:
-                self.hub._keep_time()
-                timer = None
-            else:
-                timer = loop.call_later(timeout, _resolve, waiter)
+            self.hub._keep_time()
             try:
                 await waiter
             finally:
-                if timer is not None:
-                    timer.cancel()
                 self._waiter = None
         frames = list(self._frames)
         self._frames.clear()
